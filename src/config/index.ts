@@ -1,0 +1,122 @@
+/**
+ * Lakeloop's settings, validated once at start-up. Each setting comes from one environment variable
+ * (or its `_FILE` twin); errors name the variable and say what is expected.
+ *
+ * Temporal connection settings (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`,
+ * `TEMPORAL_TLS_*`, `TEMPORAL_PROFILE`, `TEMPORAL_CONFIG_FILE`) are read by `@temporalio/envconfig`,
+ * the same loader the Temporal CLI and every SDK use, so one profile works everywhere.
+ */
+import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
+import { z } from 'zod';
+import { ConfigError, describeIssues, environmentWithStack, readSetting, type Env } from './env.js';
+
+export { ConfigError, environmentWithStack, type Env } from './env.js';
+
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+
+/** The environment variable behind each field, for error messages and the deployment test. */
+export const WORKER_ENV = {
+  taskQueue: 'LAKELOOP_TASK_QUEUE',
+  logLevel: 'LAKELOOP_LOG_LEVEL',
+  shutdownGraceSeconds: 'LAKELOOP_SHUTDOWN_GRACE_SECONDS',
+  workflowBundlePath: 'LAKELOOP_WORKFLOW_BUNDLE',
+} as const;
+
+/** Variables read through @temporalio/envconfig (not by our schema, but part of our configuration). */
+export const TEMPORAL_ENV = [
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_TLS',
+  'TEMPORAL_TLS_CLIENT_CERT_PATH',
+  'TEMPORAL_TLS_CLIENT_KEY_PATH',
+  'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+  'TEMPORAL_TLS_SERVER_NAME',
+  'TEMPORAL_PROFILE',
+  'TEMPORAL_CONFIG_FILE',
+] as const;
+
+/** Every variable Lakeloop reads; the docker-compose test checks the worker service against it. */
+export const KNOWN_ENV_NAMES: readonly string[] = [
+  ...Object.values(WORKER_ENV),
+  ...TEMPORAL_ENV,
+  'LAKELOOP_STACK_ENV',
+];
+
+export const DEFAULT_TASK_QUEUE = 'lakeloop';
+
+const workerSchema = z.object({
+  taskQueue: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'expected a task queue name of letters, digits, ".", "_" or "-"')
+    .default(DEFAULT_TASK_QUEUE),
+  logLevel: z
+    .string()
+    .transform((s) => s.toUpperCase())
+    .pipe(z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }))
+    .default('INFO'),
+  shutdownGraceSeconds: z.coerce
+    .number({ message: 'expected a number of seconds' })
+    .int('expected a whole number of seconds')
+    .min(0, 'expected 0 or more seconds')
+    .max(3600, 'expected at most 3600 seconds')
+    .default(30),
+  // A workflow bundle built ahead of time (scripts/build-workflow-bundle.ts); the container uses it so
+  // the worker starts without webpack. Unset: bundle the workflows at start-up.
+  workflowBundlePath: z.string().min(1).optional(),
+});
+
+export type WorkerSettings = z.infer<typeof workerSchema>;
+
+export interface TemporalSettings {
+  connection: ClientConnectConfig['connectionOptions'];
+  namespace: string;
+  /** The address actually used, for logs (never includes credentials). */
+  address: string;
+}
+
+export interface LakeloopConfig {
+  temporal: TemporalSettings;
+  worker: WorkerSettings;
+}
+
+function loadTemporal(env: Env, problems: string[]): TemporalSettings | undefined {
+  const overrideEnvVars = Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
+  );
+  try {
+    const { connectionOptions, namespace } = loadClientConnectConfig({ overrideEnvVars });
+    const address = connectionOptions.address ?? 'localhost:7233';
+    if (!/^[^\s:/]+:\d{1,5}$/.test(address) && !/^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(address)) {
+      problems.push(`TEMPORAL_ADDRESS: expected host:port, e.g. localhost:7233 (got "${address}")`);
+      return undefined;
+    }
+    return { connection: { ...connectionOptions, address }, namespace: namespace ?? 'default', address };
+  } catch (err) {
+    problems.push(
+      `Temporal client configuration (TEMPORAL_* / TEMPORAL_CONFIG_FILE): ${(err as Error).message}`,
+    );
+    return undefined;
+  }
+}
+
+function loadWorker(env: Env, problems: string[]): WorkerSettings | undefined {
+  const raw = Object.fromEntries(
+    Object.entries(WORKER_ENV).map(([field, variable]) => [field, readSetting(env, variable, problems)]),
+  );
+  const parsed = workerSchema.safeParse(raw);
+  if (!parsed.success) {
+    problems.push(...describeIssues(parsed.error, WORKER_ENV));
+    return undefined;
+  }
+  return parsed.data;
+}
+
+/** Loads and validates everything; throws one ConfigError listing every problem found. */
+export function loadConfig(env: Env = environmentWithStack()): LakeloopConfig {
+  const problems: string[] = [];
+  const temporal = loadTemporal(env, problems);
+  const worker = loadWorker(env, problems);
+  if (problems.length > 0 || !temporal || !worker) throw new ConfigError(problems);
+  return { temporal, worker };
+}

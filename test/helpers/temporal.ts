@@ -1,0 +1,54 @@
+/**
+ * Test access to the suite's real Temporal dev server (started in setup/global-setup.ts) and a real
+ * Lakeloop worker using the pre-built workflow bundle.
+ */
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { ActivityDeps } from '../../src/activities/index.js';
+import { createLakeloopWorker } from '../../src/create-worker.js';
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests through Jest's global setup (npm test)`);
+  return value;
+}
+
+export function testWorkflowBundlePath(): string {
+  return requireEnv('LAKELOOP_TEST_WORKFLOW_BUNDLE');
+}
+
+export function connectToTestServer(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createFromExistingServer({
+    address: requireEnv('LAKELOOP_TEST_TEMPORAL_ADDRESS'),
+  });
+}
+
+/** A unique task queue per test, so tests sharing the server never steal each other's tasks. */
+export function uniqueTaskQueue(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export function testActivityDeps(overrides: Partial<ActivityDeps> = {}): ActivityDeps {
+  return {
+    workerIdentity: `test-worker-${process.pid}`,
+    workerStartedAt: new Date().toISOString(),
+    lakeloopVersion: 'test',
+    ...overrides,
+  };
+}
+
+export function createTestWorker(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  deps = testActivityDeps(),
+): Promise<Worker> {
+  return createLakeloopWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    deps,
+    workflowBundlePath: testWorkflowBundlePath(),
+    shutdownGraceSeconds: 1,
+  });
+}

@@ -1,0 +1,46 @@
+/**
+ * Replays every recorded history in test/histories/ against today's workflow code. A change that
+ * would break workflows already running in production fails here: guard it with `patched()`.
+ * Re-record with `npm run histories` only when a workflow's behaviour is meant to change for new runs.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from '@jest/globals';
+import { Worker } from '@temporalio/worker';
+import { testWorkflowBundlePath } from './helpers/temporal.js';
+
+const historiesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'histories');
+const files = readdirSync(historiesDir).filter((f) => f.endsWith('.json'));
+
+function loadHistory(file: string): unknown {
+  return JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8'));
+}
+
+describe('replay of recorded histories', () => {
+  test('there are recorded histories to replay', () => {
+    expect(files.length).toBeGreaterThan(0);
+  });
+
+  test.each(files)('%s replays without non-determinism', async (file) => {
+    await Worker.runReplayHistory(
+      { workflowBundle: { codePath: testWorkflowBundlePath() } },
+      loadHistory(file),
+      file,
+    );
+  });
+
+  test('the check fails on a history the code could not have produced', async () => {
+    // Proves the replay test has teeth: an activity the workflow never schedules must be rejected.
+    const history = loadHistory('health-check.json') as { events: Array<Record<string, any>> };
+    const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes);
+    scheduled!.activityTaskScheduledEventAttributes.activityType.name = 'someOtherActivity';
+    await expect(
+      Worker.runReplayHistory(
+        { workflowBundle: { codePath: testWorkflowBundlePath() } },
+        history,
+        'tampered',
+      ),
+    ).rejects.toThrow(/[Nn]ondetermin|DeterminismViolation|does not match/);
+  });
+});
