@@ -1,5 +1,5 @@
 /**
- * `npm run stack [-- --no-worker] [--keep-data] [--port 7233] [--ui-port 8233] [--verbose]`
+ * `npm run stack [-- --no-worker] [--keep-data] [--port 7233] [--ui-port 8233] [--state-dir DIR] [--verbose]`
  * Starts the local stack and keeps it up until Ctrl-C / SIGTERM, then stops every process it started.
  */
 import { parseArgs } from 'node:util';
@@ -12,6 +12,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: '7233' },
     'ui-port': { type: 'string', default: '8233' },
     verbose: { type: 'boolean', default: false },
+    'state-dir': { type: 'string' },
   },
 });
 
@@ -34,6 +35,7 @@ try {
     uiPort: portFlag('ui-port', values['ui-port']),
     keepData: values['keep-data'],
     verbose: values.verbose,
+    stateDir: values['state-dir'],
     services,
   });
   const stop = (reason: string) => {
@@ -46,6 +48,12 @@ try {
   };
   process.on('SIGINT', () => void stop('SIGINT').then(() => process.exit(0)));
   process.on('SIGTERM', () => void stop('SIGTERM').then(() => process.exit(0)));
+  // If whoever started us dies without signalling (e.g. SIGKILL of npm), we are re-parented:
+  // stop rather than leave a server nobody owns.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stop('parent process gone').then(() => process.exit(0));
+  }, 1000).unref();
 
   console.log('Lakeloop local stack is up:');
   for (const [label, value] of stack.settings.addresses) console.log(`  ${label.padEnd(16)} ${value}`);

@@ -4,21 +4,16 @@
  * naming the variable. SIGINT/SIGTERM start a graceful shutdown: no new tasks, in-flight activities
  * get LAKELOOP_SHUTDOWN_GRACE_SECONDS to finish.
  */
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig } from './config/index.js';
 import { createLakeloopWorker } from './create-worker.js';
-
-function lakeloopVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
+import { lakeloopVersion } from './shared/version.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Before any connection: the runtime's logger is fixed once created.
+  Runtime.install({ logger: new DefaultLogger(config.worker.logLevel) });
   const connection = await NativeConnection.connect(config.temporal.connection);
   try {
     const worker = await createLakeloopWorker({

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import type { ActivityDeps } from '../../src/activities/index.js';
 import { createLakeloopWorker } from '../../src/create-worker.js';
 
@@ -18,7 +18,17 @@ export function testWorkflowBundlePath(): string {
   return requireEnv('LAKELOOP_TEST_WORKFLOW_BUNDLE');
 }
 
+let runtimeInstalled = false;
+
+/** SDK logs at WARN: worker state changes at INFO drown the test output. Once per test file. */
+function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
 export function connectToTestServer(): Promise<TestWorkflowEnvironment> {
+  installQuietRuntime();
   return TestWorkflowEnvironment.createFromExistingServer({
     address: requireEnv('LAKELOOP_TEST_TEMPORAL_ADDRESS'),
   });

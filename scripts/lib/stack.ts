@@ -1,0 +1,211 @@
+/**
+ * The local stack: a Temporal dev server with Lakeloop's search attributes, then any further
+ * services (emulator, webhook receiver, worker) in order. Each service receives the settings the
+ * earlier ones produced and may add its own; together they are written to `.lakeloop/stack.env`,
+ * which `npm run worker` and `lakeloop` read, so both work against the stack with no flags.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { LAKELOOP_SEARCH_ATTRIBUTES, searchAttributeCliFlags } from '../../src/shared/search-attributes.js';
+import { STACK_ENV_RELATIVE_PATH } from '../../src/config/env.js';
+import { freePort, isPortFree, sleep, startProcess, type ManagedProcess } from './processes.js';
+import { projectRoot, requireLocalCli } from './temporal-cli.js';
+
+export interface StackSettings {
+  /** Environment variables other processes need to use the stack (TEMPORAL_ADDRESS, …). */
+  env: Record<string, string>;
+  /** Lines to print for people: "Temporal gRPC  127.0.0.1:7233", … */
+  addresses: Array<[label: string, value: string]>;
+}
+
+export interface StackService {
+  name: string;
+  start(settings: StackSettings): Promise<{ stop(): Promise<void> }>;
+}
+
+export interface StackOptions {
+  /** gRPC port; 0 picks a free one. */
+  port: number;
+  /** Web UI port; 0 picks a free one. */
+  uiPort: number;
+  /** Keep the SQLite database from the previous run instead of starting empty. */
+  keepData: boolean;
+  /** Services to start after the dev server, in order (stopped in reverse). */
+  services: StackService[];
+  /** Print the dev server's own output. */
+  verbose?: boolean;
+  /** Folder for state; defaults to `.lakeloop/` in the project. */
+  stateDir?: string;
+}
+
+export interface RunningStack {
+  settings: StackSettings;
+  stop(): Promise<void>;
+  /** Resolves if the dev server exits on its own (it should not). */
+  serverExited: Promise<number | string>;
+}
+
+const NAMESPACE = 'default';
+
+async function choosePort(requested: number, what: string, flag: string): Promise<number> {
+  if (requested === 0) return freePort();
+  if (!(await isPortFree(requested))) {
+    throw new Error(
+      `${what} port ${requested} is already in use (another stack running?); choose one with ${flag}`,
+    );
+  }
+  return requested;
+}
+
+async function waitForServer(
+  address: string,
+  server: ManagedProcess,
+  timeoutMs: number,
+): Promise<Connection> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (server.child.exitCode !== null || server.child.signalCode !== null) {
+      throw new Error(`temporal server exited during start-up:\n${server.recentOutput().join('\n')}`);
+    }
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      await connection.workflowService.getSystemInfo({});
+      return connection;
+    } catch (err) {
+      lastError = err;
+      await sleep(250);
+    }
+  }
+  throw new Error(
+    `temporal server did not answer on ${address} within ${timeoutMs / 1000}s: ${String(lastError)}`,
+  );
+}
+
+/** Checks that every Lakeloop search attribute is registered with the expected type. */
+export async function missingSearchAttributes(
+  connection: Connection,
+  namespace = NAMESPACE,
+): Promise<string[]> {
+  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+  return LAKELOOP_SEARCH_ATTRIBUTES.filter((key) => !customAttributes || !(key.name in customAttributes)).map(
+    (key) => key.name,
+  );
+}
+
+export function writeStackEnv(file: string, env: Record<string, string>): void {
+  const lines = [
+    '# Written by `npm run stack`; read by `npm run worker` and `lakeloop` while the stack runs.',
+    ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+  ];
+  writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+}
+
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const stateDir = options.stateDir ?? path.join(projectRoot, '.lakeloop');
+  mkdirSync(stateDir, { recursive: true });
+  const dbFile = path.join(stateDir, 'temporal.sqlite');
+  if (!options.keepData) {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${dbFile}${suffix}`, { force: true });
+  }
+  const cli = requireLocalCli();
+  const port = await choosePort(options.port, 'Temporal gRPC', '--port');
+  const uiPort = await choosePort(options.uiPort, 'Temporal UI', '--ui-port');
+  const address = `127.0.0.1:${port}`;
+
+  const server = startProcess(
+    'temporal',
+    cli,
+    [
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--ui-port',
+      String(uiPort),
+      '--db-filename',
+      dbFile,
+      '--namespace',
+      NAMESPACE,
+      '--log-level',
+      options.verbose ? 'info' : 'warn',
+      ...searchAttributeCliFlags(),
+    ],
+    { echo: options.verbose ?? false },
+  );
+  const stackEnvFile = path.join(stateDir, path.basename(STACK_ENV_RELATIVE_PATH));
+  const stoppers: Array<{ name: string; stop(): Promise<void> }> = [
+    { name: 'temporal', stop: () => server.stop() },
+    // Removed first on stop, so nobody reads the address of a stack that is going away.
+    { name: 'settings file', stop: async () => rmSync(stackEnvFile, { force: true }) },
+  ];
+  const stop = async () => {
+    for (const service of stoppers.reverse()) {
+      await service.stop().catch((err: unknown) => console.error(`stopping ${service.name}: ${String(err)}`));
+    }
+    stoppers.length = 0;
+  };
+
+  try {
+    const connection = await waitForServer(address, server, 60_000);
+    try {
+      const missing = await missingSearchAttributes(connection);
+      if (missing.length > 0) throw new Error(`search attributes not registered: ${missing.join(', ')}`);
+    } finally {
+      await connection.close();
+    }
+    const settings: StackSettings = {
+      env: { TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: NAMESPACE },
+      addresses: [
+        ['Temporal gRPC', address],
+        ['Temporal Web UI', `http://127.0.0.1:${uiPort}`],
+        ['SQLite database', dbFile],
+        ['Temporal server', `pid ${server.child.pid}`],
+      ],
+    };
+    for (const service of options.services) {
+      const started = await service.start(settings);
+      stoppers.push({ name: service.name, stop: () => started.stop() });
+    }
+    writeStackEnv(stackEnvFile, settings.env);
+    settings.addresses.push(['Settings file', stackEnvFile]);
+    return { settings, stop, serverExited: server.exited };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** The worker as a child process (so it can be killed and restarted apart from the stack). */
+export function workerService(options: { echo: boolean }): StackService {
+  return {
+    name: 'worker',
+    async start(settings) {
+      const worker = startProcess(
+        'worker',
+        process.execPath,
+        ['--import', 'tsx', path.join(projectRoot, 'src/worker.ts')],
+        {
+          cwd: projectRoot,
+          echo: options.echo,
+          // WARN unless asked: at INFO the SDK prints webpack's build report on every start.
+          env: { LAKELOOP_LOG_LEVEL: 'WARN', ...process.env, ...settings.env, LAKELOOP_STACK_ENV: 'off' },
+        },
+      );
+      // Ready when it says it is polling; fail fast with its output if it exits first.
+      const deadline = Date.now() + 60_000;
+      while (!worker.recentOutput().some((l) => l.includes('lakeloop worker polling'))) {
+        if (worker.child.exitCode !== null || Date.now() > deadline) {
+          await worker.stop();
+          throw new Error(`worker failed to start:\n${worker.recentOutput().join('\n')}`);
+        }
+        await sleep(100);
+      }
+      settings.addresses.push(['Worker', `pid ${worker.child.pid}`]);
+      return { stop: () => worker.stop(35_000) };
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, test } from '@jest/globals';
+import { ConfigError, environmentWithStack, loadConfig } from '../src/config/index.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'lakeloop-config-'));
+// Point envconfig at an empty profile file so the machine's ~/.config/temporalio/temporal.toml never leaks in.
+const noProfile = path.join(tmp, 'temporal.toml');
+writeFileSync(noProfile, '[profile.default]\n');
+const base = { TEMPORAL_CONFIG_FILE: noProfile };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig({ ...base, ...env });
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  test('defaults to the local dev server and the lakeloop task queue', () => {
+    const config = loadConfig(base);
+    expect(config.temporal.address).toBe('localhost:7233');
+    expect(config.temporal.namespace).toBe('default');
+    expect(config.worker).toEqual({ taskQueue: 'lakeloop', logLevel: 'INFO', shutdownGraceSeconds: 30 });
+  });
+
+  test('reads TEMPORAL_* through envconfig and LAKELOOP_* through the schema', () => {
+    const config = loadConfig({
+      ...base,
+      TEMPORAL_ADDRESS: '10.0.0.5:7233',
+      TEMPORAL_NAMESPACE: 'ml-prod',
+      LAKELOOP_TASK_QUEUE: 'nightly',
+      LAKELOOP_LOG_LEVEL: 'debug',
+      LAKELOOP_SHUTDOWN_GRACE_SECONDS: '5',
+    });
+    expect(config.temporal).toMatchObject({ address: '10.0.0.5:7233', namespace: 'ml-prod' });
+    expect(config.worker).toEqual({ taskQueue: 'nightly', logLevel: 'DEBUG', shutdownGraceSeconds: 5 });
+  });
+
+  test('names every bad variable and what it expects, all at once', () => {
+    const problems = problemsOf({
+      LAKELOOP_TASK_QUEUE: 'has spaces',
+      LAKELOOP_LOG_LEVEL: 'loud',
+      LAKELOOP_SHUTDOWN_GRACE_SECONDS: '-1',
+      TEMPORAL_ADDRESS: 'http://localhost',
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^LAKELOOP_TASK_QUEUE: expected a task queue name/),
+        expect.stringMatching(/^LAKELOOP_LOG_LEVEL: expected one of TRACE, DEBUG, INFO, WARN, ERROR/),
+        expect.stringMatching(/^LAKELOOP_SHUTDOWN_GRACE_SECONDS: expected 0 or more seconds/),
+        expect.stringMatching(/^TEMPORAL_ADDRESS: expected host:port/),
+      ]),
+    );
+    expect(problems).toHaveLength(4);
+  });
+
+  test('reads NAME_FILE for mounted values, and refuses NAME and NAME_FILE together', () => {
+    const file = path.join(tmp, 'queue');
+    writeFileSync(file, 'from-file\n');
+    expect(loadConfig({ ...base, LAKELOOP_TASK_QUEUE_FILE: file }).worker.taskQueue).toBe('from-file');
+    expect(problemsOf({ LAKELOOP_TASK_QUEUE_FILE: file, LAKELOOP_TASK_QUEUE: 'x' })).toEqual([
+      'LAKELOOP_TASK_QUEUE and LAKELOOP_TASK_QUEUE_FILE are both set: set only one of them',
+    ]);
+    expect(problemsOf({ LAKELOOP_TASK_QUEUE_FILE: path.join(tmp, 'missing') })[0]).toMatch(
+      /^LAKELOOP_TASK_QUEUE_FILE=.*missing: cannot read the file \(ENOENT\)$/,
+    );
+  });
+});
+
+describe('environmentWithStack', () => {
+  test('fills in .lakeloop/stack.env underneath explicit variables', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lakeloop-stackenv-'));
+    const file = path.join(dir, 'stack.env');
+    writeFileSync(file, '# comment\nTEMPORAL_ADDRESS=127.0.0.1:7999\nLAKELOOP_TASK_QUEUE="from-stack"\n');
+    const env = environmentWithStack({ LAKELOOP_STACK_ENV: file, LAKELOOP_TASK_QUEUE: 'explicit' });
+    expect(env.TEMPORAL_ADDRESS).toBe('127.0.0.1:7999');
+    expect(env.LAKELOOP_TASK_QUEUE).toBe('explicit');
+    expect(environmentWithStack({ LAKELOOP_STACK_ENV: 'off' }).TEMPORAL_ADDRESS).toBeUndefined();
+  });
+});
