@@ -1,0 +1,88 @@
+/**
+ * CI has no Docker engine, so docker-compose.yml and the Dockerfile cannot be run here. These checks
+ * catch what usually breaks them: a service the worker needs is missing, an address or port does not
+ * line up, or an environment variable name is one src/config does not read.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, test } from '@jest/globals';
+import { parse } from 'yaml';
+import { projectRoot } from '../scripts/lib/temporal-cli.js';
+import { KNOWN_ENV_NAMES } from '../src/config/index.js';
+import { LAKELOOP_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js';
+
+interface ComposeService {
+  image?: string;
+  build?: string | { context: string };
+  environment?: Record<string, string>;
+  ports?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  command?: string[];
+}
+const compose = parse(readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, ComposeService>;
+};
+const services = compose.services;
+const dockerfile = readFileSync(path.join(projectRoot, 'Dockerfile'), 'utf8');
+
+/** "host:port" → the service that host names and the container port it must expose. */
+function containerPorts(service: ComposeService): number[] {
+  return (service.ports ?? []).map((p) => Number(p.split(':').at(-1)));
+}
+
+describe('docker-compose.yml', () => {
+  test('has every service the worker needs', () => {
+    expect(Object.keys(services).sort()).toEqual(
+      ['postgresql', 'temporal-schema', 'temporal', 'temporal-setup', 'temporal-ui', 'worker'].sort(),
+    );
+  });
+
+  test('pins every image (no implicit or "latest" tags)', () => {
+    for (const [name, service] of Object.entries(services)) {
+      if (!service.image) continue;
+      expect(`${name}: ${service.image}`).toMatch(/:[0-9][\w.-]*$/);
+    }
+  });
+
+  test('the worker reads only variables src/config knows, and reaches Temporal where it listens', () => {
+    const worker = services.worker!;
+    const env = worker.environment ?? {};
+    expect(Object.keys(env).filter((name) => !KNOWN_ENV_NAMES.includes(name))).toEqual([]);
+    const [host, port] = env.TEMPORAL_ADDRESS!.split(':');
+    expect(services[host!]).toBeDefined();
+    expect(containerPorts(services[host!]!)).toContain(Number(port));
+    expect(services['temporal-ui']!.environment!.TEMPORAL_ADDRESS).toBe(env.TEMPORAL_ADDRESS);
+  });
+
+  test('the UI is published on 8233 like the local stack', () => {
+    expect(services['temporal-ui']!.ports).toContain('8233:8080');
+  });
+
+  test('the worker starts after the search attributes are registered, with the same list as the stack', () => {
+    expect(services.worker!.depends_on?.['temporal-setup']?.condition).toBe('service_completed_successfully');
+    const script = services['temporal-setup']!.command!.join('\n');
+    const registered = [...script.matchAll(/(\w+)=(Int|Keyword)\b/g)].map((m) => `${m[1]}=${m[2]}`);
+    const expected = LAKELOOP_SEARCH_ATTRIBUTES.map(
+      (k) => `${k.name}=${k.type === 'INT' ? 'Int' : 'Keyword'}`,
+    );
+    expect(registered.sort()).toEqual(expected.sort());
+  });
+
+  test('the worker is built from this repository with a Dockerfile that runs the compiled worker as non-root', () => {
+    expect(services.worker!.build).toBe('.');
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toContain('CMD ["node", "lib/src/worker.js"]');
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    // The CMD's file is what tsconfig.build.json compiles from src/worker.ts.
+    const build = JSON.parse(
+      readFileSync(path.join(projectRoot, 'tsconfig.build.json'), 'utf8').replace(/^\s*\/\/.*$/gm, ''),
+    ) as { compilerOptions: { outDir: string; rootDir: string } };
+    expect(build.compilerOptions).toMatchObject({ outDir: 'lib', rootDir: '.' });
+    expect(existsSync(path.join(projectRoot, 'src', 'worker.ts'))).toBe(true);
+    // Every file the build stage copies exists.
+    for (const [, source] of dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
+      for (const file of source!.split(/\s+/))
+        expect(`${file}: ${existsSync(path.join(projectRoot, file))}`).toBe(`${file}: true`);
+    }
+  });
+});
