@@ -8,7 +8,7 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'lakeloop-config-'));
 // Point envconfig at an empty profile file so the machine's ~/.config/temporalio/temporal.toml never leaks in.
 const noProfile = path.join(tmp, 'temporal.toml');
 writeFileSync(noProfile, '[profile.default]\n');
-const base = { TEMPORAL_CONFIG_FILE: noProfile };
+const base = { TEMPORAL_CONFIG_FILE: noProfile, DATABRICKS_CONFIG_FILE: path.join(tmp, 'no-databrickscfg') };
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -26,6 +26,7 @@ describe('loadConfig', () => {
     expect(config.temporal.address).toBe('localhost:7233');
     expect(config.temporal.namespace).toBe('default');
     expect(config.worker).toEqual({ taskQueue: 'lakeloop', logLevel: 'INFO', shutdownGraceSeconds: 30 });
+    expect(config.databricks).toBeUndefined();
   });
 
   test('reads TEMPORAL_* through envconfig and LAKELOOP_* through the schema', () => {

@@ -1,4 +1,8 @@
 import { activityInfo } from '@temporalio/activity';
+import type { DatabricksHttpClient } from '../databricks/http.js';
+import { describeIdentity, type IdentityDescription } from './describe-identity.js';
+
+export type { IdentityDescription } from './describe-identity.js';
 
 /** What each activity needs from the worker process; tests pass real objects pointed at local servers. */
 export interface ActivityDeps {
@@ -7,6 +11,8 @@ export interface ActivityDeps {
   /** When the worker process started (ISO 8601). */
   workerStartedAt: string;
   lakeloopVersion: string;
+  /** The workspace client (token layer inside); absent only in workers that run no Databricks work. */
+  databricks?: DatabricksHttpClient;
 }
 
 export interface WorkerDescription {
@@ -28,6 +34,11 @@ export function createActivities(deps: ActivityDeps) {
         lakeloopVersion: deps.lakeloopVersion,
         nodeVersion: process.version,
       };
+    },
+
+    /** The design card's "token exchange" step: returns who we are to Databricks, never the token. */
+    async describeIdentity(): Promise<IdentityDescription> {
+      return describeIdentity(deps.databricks);
     },
   };
 }

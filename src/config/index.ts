@@ -8,9 +8,11 @@
  */
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import { z } from 'zod';
+import { DATABRICKS_ENV, loadDatabricksSettings, type DatabricksAuthSettings } from './databricks.js';
 import { ConfigError, describeIssues, environmentWithStack, readSetting, type Env } from './env.js';
 
 export { ConfigError, environmentWithStack, type Env } from './env.js';
+export type { DatabricksAuthSettings } from './databricks.js';
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 
@@ -40,6 +42,7 @@ export const TEMPORAL_ENV = [
 export const KNOWN_ENV_NAMES: readonly string[] = [
   ...Object.values(WORKER_ENV),
   ...TEMPORAL_ENV,
+  ...DATABRICKS_ENV,
   'LAKELOOP_STACK_ENV',
 ];
 
@@ -78,6 +81,8 @@ export interface TemporalSettings {
 export interface LakeloopConfig {
   temporal: TemporalSettings;
   worker: WorkerSettings;
+  /** Undefined only when no Databricks setting exists at all (the worker then refuses to start). */
+  databricks: DatabricksAuthSettings | undefined;
 }
 
 function loadTemporal(env: Env, problems: string[]): TemporalSettings | undefined {
@@ -117,6 +122,7 @@ export function loadConfig(env: Env = environmentWithStack()): LakeloopConfig {
   const problems: string[] = [];
   const temporal = loadTemporal(env, problems);
   const worker = loadWorker(env, problems);
+  const databricks = loadDatabricksSettings(env, problems);
   if (problems.length > 0 || !temporal || !worker) throw new ConfigError(problems);
-  return { temporal, worker };
+  return { temporal, worker, databricks };
 }

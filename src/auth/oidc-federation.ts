@@ -1,0 +1,112 @@
+import { readFile } from 'node:fs/promises';
+import * as oidc from 'openid-client';
+import { AuthError, toAuthError } from './errors.js';
+import { databricksDiscoveryUrl, discover, memoizeAsync, toAccessToken } from './openid.js';
+import type { AccessToken } from './types.js';
+
+/** Where the company identity provider's JWT (the RFC 8693 subject token) comes from. */
+export type SubjectTokenSource =
+  | {
+      kind: 'idp-client-credentials';
+      issuer: string;
+      clientId: string;
+      clientSecret: string;
+      audience?: string;
+      scope?: string;
+    }
+  | { kind: 'file'; path: string }
+  | { kind: 'env'; token: string };
+
+export interface OidcFederationSettings {
+  host: string;
+  /** The service principal a service-principal federation policy binds to; absent for an account-wide policy. */
+  clientId?: string;
+  subject: SubjectTokenSource;
+}
+
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
+
+/** Reads a fresh subject token each time: projected Kubernetes tokens and IdP tokens rotate. */
+function subjectTokenReader(source: SubjectTokenSource): () => Promise<string> {
+  switch (source.kind) {
+    case 'env':
+      return async () => source.token;
+    case 'file':
+      return async () => {
+        try {
+          const token = (await readFile(source.path, 'utf8')).trim();
+          if (!token) throw new Error('the file is empty');
+          return token;
+        } catch (err) {
+          throw new AuthError(
+            `cannot read the OIDC subject token from DATABRICKS_OIDC_TOKEN_FILE=${source.path}: ${(err as Error).message}`,
+            'oidc-federation',
+            'subject_token_unavailable',
+            true,
+          );
+        }
+      };
+    case 'idp-client-credentials': {
+      const configuration = memoizeAsync(() =>
+        discover(new URL(source.issuer), source.clientId, oidc.ClientSecretBasic(source.clientSecret)),
+      );
+      return async () => {
+        try {
+          const parameters: Record<string, string> = {};
+          if (source.audience) parameters.resource = source.audience;
+          if (source.scope) parameters.scope = source.scope;
+          return (await oidc.clientCredentialsGrant(await configuration(), parameters)).access_token;
+        } catch (err) {
+          throw toAuthError(
+            err,
+            'oidc-federation',
+            `client-credentials request to the identity provider ${source.issuer} for client ${source.clientId}`,
+            'check LAKELOOP_OIDC_CLIENT_ID, LAKELOOP_OIDC_CLIENT_SECRET and LAKELOOP_OIDC_AUDIENCE',
+          );
+        }
+      };
+    }
+  }
+}
+
+/**
+ * Databricks OAuth token federation: the IdP's JWT is exchanged at the workspace's token endpoint
+ * (RFC 8693), so no Databricks secret exists anywhere. `client_id` is sent only for a
+ * service-principal federation policy, never a client secret.
+ */
+export function oidcFederationTokenSource(
+  settings: OidcFederationSettings,
+  now: () => number = Date.now,
+): () => Promise<AccessToken> {
+  const readSubjectToken = subjectTokenReader(settings.subject);
+  const sendClientId: oidc.ClientAuth = (_as, _client, body) => {
+    if (settings.clientId) body.set('client_id', settings.clientId);
+  };
+  const configuration = memoizeAsync(() =>
+    discover(
+      databricksDiscoveryUrl(settings.host),
+      settings.clientId ?? 'account-federation-policy',
+      sendClientId,
+    ),
+  );
+  return async () => {
+    const subjectToken = await readSubjectToken();
+    try {
+      const response = await oidc.genericGrantRequest(await configuration(), TOKEN_EXCHANGE, {
+        subject_token: subjectToken,
+        subject_token_type: JWT_TOKEN_TYPE,
+        scope: 'all-apis',
+      });
+      return toAccessToken(response, now());
+    } catch (err) {
+      throw toAuthError(
+        err,
+        'oidc-federation',
+        `token exchange at ${settings.host}${settings.clientId ? ` for service principal ${settings.clientId}` : ''}`,
+        "the identity provider's token does not match a federation policy (issuer, audience, subject) " +
+          'or has expired; check the policy and LAKELOOP_OIDC_* / DATABRICKS_CLIENT_ID',
+      );
+    }
+  };
+}
