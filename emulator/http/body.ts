@@ -1,0 +1,62 @@
+/**
+ * Reading and parsing request bodies defensively: bounded in size, and every way a body can be wrong
+ * ends in a Databricks-shaped 400 rather than an exception.
+ */
+import type { IncomingMessage } from 'node:http';
+import { ApiError, malformedRequest } from './api-error.js';
+
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+export class BodyTooLargeError extends ApiError {
+  constructor(limit: number) {
+    super(400, 'INVALID_PARAMETER_VALUE', `Request body exceeds the limit of ${limit} bytes.`);
+  }
+}
+
+/** Resolves with the whole body, or rejects with BodyTooLargeError once it passes `limit`. */
+export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        reject(new BodyTooLargeError(limit));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (error) => {
+      if (!failed) {
+        failed = true;
+        reject(error);
+      }
+    });
+  });
+}
+
+/**
+ * A JSON object body. Empty means `{}` (clients send bodiless POSTs for all-optional requests);
+ * anything else must be one JSON object, as Databricks requires.
+ */
+export function parseJsonObject(raw: Buffer): Record<string, unknown> {
+  const text = raw.toString('utf8');
+  if (text.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw malformedRequest(`Could not parse request object: ${detail}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw malformedRequest('Invalid JSON given in the body of the request - expected a map');
+  }
+  return value as Record<string, unknown>;
+}

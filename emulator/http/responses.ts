@@ -1,0 +1,41 @@
+/**
+ * What a handler returns. Handlers never write to the socket themselves: the server decides whether
+ * to send the response or, under a `dropResponse` fault, to do the work and then drop the connection.
+ */
+import type { ServerResponse } from 'node:http';
+import type { ApiError } from './api-error.js';
+
+export interface ApiResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export function ok(body: unknown = {}): ApiResponse {
+  return { status: 200, body };
+}
+
+export function errorResponse(error: ApiError, requestId: string): ApiResponse {
+  return {
+    status: error.status,
+    headers: error.headers,
+    body: {
+      error_code: error.errorCode,
+      message: error.message,
+      details: [
+        { '@type': 'type.googleapis.com/google.rpc.RequestInfo', request_id: requestId, serving_data: '' },
+      ],
+    },
+  };
+}
+
+export function writeResponse(res: ServerResponse, response: ApiResponse, requestId: string): void {
+  const payload = response.body === undefined ? '' : JSON.stringify(response.body);
+  res.writeHead(response.status, {
+    ...(payload ? { 'content-type': 'application/json' } : {}),
+    'content-length': Buffer.byteLength(payload),
+    'x-request-id': requestId,
+    ...response.headers,
+  });
+  res.end(payload);
+}

@@ -1,0 +1,49 @@
+/**
+ * The emulator as a process: `npm run emulator -- --pat TOKEN [flags]`. Prints exactly one line,
+ * "emulator listening on http://127.0.0.1:PORT", once it accepts requests; SIGINT/SIGTERM shut it
+ * down cleanly (task processes killed, state file written).
+ */
+import { USAGE, parseCommandLine } from './cli-options.js';
+import { startEmulator } from './server.js';
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseCommandLine(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (parsed === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (parsed.pats.length === 0) {
+    process.stderr.write(
+      `the emulator needs at least one credential source (--pat or --pat-file)\n\n${USAGE}\n`,
+    );
+    process.exit(2);
+  }
+  const emulator = await startEmulator(parsed);
+  process.stdout.write(`emulator listening on ${emulator.url}\n`);
+
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    emulator.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`emulator: shutdown failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`emulator: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

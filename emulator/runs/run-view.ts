@@ -1,0 +1,208 @@
+/**
+ * RunRecords rendered as the Jobs API returns them (reference §1.3, §1.4): both the deprecated `state`
+ * (which the SDK waiters still read) and `status`, per-task runs with their own run_id, timestamps and
+ * durations, repair_history, and RunOutput for task runs.
+ */
+import { encodePageToken, decodePageToken } from '../http/page-token.js';
+import type { HistoryEntry, LifeCycleState, Outcome, RunRecord, TaskRun } from './run-model.js';
+import { isTerminal } from './run-model.js';
+
+export interface ViewContext {
+  baseUrl: string;
+  workspaceId: string;
+  /** Emulated now, for durations of runs still going. */
+  now: number;
+}
+
+/** API 2.2 returns at most this many tasks per runs/get page (reference §1.1). */
+export const TASKS_PER_PAGE = 100;
+
+type Json = Record<string, unknown>;
+
+const STATUS_STATE: Record<LifeCycleState, string> = {
+  QUEUED: 'QUEUED',
+  PENDING: 'PENDING',
+  RUNNING: 'RUNNING',
+  TERMINATING: 'TERMINATING',
+  TERMINATED: 'TERMINATED',
+  SKIPPED: 'TERMINATED',
+  INTERNAL_ERROR: 'TERMINATED',
+  BLOCKED: 'BLOCKED',
+  WAITING_FOR_RETRY: 'WAITING',
+};
+
+const QUEUE_MESSAGE = 'Queued due to reaching the maximum number of concurrent runs of the job.';
+
+/** The deprecated RunState. result_state only in terminal states, as Databricks sends it. */
+function renderState(
+  phase: LifeCycleState,
+  end: Outcome | undefined,
+  stopped: boolean,
+  queue?: string,
+): Json {
+  const terminal = isTerminal(phase);
+  return {
+    life_cycle_state: phase,
+    ...(terminal && end ? { result_state: end.result } : {}),
+    state_message: terminal ? (end?.stateMessage ?? '') : phase === 'QUEUED' ? (queue ?? '') : '',
+    user_cancelled_or_timedout: terminal && stopped,
+    ...(queue ? { queue_reason: queue } : {}),
+  };
+}
+
+function renderStatus(phase: LifeCycleState, end: Outcome | undefined, queue?: string): Json {
+  return {
+    state: STATUS_STATE[phase],
+    ...(isTerminal(phase) && end
+      ? { termination_details: { code: end.code, type: end.type, message: end.stateMessage } }
+      : {}),
+    ...(queue ? { queue_details: { code: 'MAX_CONCURRENT_RUNS_REACHED', message: queue } } : {}),
+  };
+}
+
+function wasStopped(end: Outcome | undefined): boolean {
+  return end?.result === 'CANCELED' || end?.result === 'TIMEDOUT';
+}
+
+export function runPageUrl(ctx: ViewContext, jobId: number, runId: number): string {
+  return `${ctx.baseUrl}/?o=${ctx.workspaceId}#job/${jobId}/run/${runId}`;
+}
+
+function taskTiming(task: TaskRun, now: number): Json {
+  const started = task.startTime > 0;
+  const end = task.endTime > 0 ? task.endTime : now;
+  return {
+    start_time: task.startTime,
+    end_time: task.endTime,
+    setup_duration: task.setupMs,
+    execution_duration: task.executionMs,
+    cleanup_duration: task.cleanupMs,
+    run_duration: started ? end - task.startTime : 0,
+    queue_duration: 0,
+  };
+}
+
+/** One entry of a run's `tasks` array. */
+export function renderTask(run: RunRecord, task: TaskRun, ctx: ViewContext): Json {
+  return {
+    ...task.spec,
+    run_id: task.runId,
+    task_key: task.taskKey,
+    attempt_number: task.attempt,
+    state: renderState(task.phase, task.outcome, wasStopped(task.outcome)),
+    status: renderStatus(task.phase, task.outcome),
+    ...taskTiming(task, ctx.now),
+    run_page_url: runPageUrl(ctx, run.jobId, task.runId),
+  };
+}
+
+/** A task run on its own: what runs/get returns for a task run id, and get-output's `metadata`. */
+export function renderTaskRunAsRun(run: RunRecord, task: TaskRun, ctx: ViewContext): Json {
+  return {
+    ...renderTask(run, task, ctx),
+    job_id: run.jobId,
+    job_run_id: run.runId,
+    number_in_job: task.runId,
+    original_attempt_run_id: task.runId,
+    run_name: task.taskKey,
+    run_type: run.runType,
+    creator_user_name: run.creator,
+    run_as_user_name: run.creator,
+    trigger: 'ONE_TIME',
+    format: 'MULTI_TASK',
+  };
+}
+
+function renderHistory(run: RunRecord, entry: HistoryEntry): Json {
+  const phase: LifeCycleState = entry.outcome ? entry.outcome.lifeCycle : run.phase;
+  return {
+    type: entry.type,
+    ...(entry.id !== undefined ? { id: entry.id } : {}),
+    start_time: entry.startTime,
+    end_time: entry.endTime,
+    state: renderState(phase, entry.outcome, wasStopped(entry.outcome)),
+    status: renderStatus(phase, entry.outcome),
+    task_run_ids: entry.taskRunIds,
+  };
+}
+
+export interface RenderRunOptions {
+  includeTasks: boolean;
+  /** API 2.2 pages tasks 100 at a time; older versions return them all. */
+  paginate: boolean;
+  pageToken?: string;
+}
+
+export function renderRun(run: RunRecord, ctx: ViewContext, options: RenderRunOptions): Json {
+  const terminal = isTerminal(run.phase);
+  const queue = run.phase === 'QUEUED' ? QUEUE_MESSAGE : undefined;
+  const activeMs = run.activeMsBefore + (run.activeSince !== undefined ? ctx.now - run.activeSince : 0);
+  const body: Json = {
+    job_id: run.jobId,
+    run_id: run.runId,
+    job_run_id: run.runId,
+    number_in_job: run.runId,
+    original_attempt_run_id: run.runId,
+    attempt_number: 0,
+    creator_user_name: run.creator,
+    run_as_user_name: run.creator,
+    run_name: run.runName,
+    run_type: run.runType,
+    trigger: 'ONE_TIME',
+    format: 'MULTI_TASK',
+    start_time: run.createdAt,
+    end_time: terminal ? run.endTime : 0,
+    // Multi-task runs report 0 here; run_duration is the whole run including repairs (§1.3).
+    setup_duration: 0,
+    execution_duration: 0,
+    cleanup_duration: 0,
+    run_duration: activeMs,
+    queue_duration: (run.phase === 'QUEUED' ? ctx.now : run.startedAt) - run.createdAt,
+    state: renderState(run.phase, run.outcome, run.stopping !== undefined, queue),
+    status: renderStatus(run.phase, run.outcome, queue),
+    run_page_url: runPageUrl(ctx, run.jobId, run.runId),
+    ...(run.jobParameters ? { job_parameters: run.jobParameters } : {}),
+    ...(run.overridingParameters ? { overriding_parameters: run.overridingParameters } : {}),
+  };
+  if (!options.includeTasks) return body;
+
+  let offset = 0;
+  if (options.pageToken) offset = decodePageToken(options.pageToken);
+  const limit = options.paginate ? TASKS_PER_PAGE : Number.POSITIVE_INFINITY;
+  const tasks = run.tasks.slice(offset, offset + limit);
+  body.tasks = tasks.map((task) => renderTask(run, task, ctx));
+  // Later pages return the arrays completed on the first page as empty (reference §1.1).
+  body.repair_history = offset === 0 ? run.history.map((entry) => renderHistory(run, entry)) : [];
+  if (offset > 0) body.job_parameters = [];
+  if (offset + tasks.length < run.tasks.length) {
+    body.has_more = true;
+    body.next_page_token = encodePageToken(offset + tasks.length);
+    body.job_parameters ??= [];
+    body.job_clusters ??= [];
+  } else if (offset > 0) {
+    body.job_clusters = [];
+  }
+  return body;
+}
+
+/** runs/get-output for a task run (§1.4). Logs are not available for notebook tasks. */
+export function renderTaskOutput(run: RunRecord, task: TaskRun, ctx: ViewContext): Json {
+  const output = task.output ?? {};
+  const logsSupported = task.spec.notebook_task === undefined;
+  return {
+    metadata: renderTaskRunAsRun(run, task, ctx),
+    ...(output.notebookResult !== undefined
+      ? {
+          notebook_output: {
+            result: output.notebookResult,
+            truncated: output.notebookResultTruncated ?? false,
+          },
+        }
+      : {}),
+    ...(logsSupported && output.logs !== undefined
+      ? { logs: output.logs, logs_truncated: output.logsTruncated ?? false }
+      : {}),
+    ...(output.error !== undefined ? { error: output.error } : {}),
+    ...(output.errorTrace !== undefined ? { error_trace: output.errorTrace } : {}),
+  };
+}

@@ -1,0 +1,299 @@
+/**
+ * startEmulator(): one local Databricks workspace on 127.0.0.1, in-process. The CLI (main.ts), the
+ * tests and the benchmarks all start it through here.
+ *
+ * A request goes: control API (/__emulator/…, no auth) — or — count it, authenticate the bearer token,
+ * apply an injected fault (latency, error status, dropped response), route it, run the handler, and
+ * send (or, under dropResponse, drop) the answer. Nothing a client sends can crash the process: every
+ * failure ends as a Databricks-shaped error response.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { authenticate } from './auth/bearer-auth.js';
+import { TokenRegistry } from './auth/token-registry.js';
+import { EmulatedClock } from './clock.js';
+import { registerControlRoutes } from './control/control-routes.js';
+import type { HttpFault } from './control/fault-registry.js';
+import { FaultRegistry } from './control/fault-registry.js';
+import { Stats } from './control/stats.js';
+import { ApiError, defaultMessageForStatus, errorCodeForStatus } from './http/api-error.js';
+import { parseJsonObject, readBody } from './http/body.js';
+import type { ApiResponse } from './http/responses.js';
+import { errorResponse, ok, writeResponse } from './http/responses.js';
+import type { RequestContext } from './http/router.js';
+import { Router } from './http/router.js';
+import { registerJobsRoutes } from './jobs/jobs-routes.js';
+import { registerDestinationRoutes } from './notifications/destinations-routes.js';
+import { WebhookDispatcher } from './notifications/webhook-dispatcher.js';
+import { WebhookNotifier } from './notifications/webhook-notifier.js';
+import type { EmulatorOptions } from './options.js';
+import { resolveOptions } from './options.js';
+import { createRandom } from './random.js';
+import { RunEngine } from './runs/run-engine.js';
+import { registerRunsRoutes } from './runs/runs-routes.js';
+import { Scheduler } from './scheduler.js';
+import type { Services } from './services.js';
+import { restoreSnapshot, resumedEmulatedNow, takeSnapshot } from './state/snapshot.js';
+import { StateFile } from './state/state-file.js';
+import { PythonTaskRunner } from './tasks/python-task.js';
+import { Workspace } from './workspace.js';
+
+export interface EmulatorHandle {
+  /** http://127.0.0.1:PORT — what DATABRICKS_HOST should be. */
+  url: string;
+  port: number;
+  workspaceId: string;
+  /** The counters GET /__emulator/stats returns. */
+  stats(): Record<string, unknown>;
+  /** Stop serving, kill task processes, write the state file. */
+  close(): Promise<void>;
+}
+
+/** Paths served without a token (the SDK probes host metadata before it authenticates). */
+const PUBLIC_PATHS = new Set(['/.well-known/databricks-config']);
+const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
+
+export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHandle> {
+  const options = resolveOptions(input);
+  const log = options.log;
+
+  const snapshot = options.statePath ? StateFile.load(options.statePath) : undefined;
+  const clock = new EmulatedClock(
+    options.timeScale,
+    Date.now,
+    snapshot ? resumedEmulatedNow(snapshot, options.timeScale) : undefined,
+  );
+  const workspace = new Workspace();
+  if (snapshot) restoreSnapshot(workspace, snapshot);
+
+  const tokens = new TokenRegistry();
+  for (const pat of options.pats) tokens.registerStatic(pat, options.principal);
+
+  const stats = new Stats();
+  const faults = new FaultRegistry(createRandom(options.seed));
+  const scheduler = new Scheduler(clock, (error) =>
+    log(`emulator: scheduled transition failed: ${describe(error)}`),
+  );
+  const python = new PythonTaskRunner();
+  const dispatcher = new WebhookDispatcher(
+    faults,
+    stats.webhooks,
+    { maxAttempts: options.webhookMaxAttempts, initialBackoffMs: options.webhookInitialBackoffMs },
+    (message) => {
+      if (options.verbose) log(`emulator: ${message}`);
+    },
+  );
+  const notifier = new WebhookNotifier(workspace.destinations, workspace.jobs, dispatcher, {
+    workspaceId: options.workspaceId,
+    idFormat: options.webhookIdFormat,
+  });
+  const stateFile = options.statePath
+    ? new StateFile(options.statePath, options.persistDebounceMs, () => takeSnapshot(workspace, clock), log)
+    : undefined;
+  const changed = (): void => stateFile?.markDirty();
+
+  let baseUrl = '';
+  const engine = new RunEngine({
+    runs: workspace.runs,
+    jobs: workspace.jobs,
+    scheduler,
+    clock,
+    // A getter, not the sequence itself: restoring a snapshot replaces the sequence object.
+    get runIds() {
+      return workspace.runIds;
+    },
+    scenarios: workspace.scenarios,
+    python,
+    tokens,
+    events: notifier,
+    options,
+    baseUrl: () => baseUrl,
+    changed,
+  });
+  const services: Services = {
+    workspace,
+    engine,
+    clock,
+    options,
+    view: () => ({ baseUrl, workspaceId: options.workspaceId, now: clock.now() }),
+    changed,
+  };
+
+  const api = new Router();
+  registerJobsRoutes(api, services);
+  registerRunsRoutes(api, services);
+  registerDestinationRoutes(api, services);
+  api.route('GET', '/.well-known/databricks-config', () =>
+    ok({ oidc_endpoint: `${baseUrl}/oidc`, workspace_id: options.workspaceId }),
+  );
+
+  const control = new Router();
+  registerControlRoutes(control, {
+    services,
+    faults,
+    stats,
+    tokens,
+    dispatcher,
+    reset: () => {
+      workspace.clear();
+      faults.clear();
+      stats.reset();
+      tokens.clearIssued();
+      dispatcher.clearHistory();
+      void python.killAll();
+      changed();
+    },
+  });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = Date.now();
+    const requestId = randomUUID();
+    const method = (req.method ?? 'GET').toUpperCase();
+    let fault: HttpFault | undefined;
+    let response: ApiResponse;
+    let path = '/';
+    try {
+      const url = parseUrl(req.url);
+      path = url.pathname;
+      const isControl = path.startsWith('/__emulator/');
+      const raw = await readBody(req);
+      if (!isControl) {
+        stats.countRequest(method, path);
+        const principal = PUBLIC_PATHS.has(path) ? '' : authenticate(tokens, req.headers.authorization);
+        fault = faults.matchHttp(method, path);
+        if (fault?.latencyMs) await sleep(fault.latencyMs);
+        if (fault?.status !== undefined) throw faultError(fault);
+        response = await dispatch(api, method, path, url.searchParams, raw, principal, requestId, true);
+      } else {
+        response = await dispatch(control, method, path, url.searchParams, raw, '', requestId, false);
+      }
+    } catch (error) {
+      response = errorResponse(toApiError(error, log), requestId);
+    }
+    if (options.verbose)
+      log(`${method} ${path} ${fault?.dropResponse ? 'dropped' : response.status} ${Date.now() - started}ms`);
+    if (fault?.dropResponse) {
+      // The work is done; the client never hears about it.
+      req.socket.destroy();
+      return;
+    }
+    try {
+      writeResponse(res, response, requestId);
+    } catch (error) {
+      log(`emulator: could not write a response: ${describe(error)}`);
+      res.destroy();
+    }
+  };
+
+  const server = createServer((req, res) => {
+    void handle(req, res);
+  });
+  // Malformed HTTP (bad request line, oversized headers) never reaches `handle`; answer and move on.
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  baseUrl = `http://127.0.0.1:${port}`;
+  engine.resume();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: baseUrl,
+    port,
+    workspaceId: options.workspaceId,
+    stats: () => stats.snapshot(workspace.runs, tokens),
+    close: () => {
+      closing ??= (async () => {
+        engine.beginShutdown();
+        scheduler.stop();
+        dispatcher.close();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await closed;
+        await python.stopAll();
+        await stateFile?.flush();
+      })();
+      return closing;
+    },
+  };
+}
+
+async function dispatch(
+  router: Router,
+  method: string,
+  path: string,
+  query: URLSearchParams,
+  raw: Buffer,
+  principal: string,
+  requestId: string,
+  isApi: boolean,
+): Promise<ApiResponse> {
+  const match = router.match(method, path);
+  if (match.kind === 'not-found') {
+    // Databricks names the endpoint without its /api/x.y prefix: "No API found for 'GET /repos'".
+    const shown = isApi ? path.replace(/^\/api\/[^/]+/, '') || '/' : path;
+    throw new ApiError(404, 'ENDPOINT_NOT_FOUND', `No API found for '${method} ${shown}'`);
+  }
+  if (match.kind === 'method-not-allowed') {
+    throw new ApiError(
+      405,
+      'METHOD_NOT_ALLOWED',
+      `Method ${method} is not allowed for ${path}; use ${match.allowed.join(' or ')}.`,
+      { allow: match.allowed.join(', ') },
+    );
+  }
+  const ctx: RequestContext = {
+    method,
+    path,
+    version: match.version,
+    query,
+    body: BODYLESS_METHODS.has(method) ? {} : parseJsonObject(raw),
+    params: match.params,
+    principal,
+    requestId,
+  };
+  return match.handler(ctx);
+}
+
+function parseUrl(raw: string | undefined): URL {
+  try {
+    return new URL(raw ?? '/', 'http://127.0.0.1');
+  } catch {
+    throw new ApiError(400, 'BAD_REQUEST', 'The request URL could not be parsed.');
+  }
+}
+
+function faultError(fault: HttpFault): ApiError {
+  const status = fault.status!;
+  return new ApiError(
+    status,
+    fault.errorCode ?? errorCodeForStatus(status),
+    fault.message ?? defaultMessageForStatus(status),
+    fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {},
+  );
+}
+
+function toApiError(error: unknown, log: (line: string) => void): ApiError {
+  if (error instanceof ApiError) return error;
+  // Deliberately not "Unexpected error": the official SDKs retry on that phrase.
+  log(`emulator: internal error: ${describe(error)}`);
+  return new ApiError(500, 'INTERNAL_ERROR', 'The emulator failed to process the request.');
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

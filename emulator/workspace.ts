@@ -1,0 +1,27 @@
+/**
+ * The state of one emulated workspace: jobs, runs, notification destinations, scenario rules, and the
+ * id sequences. This is exactly what the state file persists; faults, stats and tokens are process
+ * state and start fresh.
+ */
+import { FIRST_JOB_ID, FIRST_RUN_ID, IdSequence } from './ids.js';
+import { JobStore } from './jobs/job-store.js';
+import { DestinationStore } from './notifications/destination-store.js';
+import { RunStore } from './runs/run-store.js';
+import { ScenarioRules } from './tasks/scenario-rules.js';
+
+export class Workspace {
+  readonly jobs = new JobStore();
+  readonly runs = new RunStore();
+  readonly destinations = new DestinationStore();
+  readonly scenarios = new ScenarioRules();
+  jobIds = new IdSequence(FIRST_JOB_ID);
+  runIds = new IdSequence(FIRST_RUN_ID);
+
+  /** Forget everything except the id sequences, which keep growing so no id is ever reused. */
+  clear(): void {
+    this.jobs.clear();
+    this.runs.clear();
+    this.destinations.clear();
+    this.scenarios.clear();
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The project's Python virtual environment (.venv/ in the project root) with the packages of
+ * test/conformance/requirements.txt. Idempotent: a marker in the venv records the SHA-256 of the
+ * requirements it was built from, so a second call costs one file read and prints that nothing
+ * changed. A lock directory keeps two test workers from installing at the same time.
+ *
+ *   tsx scripts/python-venv.ts        (prints one line)
+ *   import { ensurePythonVenv } from '../../scripts/python-venv.js'
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface PythonVenv {
+  /** The venv's interpreter. */
+  python: string;
+  /** True when this call created the venv or installed packages. */
+  changed: boolean;
+  /** The one line this call printed (or would print with quiet). */
+  summary: string;
+}
+
+export interface EnsureVenvOptions {
+  root?: string;
+  requirements?: string;
+  /** The interpreter that creates the venv. */
+  basePython?: string;
+  quiet?: boolean;
+}
+
+const MARKER = '.lakeloop-requirements.sha256';
+const LOCK_STALE_MS = 15 * 60 * 1000;
+const INSTALL_TIMEOUT_MS = 10 * 60 * 1000;
+
+export async function ensurePythonVenv(options: EnsureVenvOptions = {}): Promise<PythonVenv> {
+  const root = options.root ?? projectRoot;
+  const requirements = options.requirements ?? path.join(root, 'test', 'conformance', 'requirements.txt');
+  const venv = path.join(root, '.venv');
+  const python = path.join(venv, 'bin', 'python');
+  const wanted = createHash('sha256').update(readFileSync(requirements)).digest('hex');
+
+  const release = await acquireLock(`${venv}.lock`);
+  try {
+    if (existsSync(python) && (await readMarker(venv)) === wanted && (await runs(python))) {
+      return done(options, {
+        python,
+        changed: false,
+        summary: `python venv: ${rel(root, venv)} is up to date`,
+      });
+    }
+    const started = Date.now();
+    if (!(await runs(python))) {
+      await rm(venv, { recursive: true, force: true });
+      await run(options.basePython ?? 'python3', ['-m', 'venv', venv], { timeout: INSTALL_TIMEOUT_MS });
+    }
+    await run(
+      python,
+      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements],
+      { timeout: INSTALL_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
+    );
+    await writeFile(path.join(venv, MARKER), wanted);
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    return done(options, {
+      python,
+      changed: true,
+      summary: `python venv: installed ${rel(root, requirements)} into ${rel(root, venv)} in ${seconds}s`,
+    });
+  } finally {
+    await release();
+  }
+}
+
+function done(options: EnsureVenvOptions, result: PythonVenv): PythonVenv {
+  if (!options.quiet) console.log(result.summary);
+  return result;
+}
+
+function rel(root: string, target: string): string {
+  return path.relative(root, target) || '.';
+}
+
+async function readMarker(venv: string): Promise<string | undefined> {
+  try {
+    return (await readFile(path.join(venv, MARKER), 'utf8')).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+async function runs(python: string): Promise<boolean> {
+  if (!existsSync(python)) return false;
+  try {
+    await run(python, ['-c', 'import sys'], { timeout: 30_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** mkdir is atomic: whoever creates the directory holds the lock. A lock older than 15 min is stale. */
+async function acquireLock(lock: string): Promise<() => Promise<void>> {
+  for (;;) {
+    try {
+      await mkdir(lock);
+      return () => rm(lock, { recursive: true, force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const age = await stat(lock).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
+      if (age > LOCK_STALE_MS) await rm(lock, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  ensurePythonVenv().catch((error: unknown) => {
+    console.error(`python venv: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}
