@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/activity';
 import type { AuthType } from '../auth/index.js';
 import type { DatabricksHttpClient } from '../databricks/http.js';
 import { getCurrentPrincipal } from '../databricks/scim.js';
@@ -18,15 +17,7 @@ export interface IdentityDescription {
  * Obtains a token (performing the OAuth or federation exchange when needed) and asks the workspace who
  * it belongs to. Lets a workflow fail fast with a clear, non-retryable error when identity is broken.
  */
-export async function describeIdentity(
-  databricks: DatabricksHttpClient | undefined,
-): Promise<IdentityDescription> {
-  if (!databricks) {
-    throw ApplicationFailure.nonRetryable(
-      'this worker has no Databricks workspace configured (set DATABRICKS_HOST and credentials)',
-      'DatabricksNotConfigured',
-    );
-  }
+export async function describeIdentity(databricks: DatabricksHttpClient): Promise<IdentityDescription> {
   return withActivityFailures(async () => {
     const token = await databricks.tokens.getToken();
     const principal = await getCurrentPrincipal(databricks);

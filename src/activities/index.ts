@@ -1,5 +1,7 @@
-import { activityInfo } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import type { DatabricksHttpClient } from '../databricks/http.js';
+import { JobsClient } from '../databricks/jobs.js';
+import { createRunActivities, type RunActivityDeps } from './databricks-runs.js';
 import { describeIdentity, type IdentityDescription } from './describe-identity.js';
 
 export type { IdentityDescription } from './describe-identity.js';
@@ -13,6 +15,9 @@ export interface ActivityDeps {
   lakeloopVersion: string;
   /** The workspace client (token layer inside); absent only in workers that run no Databricks work. */
   databricks?: DatabricksHttpClient;
+  /** The notification destination pointing at this worker's webhook receiver, when it has one. */
+  webhookDestinationId?: string;
+  outputLimits?: RunActivityDeps['outputLimits'];
 }
 
 export interface WorkerDescription {
@@ -24,7 +29,30 @@ export interface WorkerDescription {
 }
 
 export function createActivities(deps: ActivityDeps) {
+  const requireDatabricks = (): DatabricksHttpClient => {
+    if (!deps.databricks) {
+      throw ApplicationFailure.nonRetryable(
+        'this worker has no Databricks workspace configured (set DATABRICKS_HOST and credentials)',
+        'DatabricksNotConfigured',
+      );
+    }
+    return deps.databricks;
+  };
+  let workspace: RunActivityDeps | undefined;
+  const requireWorkspace = (): RunActivityDeps => {
+    const http = requireDatabricks();
+    workspace ??= {
+      jobs: new JobsClient(http),
+      host: http.host,
+      webhookDestinationId: deps.webhookDestinationId,
+      outputLimits: deps.outputLimits,
+    };
+    return workspace;
+  };
+
   return {
+    ...createRunActivities(requireWorkspace),
+
     /** Describes the worker that ran this activity; contains no configuration values or secrets. */
     async describeWorker(): Promise<WorkerDescription> {
       return {
@@ -38,7 +66,7 @@ export function createActivities(deps: ActivityDeps) {
 
     /** The design card's "token exchange" step: returns who we are to Databricks, never the token. */
     async describeIdentity(): Promise<IdentityDescription> {
-      return describeIdentity(deps.databricks);
+      return describeIdentity(requireDatabricks());
     },
   };
 }

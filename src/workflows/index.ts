@@ -1,3 +1,10 @@
 // The workflow bundle's entry point: every workflow type the worker serves is exported here.
 // Only deterministic code may be reachable from this file (enforced by ESLint; see eslint.config.js).
 export { healthCheck, type HealthCheckInput, type HealthCheckResult } from './health-check.js';
+export {
+  databricksRun,
+  notificationSignal,
+  statusQuery,
+  type RunNotification,
+  type RunStatusView,
+} from './databricks-run.js';

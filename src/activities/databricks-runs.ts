@@ -1,0 +1,249 @@
+/**
+ * Activities that drive one Databricks run. All I/O to the workspace goes through the typed Jobs
+ * client; every failure is converted by toActivityFailure (non-retryable for validation, permission
+ * and missing jobs; retryable for throttling, 5xx and network errors).
+ */
+import { activityInfo, ApplicationFailure, heartbeat, sleep } from '@temporalio/activity';
+import { ApplicationFailureCategory } from '@temporalio/common';
+import type { JobsClient } from '../databricks/jobs.js';
+import type { Job } from '../databricks/jobs-schemas.js';
+import { isTerminal } from '../shared/run-classification.js';
+import type { SubmitSpec } from '../shared/run-input.js';
+import type { RunSnapshot, SubmitResult, TaskOutput } from '../shared/run-types.js';
+import { withActivityFailures } from './failures.js';
+import { fingerprint, idempotencyToken } from './fingerprint.js';
+import { toSnapshot } from './run-snapshot.js';
+
+export interface RunActivityDeps {
+  jobs: JobsClient;
+  /** Workspace URL, for run page links Databricks does not return on submit. */
+  host: string;
+  /** The notification destination that points at this worker's webhook receiver, when there is one. */
+  webhookDestinationId?: string;
+  /** Bounds on what enters workflow history per task. */
+  outputLimits?: { resultBytes: number; logTailBytes: number };
+}
+
+export interface SubmitRunRequest {
+  /** Names this submission within the workflow ("attempt-1"…): part of the idempotency token. */
+  step: string;
+  jobId?: number;
+  jobName?: string;
+  submit?: SubmitSpec;
+  jobParameters?: Record<string, string>;
+  /** Ask Databricks to notify the webhook receiver (submit runs; jobs must already reference it). */
+  notifyWebhook: boolean;
+}
+
+const DEFAULT_LIMITS = { resultBytes: 16 * 1024, logTailBytes: 4 * 1024 };
+
+function nonRetryable(message: string, type: string): ApplicationFailure {
+  return ApplicationFailure.create({ message, type, nonRetryable: true });
+}
+
+function referencesDestination(job: Job, destinationId: string | undefined): boolean {
+  if (!destinationId) return false;
+  const notifications = (
+    job.settings as { webhook_notifications?: Record<string, Array<{ id?: string }>> } | undefined
+  )?.webhook_notifications;
+  const has = (event: string) => (notifications?.[event] ?? []).some((d) => d.id === destinationId);
+  return has('on_success') && has('on_failure');
+}
+
+function withWebhook(spec: SubmitSpec, destinationId: string): SubmitSpec {
+  const existing = (spec.webhook_notifications ?? {}) as Record<string, Array<{ id: string }>>;
+  const add = (event: string) => [
+    ...(existing[event] ?? []).filter((d) => d.id !== destinationId),
+    { id: destinationId },
+  ];
+  return {
+    ...spec,
+    webhook_notifications: {
+      ...existing,
+      on_start: add('on_start'),
+      on_success: add('on_success'),
+      on_failure: add('on_failure'),
+    },
+  };
+}
+
+function truncateEnd(text: string | undefined, bytes: number): { text?: string; truncated: boolean } {
+  if (text === undefined) return { truncated: false };
+  const buffer = Buffer.from(text, 'utf8');
+  if (buffer.length <= bytes) return { text, truncated: false };
+  return { text: buffer.subarray(0, bytes).toString('utf8'), truncated: true };
+}
+
+function tail(text: string | undefined, bytes: number): string | undefined {
+  if (text === undefined) return undefined;
+  const buffer = Buffer.from(text, 'utf8');
+  return buffer.length <= bytes ? text : buffer.subarray(buffer.length - bytes).toString('utf8');
+}
+
+/**
+ * `workspace` is called per activity: a worker without Databricks settings still registers these
+ * activities, and they fail non-retryably with a clear message instead of "activity not registered".
+ */
+export function createRunActivities(workspace: () => RunActivityDeps) {
+  async function resolveJob(jobs: JobsClient, request: SubmitRunRequest): Promise<Job> {
+    if (request.jobId !== undefined) return jobs.getJob(request.jobId);
+    const matches = await jobs.findJobsByName(request.jobName!);
+    if (matches.length === 0)
+      throw nonRetryable(`no Databricks job is named "${request.jobName}"`, 'DatabricksJobNotFound');
+    if (matches.length > 1) {
+      throw nonRetryable(
+        `${matches.length} Databricks jobs are named "${request.jobName}" (ids ${matches.map((j) => j.job_id).join(', ')}); use jobId`,
+        'DatabricksJobAmbiguous',
+      );
+    }
+    return matches[0]!;
+  }
+
+  return {
+    /**
+     * Starts the run exactly once per workflow execution and step: the idempotency token makes a
+     * retried activity (after a crash or a lost response) get the run it already created.
+     */
+    async submitRun(request: SubmitRunRequest): Promise<SubmitResult> {
+      const deps = workspace();
+      const { jobs } = deps;
+      return withActivityFailures(async () => {
+        const execution = activityInfo().workflowExecution;
+        if (!execution) throw nonRetryable('submitRun must be called from a workflow', 'NoWorkflowContext');
+        const token = idempotencyToken(execution.workflowId, execution.runId, request.step);
+        if (request.submit) {
+          const wantWebhook = request.notifyWebhook && deps.webhookDestinationId !== undefined;
+          const spec = wantWebhook ? withWebhook(request.submit, deps.webhookDestinationId!) : request.submit;
+          const { run_id } = await jobs.submitRun({ ...spec, idempotency_token: token });
+          return {
+            runId: run_id,
+            jobFingerprint: fingerprint(request.submit),
+            webhooksAvailable: wantWebhook,
+          };
+        }
+        const job = await resolveJob(jobs, request);
+        const { run_id } = await jobs.runNow({
+          job_id: job.job_id,
+          idempotency_token: token,
+          ...(request.jobParameters ? { job_parameters: request.jobParameters } : {}),
+        });
+        return {
+          runId: run_id,
+          jobId: job.job_id,
+          runPageUrl: `${deps.host}/#job/${job.job_id}/run/${run_id}`,
+          jobFingerprint: fingerprint(job.settings ?? {}),
+          webhooksAvailable: referencesDestination(job, deps.webhookDestinationId),
+        };
+      });
+    },
+
+    async getRunState(runId: number): Promise<RunSnapshot> {
+      const { jobs } = workspace();
+      return withActivityFailures(async () => toSnapshot(await jobs.getRun(runId)));
+    },
+
+    /**
+     * Poll mode (and webhook mode's safety net): one runs/get per attempt. Until the run is terminal it fails with a benign error and
+     * Temporal's retry policy schedules the next look (retries do not add history events).
+     */
+    async pollUntilTerminal(
+      runId: number,
+      options: { skipFirstAttempt?: boolean } = {},
+    ): Promise<RunSnapshot> {
+      if (options.skipFirstAttempt && activityInfo().attempt === 1) {
+        // Webhook mode's safety net: scheduled at once (so history is the same for any run length),
+        // but it first looks one retry interval later — a notification normally arrives before.
+        throw ApplicationFailure.create({
+          type: 'RunNotTerminal',
+          message: `safety-net poll of run ${runId} armed`,
+          category: ApplicationFailureCategory.BENIGN,
+        });
+      }
+      const { jobs } = workspace();
+      const snapshot = await withActivityFailures(async () => toSnapshot(await jobs.getRun(runId)));
+      if (isTerminal(snapshot)) return snapshot;
+      throw ApplicationFailure.create({
+        type: 'RunNotTerminal',
+        message: `run ${runId} is ${snapshot.lifeCycleState ?? snapshot.statusState ?? 'not terminal'}`,
+        category: ApplicationFailureCategory.BENIGN,
+      });
+    },
+
+    /**
+     * Heartbeat mode: one long activity polling every `intervalMs`. Heartbeats carry the last state,
+     * so a retried attempt after a worker crash resumes the same wait (and cancellation arrives).
+     */
+    async waitForTermination(runId: number, intervalMs: number): Promise<RunSnapshot> {
+      const { jobs } = workspace();
+      const resumed = activityInfo().heartbeatDetails as { polls?: number } | undefined;
+      let polls = resumed?.polls ?? 0;
+      for (;;) {
+        const snapshot = await withActivityFailures(async () => toSnapshot(await jobs.getRun(runId)));
+        polls++;
+        heartbeat({ polls, lifeCycleState: snapshot.lifeCycleState });
+        if (isTerminal(snapshot)) return snapshot;
+        await sleep(intervalMs);
+      }
+    },
+
+    /** Outputs of every task run, bounded: result, log tail, error and trace (never artifacts' bytes). */
+    async getRunOutputs(runId: number): Promise<TaskOutput[]> {
+      const { jobs, outputLimits } = workspace();
+      const limits = outputLimits ?? DEFAULT_LIMITS;
+      return withActivityFailures(async () => {
+        const run = await jobs.getRun(runId);
+        const outputs: TaskOutput[] = [];
+        for (const task of run.tasks ?? []) {
+          const output = await jobs.getRunOutput(task.run_id);
+          const result = truncateEnd(output.notebook_output?.result, limits.resultBytes);
+          outputs.push({
+            taskKey: task.task_key,
+            runId: task.run_id,
+            ...(result.text !== undefined ? { result: result.text } : {}),
+            ...(result.truncated || output.notebook_output?.truncated ? { resultTruncated: true } : {}),
+            ...(output.logs !== undefined ? { logTail: tail(output.logs, limits.logTailBytes) } : {}),
+            ...(output.error ? { error: truncateEnd(output.error, limits.logTailBytes).text } : {}),
+            ...(output.error_trace ? { errorTrace: tail(output.error_trace, limits.logTailBytes) } : {}),
+          });
+        }
+        return outputs;
+      });
+    },
+
+    /** Cancels the run and waits (heartbeating) until Databricks reports it terminal. */
+    async cancelRun(runId: number, intervalMs = 1_000): Promise<RunSnapshot> {
+      const { jobs } = workspace();
+      return withActivityFailures(async () => {
+        await jobs.cancelRun(runId);
+        for (;;) {
+          const snapshot = toSnapshot(await jobs.getRun(runId));
+          heartbeat({ lifeCycleState: snapshot.lifeCycleState });
+          if (isTerminal(snapshot)) return snapshot;
+          await sleep(intervalMs);
+        }
+      });
+    },
+
+    /**
+     * Re-runs only the failed tasks. runs/repair has no idempotency token, so a retried attempt first
+     * checks whether its repair already happened (the run has more repairs than the workflow knew of).
+     */
+    async repairRun(runId: number, knownRepairCount: number): Promise<{ repairId: number }> {
+      const { jobs } = workspace();
+      return withActivityFailures(async () => {
+        const before = toSnapshot(await jobs.getRun(runId));
+        if (before.repairCount > knownRepairCount && before.latestRepairId !== undefined) {
+          return { repairId: before.latestRepairId };
+        }
+        const { repair_id } = await jobs.repairRun({
+          run_id: runId,
+          rerun_all_failed_tasks: true,
+          ...(before.latestRepairId !== undefined ? { latest_repair_id: before.latestRepairId } : {}),
+        });
+        return { repairId: repair_id };
+      });
+    },
+  };
+}
+
+export type RunActivities = ReturnType<typeof createRunActivities>;

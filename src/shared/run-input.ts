@@ -1,0 +1,113 @@
+/**
+ * The input of the `databricksRun` workflow, validated by the same schema at the client (before
+ * anything starts) and in the workflow (for inputs sent straight to Temporal). Errors name the field.
+ * Deterministic and I/O-free: it is bundled into the workflow sandbox.
+ */
+import { z } from 'zod';
+import { durationSchema } from './duration.js';
+
+const TERMINATION_TYPES = ['SUCCESS', 'CLIENT_ERROR', 'INTERNAL_ERROR', 'CLOUD_FAILURE'] as const;
+
+const taskSchema = z
+  .looseObject({
+    task_key: z.string().regex(/^[\w-]{1,100}$/, 'expected 1-100 letters, digits, "_" or "-"'),
+    depends_on: z.array(z.looseObject({ task_key: z.string() })).optional(),
+    timeout_seconds: z.number().int().min(0).optional(),
+  })
+  .refine((task) => Object.keys(task).some((k) => k.endsWith('_task')), {
+    message: 'expected a task type such as notebook_task, spark_python_task or python_wheel_task',
+  });
+
+/** A one-time run (`runs/submit`): Databricks' own fields, so a spec that works there works here. */
+export const submitSpecSchema = z.looseObject({
+  run_name: z.string().min(1).max(4096).optional(),
+  tasks: z.array(taskSchema).min(1, 'expected at least one task'),
+  timeout_seconds: z.number().int().min(0).optional(),
+});
+
+export const waitSchema = z
+  .object({
+    /** auto: webhook when the worker has a receiver and the run will notify it, otherwise poll. */
+    mode: z.enum(['auto', 'webhook', 'poll', 'heartbeat']).default('auto'),
+    /** poll: the first interval between runs/get calls; it grows up to maxPollInterval. */
+    pollInterval: durationSchema.default(5_000),
+    maxPollInterval: durationSchema.default(60_000),
+    /** webhook: how often to look anyway, in case a notification is lost. */
+    safetyNetInterval: durationSchema.default(300_000),
+    /** heartbeat: runs/get interval inside the one long activity. */
+    heartbeatPollInterval: durationSchema.default(2_000),
+  })
+  .strict();
+
+export const retryPolicySchema = z
+  .object({
+    /** Databricks runs in total, including the first (1 = no retry). */
+    maxAttempts: z.number().int().min(1).max(20).default(1),
+    /** Retry a run whose termination type is one of these (platform failures by default). */
+    terminationTypes: z.array(z.enum(TERMINATION_TYPES)).default(['CLOUD_FAILURE', 'INTERNAL_ERROR']),
+    /** …or whose termination code is one of these (e.g. DRIVER_ERROR). */
+    terminationCodes: z
+      .array(z.string().regex(/^[A-Z_]+$/, 'expected a termination code such as DRIVER_ERROR'))
+      .default([]),
+    /** repair: re-run only the failed tasks of a multi-task run; resubmit: start a new run. */
+    strategy: z.enum(['repair', 'resubmit']).default('repair'),
+  })
+  .strict();
+
+export const runInputSchema = z
+  .object({
+    jobId: z.number().int().positive().optional(),
+    jobName: z.string().min(1).max(4096).optional(),
+    submit: submitSpecSchema.optional(),
+    jobParameters: z
+      .record(z.string().regex(/^[\w.-]{1,255}$/, 'expected a parameter name'), z.string())
+      .optional(),
+    wait: waitSchema.default(waitSchema.parse({})),
+    /** Overall deadline: when it passes, the Databricks run is cancelled and the workflow fails TIMEDOUT. */
+    timeout: durationSchema.optional(),
+    retry: retryPolicySchema.default(retryPolicySchema.parse({})),
+    onCancel: z.enum(['cancel', 'detach']).default('cancel'),
+    /** Free-form label shown in the Temporal UI summary. */
+    label: z.string().max(200).optional(),
+  })
+  .strict()
+  .superRefine((input, ctx) => {
+    const selectors = (['jobId', 'jobName', 'submit'] as const).filter((k) => input[k] !== undefined);
+    if (selectors.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [selectors[1] ?? 'jobId'],
+        message:
+          selectors.length === 0
+            ? 'expected exactly one of jobId, jobName or submit (none given)'
+            : `expected exactly one of jobId, jobName or submit (got ${selectors.join(' and ')})`,
+      });
+    }
+    if (input.submit && input.jobParameters) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['jobParameters'],
+        message: 'jobParameters apply to jobId/jobName runs, not to submit',
+      });
+    }
+  });
+
+export type SubmitSpec = z.output<typeof submitSpecSchema>;
+export type RunInput = z.input<typeof runInputSchema>;
+export type ValidRunInput = z.output<typeof runInputSchema>;
+
+export type ParseResult = { ok: true; value: ValidRunInput } | { ok: false; problems: string[] };
+
+/** Validates a databricksRun input; each problem starts with the field's path ("wait.mode: …"). */
+export function parseRunInput(raw: unknown): ParseResult {
+  const result = runInputSchema.safeParse(raw);
+  if (result.success) return { ok: true, value: result.data };
+  return {
+    ok: false,
+    problems: result.error.issues.flatMap((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => `${[...issue.path, key].join('.')}: unknown field`)
+        : [`${issue.path.join('.') || 'input'}: ${issue.message}`],
+    ),
+  };
+}

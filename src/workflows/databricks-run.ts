@@ -1,0 +1,338 @@
+/**
+ * databricksRun: one logical Databricks run, from submission to a classified result.
+ *
+ *   validate input → submit (idempotent) → record run id → wait (webhook | poll | heartbeat)
+ *   → classify → retry by repair or resubmit when the policy says so → collect outputs → result
+ *
+ * Cancelling the workflow cancels the Databricks run (unless onCancel is "detach"); a deadline
+ * (input.timeout) cancels it too. History stays the same size whatever the run's duration.
+ */
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  defineQuery,
+  defineSignal,
+  isCancellation,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { RunActivities } from '../activities/databricks-runs.js';
+import {
+  classify,
+  failedTaskKeys,
+  isTerminal,
+  shouldRetry,
+  type Classification,
+} from '../shared/run-classification.js';
+import { parseRunInput, type RunInput, type ValidRunInput } from '../shared/run-input.js';
+import type { AttemptRecord, RunResult, RunSnapshot, SubmitResult } from '../shared/run-types.js';
+import { DatabricksJobId, DatabricksRunId, DatabricksRunState } from '../shared/search-attributes.js';
+
+/** A Databricks job notification, forwarded by the webhook receiver. Duplicates are harmless. */
+export interface RunNotification {
+  eventType: string;
+  runId: number;
+}
+
+export interface RunStatusView {
+  phase:
+    'submitting' | 'waiting' | 'repairing' | 'resubmitting' | 'collecting-outputs' | 'cancelling' | 'done';
+  runId?: number;
+  jobId?: number;
+  runPageUrl?: string;
+  lifeCycleState?: string;
+  waitMode?: RunResult['waitMode'];
+  attempts: AttemptRecord[];
+  outcome?: RunResult['outcome'];
+}
+
+export const statusQuery = defineQuery<RunStatusView>('status');
+export const notificationSignal = defineSignal<[RunNotification]>('databricksNotification');
+
+const TERMINAL_EVENTS = new Set(['jobs.on_success', 'jobs.on_failure']);
+const DAY = 86_400_000;
+
+export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
+  const parsed = parseRunInput(rawInput);
+  if (!parsed.ok) {
+    throw ApplicationFailure.create({
+      type: 'InvalidRunInput',
+      message: `invalid databricksRun input: ${parsed.problems.join('; ')}`,
+      nonRetryable: true,
+      details: [parsed.problems],
+    });
+  }
+  const input = parsed.value;
+  // Activities may outlive the deadline slightly: the deadline itself cancels them (and the run).
+  const activityDeadlineMs = (input.timeout ?? 7 * DAY) + 10 * 60_000;
+
+  const view: RunStatusView = { phase: 'submitting', attempts: [] };
+  setHandler(statusQuery, () => view);
+  const terminalNotifications = new Map<number, number>();
+  setHandler(notificationSignal, (notification) => {
+    if (TERMINAL_EVENTS.has(notification.eventType)) {
+      terminalNotifications.set(notification.runId, (terminalNotifications.get(notification.runId) ?? 0) + 1);
+    } else if (
+      notification.eventType === 'jobs.on_start' &&
+      notification.runId === view.runId &&
+      !view.lifeCycleState
+    ) {
+      show({ lifeCycleState: 'RUNNING' });
+    }
+  });
+
+  // Workspace calls: retried until they succeed or fail for good (a 429 storm only delays the run).
+  const api = proxyActivities<RunActivities>({
+    startToCloseTimeout: '2 minutes',
+    scheduleToCloseTimeout: activityDeadlineMs,
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  });
+  const poller = proxyActivities<RunActivities>({
+    startToCloseTimeout: '1 minute',
+    scheduleToCloseTimeout: activityDeadlineMs,
+    retry: {
+      initialInterval: input.wait.pollInterval,
+      backoffCoefficient: 1.5,
+      maximumInterval: input.wait.maxPollInterval,
+    },
+  });
+  const safetyNet = proxyActivities<RunActivities>({
+    startToCloseTimeout: '1 minute',
+    scheduleToCloseTimeout: activityDeadlineMs,
+    cancellationType: ActivityCancellationType.TRY_CANCEL,
+    retry: { initialInterval: input.wait.safetyNetInterval, backoffCoefficient: 1 },
+  });
+  const heartbeating = proxyActivities<RunActivities>({
+    startToCloseTimeout: activityDeadlineMs,
+    heartbeatTimeout: Math.max(30_000, input.wait.heartbeatPollInterval * 5),
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+  });
+
+  function show(update: Partial<RunStatusView>): void {
+    Object.assign(view, update);
+    const state = view.outcome ?? view.lifeCycleState ?? 'SUBMITTED';
+    upsertSearchAttributes([
+      ...(view.runId !== undefined ? [{ key: DatabricksRunId, value: view.runId }] : []),
+      ...(view.jobId !== undefined ? [{ key: DatabricksJobId, value: view.jobId }] : []),
+      { key: DatabricksRunState, value: state },
+    ]);
+    const link =
+      view.runId !== undefined
+        ? view.runPageUrl
+          ? `[${view.runId}](${view.runPageUrl})`
+          : `${view.runId}`
+        : '—';
+    setCurrentDetails(
+      [
+        `**Databricks run** ${link}${view.jobId !== undefined ? ` (job ${view.jobId})` : ''}`,
+        `**State** ${state} · **Phase** ${view.phase} · **Attempt** ${view.attempts.length + 1}`,
+        view.waitMode ? `**Waiting by** ${view.waitMode}` : '',
+      ]
+        .filter(Boolean)
+        .join('\n\n'),
+    );
+  }
+
+  async function submit(attempt: number): Promise<SubmitResult> {
+    const submission = await api.submitRun({
+      step: `attempt-${attempt}`,
+      jobId: input.jobId,
+      jobName: input.jobName,
+      submit: input.submit,
+      jobParameters: input.jobParameters,
+      notifyWebhook: input.wait.mode === 'auto' || input.wait.mode === 'webhook',
+    });
+    const waitMode = chooseWaitMode(input, submission);
+    show({
+      runId: submission.runId,
+      jobId: submission.jobId,
+      runPageUrl: submission.runPageUrl,
+      lifeCycleState: undefined,
+      waitMode,
+    });
+    return submission;
+  }
+
+  async function waitByWebhook(runId: number): Promise<RunSnapshot> {
+    for (;;) {
+      const seen = terminalNotifications.get(runId) ?? 0;
+      const netScope = new CancellationScope();
+      const net = netScope.run(() => safetyNet.pollUntilTerminal(runId, { skipFirstAttempt: true }));
+      const notified = condition(() => (terminalNotifications.get(runId) ?? 0) > seen);
+      const first = await Promise.race([
+        net.then((snapshot) => ({ snapshot })),
+        notified.then(() => ({ snapshot: undefined })),
+      ]);
+      if (first.snapshot) return first.snapshot;
+      netScope.cancel();
+      net.catch(() => undefined); // its cancellation is expected
+      // One runs/get confirms the notification (and fills in the result); stale duplicates loop.
+      const confirmed = await api.getRunState(runId);
+      if (isTerminal(confirmed)) return confirmed;
+      log.info('notification did not match a terminal run state; waiting again', {
+        runId,
+        state: confirmed.lifeCycleState,
+      });
+    }
+  }
+
+  function waitForTerminal(runId: number): Promise<RunSnapshot> {
+    switch (view.waitMode) {
+      case 'webhook':
+        return waitByWebhook(runId);
+      case 'heartbeat':
+        return heartbeating.waitForTermination(runId, input.wait.heartbeatPollInterval);
+      default:
+        return poller.pollUntilTerminal(runId);
+    }
+  }
+
+  let submission: SubmitResult | undefined;
+  let last: RunSnapshot | undefined;
+  let verdict: Classification | undefined;
+  let deadlinePassed = false;
+  const runScope = new CancellationScope();
+  const deadlineScope = new CancellationScope();
+  if (input.timeout !== undefined) {
+    const timeout = input.timeout;
+    deadlineScope
+      .run(async () => {
+        await sleep(timeout);
+        deadlinePassed = true;
+        runScope.cancel();
+      })
+      .catch(() => undefined); // cancelled when the run finishes first
+  }
+
+  try {
+    await runScope.run(async () => {
+      submission = await submit(1);
+      let attempt = 1;
+      let kind: AttemptRecord['kind'] = 'submit';
+      for (;;) {
+        show({ phase: 'waiting' });
+        last = await waitForTerminal(submission.runId);
+        verdict = classify(last);
+        view.attempts.push(attemptRecord(attempt, last, verdict, kind));
+        show({ lifeCycleState: last.lifeCycleState, runPageUrl: last.runPageUrl ?? view.runPageUrl });
+        if (!shouldRetry(verdict, input.retry, attempt)) return;
+        attempt++;
+        const failedTasks = failedTaskKeys(last);
+        if (input.retry.strategy === 'repair' && failedTasks.length > 0) {
+          show({ phase: 'repairing' });
+          const { repairId } = await api.repairRun(last.runId, last.repairCount);
+          log.info('repairing failed tasks', { runId: last.runId, tasks: failedTasks, repairId });
+          kind = 'repair';
+        } else {
+          show({ phase: 'resubmitting' });
+          submission = await submit(attempt);
+          kind = 'submit';
+        }
+      }
+    });
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    const runId = submission?.runId;
+    if (input.onCancel === 'detach' && !deadlinePassed) {
+      show({ phase: 'done' });
+      return buildResult(
+        {
+          outcome: 'UNKNOWN',
+          succeeded: false,
+          message: 'workflow cancelled; the Databricks run was left running (detach)',
+        },
+        true,
+      );
+    }
+    if (runId !== undefined) {
+      show({ phase: 'cancelling' });
+      // Must reach Databricks even though this workflow is being cancelled.
+      last = await CancellationScope.nonCancellable(() => api.cancelRun(runId));
+    }
+    if (!deadlinePassed) throw err;
+    verdict = {
+      outcome: 'TIMEDOUT',
+      succeeded: false,
+      message: `deadline of ${input.timeout} ms passed; the Databricks run was cancelled`,
+    };
+  } finally {
+    deadlineScope.cancel();
+  }
+
+  const result = await finish(verdict!);
+  if (result.succeeded) return result;
+  throw ApplicationFailure.create({
+    type: 'DatabricksRunFailed',
+    message: `Databricks run ${result.runId} ended ${result.outcome}${result.terminationCode ? ` (${result.terminationCode})` : ''}${result.message ? `: ${result.message}` : ''}`,
+    nonRetryable: true,
+    details: [result],
+  });
+
+  async function finish(c: Classification): Promise<RunResult> {
+    show({ phase: 'collecting-outputs', outcome: c.outcome });
+    const outputs = last
+      ? await api.getRunOutputs(last.runId).catch((err: unknown) => {
+          log.warn('could not collect task outputs', { error: String(err) });
+          return [];
+        })
+      : [];
+    show({ phase: 'done' });
+    return { ...buildResult(c, false), outputs };
+  }
+
+  function buildResult(c: Classification, detached: boolean): RunResult {
+    return {
+      outcome: c.outcome,
+      succeeded: c.succeeded,
+      runId: submission?.runId ?? 0,
+      jobId: submission?.jobId,
+      runPageUrl: last?.runPageUrl ?? view.runPageUrl,
+      jobFingerprint: submission?.jobFingerprint ?? '',
+      terminationType: c.terminationType,
+      terminationCode: c.terminationCode,
+      message: c.message,
+      attempts: view.attempts,
+      repairs: last?.repairCount ?? 0,
+      tasks: last?.tasks ?? [],
+      outputs: [],
+      runDurationMs: last?.runDurationMs,
+      waitMode: view.waitMode ?? 'poll',
+      ...(detached ? { detached: true } : {}),
+    };
+  }
+}
+
+function chooseWaitMode(input: ValidRunInput, submission: SubmitResult): RunResult['waitMode'] {
+  switch (input.wait.mode) {
+    case 'heartbeat':
+      return 'heartbeat';
+    case 'poll':
+      return 'poll';
+    default:
+      // Without a notification on its way, webhook mode would rely on the slow safety net alone.
+      return submission.webhooksAvailable ? 'webhook' : 'poll';
+  }
+}
+
+function attemptRecord(
+  attempt: number,
+  run: RunSnapshot,
+  c: Classification,
+  kind: AttemptRecord['kind'],
+): AttemptRecord {
+  return {
+    attempt,
+    runId: run.runId,
+    kind,
+    outcome: c.outcome,
+    terminationType: c.terminationType,
+    terminationCode: c.terminationCode,
+    message: c.message,
+  };
+}
