@@ -1,0 +1,171 @@
+/**
+ * The webhook receiver: `POST /databricks/notifications`. Databricks (or the emulator) calls it when a
+ * run starts, succeeds or fails; it finds the workflow waiting on that run and signals it.
+ *
+ *   Basic auth (constant time) → body limit → JSON + schema → find the workflow by the
+ *   DatabricksRunId search attribute (retrying briefly: the attribute may not be visible yet) → signal.
+ *
+ * Duplicates and out-of-order deliveries are harmless: the workflow confirms with runs/get. Unknown runs
+ * are acknowledged (202) so Databricks does not retry them forever.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Client } from '@temporalio/client';
+import { notificationSignal } from '../workflows/databricks-run.js';
+import { basicAuthMatches } from './basic-auth.js';
+import { jobRunIdOf, notificationSchema } from './notification.js';
+
+export const NOTIFICATIONS_PATH = '/databricks/notifications';
+
+export interface WebhookReceiverOptions {
+  client: Client;
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+  bodyLimitBytes?: number;
+  /** How long to keep looking for the workflow of a run before answering 202 unknown. */
+  lookupTimeoutMs?: number;
+  onDelivery?(outcome: DeliveryOutcome): void;
+}
+
+export type DeliveryOutcome =
+  'signalled' | 'unknown-run' | 'unauthorized' | 'too-large' | 'malformed' | 'error';
+
+export interface WebhookReceiver {
+  url: string;
+  stats(): Record<DeliveryOutcome, number>;
+  close(): Promise<void>;
+}
+
+class RequestTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      reject(new RequestTooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new RequestTooLarge());
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function reply(res: ServerResponse, status: number, body: Record<string, unknown>): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
+  res.end(JSON.stringify(body));
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export async function startWebhookReceiver(options: WebhookReceiverOptions): Promise<WebhookReceiver> {
+  const limit = options.bodyLimitBytes ?? 64 * 1024;
+  const lookupTimeoutMs = options.lookupTimeoutMs ?? 5_000;
+  const counters: Record<DeliveryOutcome, number> = {
+    signalled: 0,
+    'unknown-run': 0,
+    unauthorized: 0,
+    'too-large': 0,
+    malformed: 0,
+    error: 0,
+  };
+  const count = (outcome: DeliveryOutcome) => {
+    counters[outcome]++;
+    options.onDelivery?.(outcome);
+  };
+
+  async function findWorkflow(runId: number): Promise<{ workflowId: string; runId: string } | undefined> {
+    const deadline = Date.now() + lookupTimeoutMs;
+    for (let delay = 100; ; delay = Math.min(delay * 2, 1_000)) {
+      const query = `DatabricksRunId = ${runId} AND ExecutionStatus = 'Running'`;
+      for await (const execution of options.client.workflow.list({ query, pageSize: 2 })) {
+        return { workflowId: execution.workflowId, runId: execution.runId };
+      }
+      if (Date.now() + delay > deadline) return undefined;
+      await sleep(delay);
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.url === '/healthz' && req.method === 'GET') return reply(res, 200, { status: 'ok' });
+    if (req.url !== NOTIFICATIONS_PATH) return reply(res, 404, { error: 'not found' });
+    if (req.method !== 'POST') return reply(res, 405, { error: 'method not allowed' });
+    if (!basicAuthMatches(req.headers.authorization, options.username, options.password)) {
+      count('unauthorized');
+      res.setHeader('www-authenticate', 'Basic realm="lakeloop"');
+      return reply(res, 401, { error: 'unauthorized' });
+    }
+    let text: string;
+    try {
+      text = await readBody(req, limit);
+    } catch (err) {
+      if (err instanceof RequestTooLarge) {
+        count('too-large');
+        return reply(res, 413, { error: `body larger than ${limit} bytes` });
+      }
+      throw err;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      count('malformed');
+      return reply(res, 400, { error: 'body is not JSON' });
+    }
+    const parsed = notificationSchema.safeParse(json);
+    if (!parsed.success) {
+      count('malformed');
+      const issue = parsed.error.issues[0];
+      return reply(res, 400, {
+        error: `invalid notification: ${issue?.path.join('.') || 'body'}: ${issue?.message}`,
+      });
+    }
+    const runId = jobRunIdOf(parsed.data);
+    const target = await findWorkflow(runId);
+    if (!target) {
+      count('unknown-run');
+      return reply(res, 202, { status: 'unknown-run', runId });
+    }
+    await options.client.workflow
+      .getHandle(target.workflowId, target.runId)
+      .signal(notificationSignal, { eventType: parsed.data.event_type, runId });
+    count('signalled');
+    return reply(res, 200, { status: 'signalled', workflowId: target.workflowId });
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      count('error');
+      reply(res, 500, { error: 'internal error' });
+    });
+  });
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, resolve);
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${address.port}${NOTIFICATIONS_PATH}`,
+    stats: () => ({ ...counters }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * Webhook mode end to end: the emulator delivers Databricks job notifications (HTTP Basic auth) to
+ * Lakeloop's receiver, which signals the waiting workflow. Asserted from the emulator's stats.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { RunInput } from '../../src/shared/run-input.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../../src/webhooks/receiver.js';
+import { databricksRun } from '../../src/workflows/index.js';
+import { startTestEmulator, type TestEmulator } from '../emulator/helpers.js';
+import { connectToTestServer, uniqueTaskQueue } from '../helpers/temporal.js';
+import { createWorkspaceWorker, requestCounts, runsCreated } from '../helpers/workspace.js';
+
+const USER = 'databricks';
+const PASSWORD = `webhook-secret-${Math.random().toString(36).slice(2)}`;
+
+function spec(runName: string, wait: RunInput['wait']): RunInput {
+  return {
+    submit: { run_name: runName, tasks: [{ task_key: 'only', notebook_task: { notebook_path: '/x' } }] },
+    wait,
+  };
+}
+
+describe('webhook mode', () => {
+  let env: TestWorkflowEnvironment;
+  let emulator: TestEmulator;
+  let receiver: WebhookReceiver;
+  let worker: Worker;
+  let running: Promise<void>;
+  let taskQueue: string;
+  let destinationId: string;
+
+  beforeAll(async () => {
+    env = await connectToTestServer();
+    emulator = await startTestEmulator();
+    receiver = await startWebhookReceiver({
+      client: env.client,
+      host: '127.0.0.1',
+      port: 0,
+      username: USER,
+      password: PASSWORD,
+      lookupTimeoutMs: 1_000,
+    });
+    taskQueue = uniqueTaskQueue('webhook');
+    destinationId = await createDestination();
+    worker = await createWorkspaceWorker(env, taskQueue, emulator, { webhookDestinationId: destinationId });
+    running = worker.run();
+  });
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await receiver?.close();
+    await emulator?.close();
+    await env?.teardown();
+  });
+
+  async function createDestination(): Promise<string> {
+    const created = await emulator.api<{ id: string }>('POST', '/api/2.0/notification-destinations', {
+      display_name: 'lakeloop',
+      config: { generic_webhook: { url: receiver.url, username: USER, password: PASSWORD } },
+    });
+    expect(created.status).toBe(200);
+    return created.body.id;
+  }
+
+  // Not /reset: it would forget the destination the worker was configured with. Tests compare deltas.
+  beforeEach(async () => {
+    await emulator.control('DELETE', '/faults');
+    await emulator.control('DELETE', '/scenarios');
+  });
+
+  async function runsGets(): Promise<number> {
+    return (await requestCounts(emulator))['GET /api/*/jobs/runs/get'] ?? 0;
+  }
+
+  function execute(input: RunInput) {
+    return env.client.workflow.execute(databricksRun, {
+      taskQueue,
+      workflowId: `webhook-${Math.random().toString(36).slice(2)}`,
+      args: [input],
+    });
+  }
+
+  test('a run is observed terminated with no runs/get poll before the notification', async () => {
+    await emulator.control('POST', '/scenarios', { match: { runName: 'notified' }, durationMs: 800 });
+    const before = {
+      signalled: receiver.stats().signalled,
+      gets: await runsGets(),
+      runs: await runsCreated(emulator),
+    };
+    const result = await execute(spec('notified', { mode: 'auto' }));
+    expect(result).toMatchObject({ outcome: 'SUCCESS', waitMode: 'webhook' });
+    // One runs/get confirms the notification, one reads the tasks for their outputs; nothing polled.
+    expect((await runsGets()) - before.gets).toBe(2);
+    expect(receiver.stats().signalled - before.signalled).toBeGreaterThanOrEqual(2); // on_start and on_success
+    expect((await runsCreated(emulator)) - before.runs).toBe(1);
+  });
+
+  test('with every notification dropped, the safety-net poll still completes the run', async () => {
+    await emulator.control('POST', '/faults', { webhook: 'drop' });
+    await emulator.control('POST', '/scenarios', { match: { runName: 'dropped' }, durationMs: 300 });
+    const before = { signalled: receiver.stats().signalled, runs: await runsCreated(emulator) };
+    const result = await execute(spec('dropped', { mode: 'webhook', safetyNetInterval: '1s' }));
+    expect(result).toMatchObject({ outcome: 'SUCCESS', waitMode: 'webhook' });
+    expect(receiver.stats().signalled - before.signalled).toBe(0);
+    expect((await runsCreated(emulator)) - before.runs).toBe(1);
+  });
+
+  test('duplicated notifications are harmless', async () => {
+    await emulator.control('POST', '/faults', { webhook: 'duplicate' });
+    await emulator.control('POST', '/scenarios', { match: { runName: 'duplicated' }, durationMs: 300 });
+    const before = { signalled: receiver.stats().signalled, runs: await runsCreated(emulator) };
+    const result = await execute(spec('duplicated', { mode: 'webhook' }));
+    expect(result.outcome).toBe('SUCCESS');
+    expect(receiver.stats().signalled - before.signalled).toBeGreaterThanOrEqual(3);
+    expect((await runsCreated(emulator)) - before.runs).toBe(1);
+  });
+
+  test('the receiver rejects bad credentials, bad bodies and oversized bodies, and acknowledges unknown runs', async () => {
+    const post = (body: string, auth = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`) =>
+      fetch(receiver.url, {
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        body,
+      });
+    const valid = JSON.stringify({
+      event_type: 'jobs.on_success',
+      run: { run_id: '424242' },
+      job: { job_id: '1', name: 'x' },
+    });
+    expect((await post(valid, `Basic ${Buffer.from(`${USER}:wrong`).toString('base64')}`)).status).toBe(401);
+    expect((await post(valid, '')).status).toBe(401);
+    expect((await post('{not json')).status).toBe(400);
+    expect((await post(JSON.stringify({ event_type: 'jobs.on_success', run: {} }))).status).toBe(400);
+    expect((await post('x'.repeat(70 * 1024))).status).toBe(413);
+    const unknown = await post(valid);
+    expect(unknown.status).toBe(202);
+    expect(await unknown.json()).toMatchObject({ status: 'unknown-run', runId: 424242 });
+  });
+});
