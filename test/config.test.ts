@@ -25,7 +25,8 @@ describe('loadConfig', () => {
     const config = loadConfig(base);
     expect(config.temporal.address).toBe('localhost:7233');
     expect(config.temporal.namespace).toBe('default');
-    expect(config.worker).toEqual({ taskQueue: 'lakeloop', logLevel: 'INFO', shutdownGraceSeconds: 30 });
+    expect(config.worker).toMatchObject({ taskQueue: 'lakeloop', logLevel: 'INFO', shutdownGraceSeconds: 30 });
+    expect(config.worker).toMatchObject({ databricksRequestsPerSecond: 20, databricksBurst: 40, webhookHost: '127.0.0.1' });
     expect(config.databricks).toBeUndefined();
   });
 
@@ -39,7 +40,7 @@ describe('loadConfig', () => {
       LAKELOOP_SHUTDOWN_GRACE_SECONDS: '5',
     });
     expect(config.temporal).toMatchObject({ address: '10.0.0.5:7233', namespace: 'ml-prod' });
-    expect(config.worker).toEqual({ taskQueue: 'nightly', logLevel: 'DEBUG', shutdownGraceSeconds: 5 });
+    expect(config.worker).toMatchObject({ taskQueue: 'nightly', logLevel: 'DEBUG', shutdownGraceSeconds: 5 });
   });
 
   test('names every bad variable and what it expects, all at once', () => {
@@ -82,5 +83,17 @@ describe('environmentWithStack', () => {
     expect(env.TEMPORAL_ADDRESS).toBe('127.0.0.1:7999');
     expect(env.LAKELOOP_TASK_QUEUE).toBe('explicit');
     expect(environmentWithStack({ LAKELOOP_STACK_ENV: 'off' }).TEMPORAL_ADDRESS).toBeUndefined();
+  });
+});
+
+describe('webhook receiver settings', () => {
+  test('a port without a password is refused, naming both variables', () => {
+    expect(problemsOf({ LAKELOOP_WEBHOOK_PORT: '8787' })).toEqual([
+      'LAKELOOP_WEBHOOK_PASSWORD: required when LAKELOOP_WEBHOOK_PORT is set (or LAKELOOP_WEBHOOK_PASSWORD_FILE)',
+    ]);
+    expect(problemsOf({ LAKELOOP_WEBHOOK_PORT: '8787', LAKELOOP_WEBHOOK_PASSWORD: 'short' })).toEqual([
+      'LAKELOOP_WEBHOOK_PASSWORD: expected at least 16 characters (it guards the webhook endpoint)',
+    ]);
+    expect(problemsOf({ LAKELOOP_WEBHOOK_PORT: 'eighty' })[0]).toMatch(/^LAKELOOP_WEBHOOK_PORT: expected a port number/);
   });
 });

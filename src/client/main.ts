@@ -1,61 +1,235 @@
 /**
- * The `lakeloop` command line client (entry point: cli.ts). Reads the same configuration as the worker (TEMPORAL_*,
- * LAKELOOP_*, and `.lakeloop/stack.env` while the local stack runs), so it needs no flags locally.
- * Exit code 0 on success; otherwise non-zero with a one-line reason on stderr.
+ * The `lakeloop` command line client (entry point: cli.ts). Reads the same configuration as the
+ * worker (TEMPORAL_*, LAKELOOP_*, and `.lakeloop/stack.env` while the local stack runs), so it needs
+ * no flags locally. Exit code 0 on success; otherwise non-zero with a one-line reason on stderr.
  */
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 import { ConfigError, loadConfig } from '../config/index.js';
 import { formatHealthCheck, runDoctor } from './commands/doctor.js';
-import { connectClient } from './connect.js';
+import {
+  describeStatus,
+  explainFailure,
+  followRun,
+  formatResult,
+  InputError,
+  runInputFromFlags,
+  startRun,
+} from './commands/runs.js';
+import { connectClient, type LakeloopClient } from './connect.js';
+import type { RunStatusView } from '../workflows/index.js';
+import type { RunResult } from '../shared/run-types.js';
 
 const USAGE = `usage: lakeloop <command> [options]
 
 commands:
-  doctor [--timeout SECONDS] [--json]   check that Temporal is reachable and a worker is serving
-  help                                   show this text`;
+  run (--job-id ID | --job-name NAME | --submit FILE) [--param k=v]… [--wait] [--json]
+      [--wait-mode auto|webhook|poll|heartbeat] [--timeout 2h] [--retries N]
+      [--retry-strategy repair|resubmit] [--detach-on-cancel] [--workflow-id ID]
+                                   start a Databricks run (and follow it with --wait)
+  status WORKFLOW_ID [--json]      the run's live status
+  result WORKFLOW_ID [--json]      wait for the run and print its result
+  cancel WORKFLOW_ID               cancel the workflow (and its Databricks run, unless detached)
+  list [--limit N] [--json]        recent runs, newest first
+  doctor [--timeout SECONDS] [--json]
+                                   check that Temporal is reachable and a worker is serving
+  help                             show this text`;
 
 class UsageError extends Error {}
 
-async function doctor(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { timeout: { type: 'string', default: '30' }, json: { type: 'boolean', default: false } },
-  });
-  const timeoutSeconds = Number(values.timeout);
-  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
-    throw new UsageError(`--timeout: expected a positive number of seconds (got "${values.timeout}")`);
-  }
+/** A command that failed in an expected way (the run failed, nothing found): exit 1, one line. */
+class CommandFailed extends Error {}
+
+async function withClient<T>(body: (lakeloop: LakeloopClient) => Promise<T>): Promise<T> {
   const lakeloop = await connectClient(loadConfig());
   try {
-    const result = await runDoctor(lakeloop, { timeoutSeconds, requestedBy: 'lakeloop doctor' });
-    console.log(values.json ? JSON.stringify(result) : formatHealthCheck(result));
+    return await body(lakeloop);
   } finally {
     await lakeloop.close();
   }
 }
 
+function parse<const T extends OptionsConfig>(argv: string[], options: T, positionals = 0) {
+  try {
+    const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    if (parsed.positionals.length !== positionals) {
+      throw new UsageError(
+        positionals ? 'expected a workflow id' : `unexpected argument "${parsed.positionals[0]}"`,
+      );
+    }
+    return parsed;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function printResult(workflowId: string, result: RunResult, json: boolean): void {
+  console.log(json ? JSON.stringify({ workflowId, result }) : formatResult(workflowId, result));
+}
+
+async function run(argv: string[]): Promise<void> {
+  const { values } = parse(argv, {
+    'job-id': { type: 'string' },
+    'job-name': { type: 'string' },
+    submit: { type: 'string' },
+    param: { type: 'string', multiple: true },
+    wait: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    'wait-mode': { type: 'string' },
+    timeout: { type: 'string' },
+    retries: { type: 'string' },
+    'retry-strategy': { type: 'string' },
+    'detach-on-cancel': { type: 'boolean', default: false },
+    'workflow-id': { type: 'string' },
+  });
+  const input = runInputFromFlags({
+    jobId: values['job-id'],
+    jobName: values['job-name'],
+    submit: values.submit,
+    param: values.param,
+    waitMode: values['wait-mode'],
+    timeout: values.timeout,
+    retries: values.retries,
+    retryStrategy: values['retry-strategy'],
+    detachOnCancel: values['detach-on-cancel'],
+  });
+  await withClient(async (lakeloop) => {
+    const handle = await startRun(lakeloop, input, values['workflow-id']);
+    if (!values.wait) {
+      console.log(
+        values.json ? JSON.stringify({ workflowId: handle.workflowId }) : `started ${handle.workflowId}`,
+      );
+      return;
+    }
+    if (!values.json) console.error(`started ${handle.workflowId}`);
+    try {
+      const result = await followRun(handle, (line) => {
+        if (!values.json && process.stderr.isTTY !== false) console.error(`  ${line}`);
+      });
+      printResult(handle.workflowId, result, values.json);
+    } catch (err) {
+      const { reason, result } = explainFailure(err);
+      if (values.json) console.log(JSON.stringify({ workflowId: handle.workflowId, error: reason, result }));
+      throw new CommandFailed(reason);
+    }
+  });
+}
+
+async function status(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(argv, { json: { type: 'boolean', default: false } }, 1);
+  await withClient(async (lakeloop) => {
+    const handle = lakeloop.client.workflow.getHandle(positionals[0]!);
+    const view = await handle.query<RunStatusView>('status').catch((err: unknown) => {
+      throw new CommandFailed(`cannot read the status of ${positionals[0]}: ${(err as Error).message}`);
+    });
+    console.log(values.json ? JSON.stringify(view) : describeStatus(view));
+  });
+}
+
+async function result(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(argv, { json: { type: 'boolean', default: false } }, 1);
+  await withClient(async (lakeloop) => {
+    const handle = lakeloop.client.workflow.getHandle(positionals[0]!);
+    try {
+      printResult(handle.workflowId, (await handle.result()) as RunResult, values.json);
+    } catch (err) {
+      throw new CommandFailed(explainFailure(err).reason);
+    }
+  });
+}
+
+async function cancel(argv: string[]): Promise<void> {
+  const { positionals } = parse(argv, {}, 1);
+  await withClient(async (lakeloop) => {
+    await lakeloop.client.workflow.getHandle(positionals[0]!).cancel();
+    console.log(`cancel requested for ${positionals[0]}`);
+  });
+}
+
+async function list(argv: string[]): Promise<void> {
+  const { values } = parse(argv, {
+    limit: { type: 'string', default: '20' },
+    json: { type: 'boolean', default: false },
+  });
+  const limit = Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new UsageError(`--limit: expected 1 to 1000 (got "${values.limit}")`);
+  await withClient(async (lakeloop) => {
+    const rows = [];
+    for await (const execution of lakeloop.client.workflow.list({
+      query: "WorkflowType = 'databricksRun'",
+    })) {
+      const attributes = execution.searchAttributes as Record<string, unknown[] | undefined>;
+      rows.push({
+        workflowId: execution.workflowId,
+        status: execution.status.name,
+        started: execution.startTime.toISOString(),
+        databricksRunId: attributes.DatabricksRunId?.[0],
+        databricksRunState: attributes.DatabricksRunState?.[0],
+      });
+      if (rows.length >= limit) break;
+    }
+    if (values.json) return console.log(JSON.stringify(rows));
+    for (const row of rows) {
+      console.log(
+        [
+          row.started,
+          row.status.padEnd(10),
+          String(row.databricksRunId ?? '-').padEnd(14),
+          String(row.databricksRunState ?? '-').padEnd(16),
+          row.workflowId,
+        ].join('  '),
+      );
+    }
+  });
+}
+
+async function doctor(argv: string[]): Promise<void> {
+  const { values } = parse(argv, {
+    timeout: { type: 'string', default: '30' },
+    json: { type: 'boolean', default: false },
+  });
+  const timeoutSeconds = Number(values.timeout);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
+    throw new UsageError(`--timeout: expected a positive number of seconds (got "${values.timeout}")`);
+  }
+  await withClient(async (lakeloop) => {
+    const health = await runDoctor(lakeloop, { timeoutSeconds, requestedBy: 'lakeloop doctor' });
+    console.log(values.json ? JSON.stringify(health) : formatHealthCheck(health));
+  });
+}
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
+  run,
+  status,
+  result,
+  cancel,
+  list,
+  doctor,
+};
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
-    switch (command) {
-      case 'doctor':
-        await doctor(rest);
-        return 0;
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        console.log(USAGE);
-        return command === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown command "${command}"\n${USAGE}`);
+    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
     }
+    const handler = COMMANDS[command];
+    if (!handler) throw new UsageError(`unknown command "${command}"\n${USAGE}`);
+    await handler(rest);
+    return 0;
   } catch (err) {
-    const message =
-      err instanceof ConfigError || err instanceof UsageError
-        ? err.message
-        : `lakeloop: ${(err as Error).message}`;
-    console.error(message);
-    return err instanceof UsageError ? 2 : 1;
+    if (err instanceof UsageError || err instanceof InputError) {
+      console.error(`lakeloop ${command}: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      return 1;
+    }
+    console.error(`lakeloop ${command}: ${(err as Error).message.split('\n')[0]}`);
+    return 1;
   }
 }

@@ -90,7 +90,9 @@ export function loadDatabricksSettings(env: Env, problems: string[]): Databricks
   const token = read('DATABRICKS_TOKEN');
   const clientId = read('DATABRICKS_CLIENT_ID');
   const clientSecret = read('DATABRICKS_CLIENT_SECRET');
-  const oidcToken = read('DATABRICKS_OIDC_TOKEN');
+  // Not read(): its NAME_FILE indirection would take DATABRICKS_OIDC_TOKEN_FILE — Databricks' name for
+  // the token file's path (file-oidc) — as a second source of DATABRICKS_OIDC_TOKEN.
+  const oidcToken = env.DATABRICKS_OIDC_TOKEN || undefined;
   const oidcTokenFile = read('DATABRICKS_OIDC_TOKEN_FILE');
   const issuer = read('LAKELOOP_OIDC_ISSUER');
   const rawAuthType = read('DATABRICKS_AUTH_TYPE');

@@ -22,6 +22,14 @@ export const WORKER_ENV = {
   logLevel: 'LAKELOOP_LOG_LEVEL',
   shutdownGraceSeconds: 'LAKELOOP_SHUTDOWN_GRACE_SECONDS',
   workflowBundlePath: 'LAKELOOP_WORKFLOW_BUNDLE',
+  databricksRequestsPerSecond: 'LAKELOOP_DATABRICKS_RPS',
+  databricksBurst: 'LAKELOOP_DATABRICKS_BURST',
+  httpTimeoutSeconds: 'LAKELOOP_HTTP_TIMEOUT_SECONDS',
+  webhookPort: 'LAKELOOP_WEBHOOK_PORT',
+  webhookHost: 'LAKELOOP_WEBHOOK_HOST',
+  webhookUsername: 'LAKELOOP_WEBHOOK_USERNAME',
+  webhookPassword: 'LAKELOOP_WEBHOOK_PASSWORD',
+  webhookDestinationId: 'LAKELOOP_WEBHOOK_DESTINATION_ID',
 } as const;
 
 /** Variables read through @temporalio/envconfig (not by our schema, but part of our configuration). */
@@ -48,26 +56,64 @@ export const KNOWN_ENV_NAMES: readonly string[] = [
 
 export const DEFAULT_TASK_QUEUE = 'lakeloop';
 
-const workerSchema = z.object({
-  taskQueue: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'expected a task queue name of letters, digits, ".", "_" or "-"')
-    .default(DEFAULT_TASK_QUEUE),
-  logLevel: z
-    .string()
-    .transform((s) => s.toUpperCase())
-    .pipe(z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }))
-    .default('INFO'),
-  shutdownGraceSeconds: z.coerce
-    .number({ message: 'expected a number of seconds' })
-    .int('expected a whole number of seconds')
-    .min(0, 'expected 0 or more seconds')
-    .max(3600, 'expected at most 3600 seconds')
-    .default(30),
-  // A workflow bundle built ahead of time (scripts/build-workflow-bundle.ts); the container uses it so
-  // the worker starts without webpack. Unset: bundle the workflows at start-up.
-  workflowBundlePath: z.string().min(1).optional(),
-});
+const workerSchema = z
+  .object({
+    taskQueue: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,200}$/, 'expected a task queue name of letters, digits, ".", "_" or "-"')
+      .default(DEFAULT_TASK_QUEUE),
+    logLevel: z
+      .string()
+      .transform((s) => s.toUpperCase())
+      .pipe(z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }))
+      .default('INFO'),
+    shutdownGraceSeconds: z.coerce
+      .number({ message: 'expected a number of seconds' })
+      .int('expected a whole number of seconds')
+      .min(0, 'expected 0 or more seconds')
+      .max(3600, 'expected at most 3600 seconds')
+      .default(30),
+    // A workflow bundle built ahead of time (scripts/build-workflow-bundle.ts); the container uses it so
+    // the worker starts without webpack. Unset: bundle the workflows at start-up.
+    workflowBundlePath: z.string().min(1).optional(),
+    // One budget per workspace shared by every activity. Databricks publishes no per-endpoint numbers;
+    // these defaults stay well under the figures seen in the wild (runs/get ~100/s).
+    databricksRequestsPerSecond: z.coerce
+      .number({ message: 'expected requests per second' })
+      .positive('expected more than 0')
+      .max(1000)
+      .default(20),
+    databricksBurst: z.coerce
+      .number({ message: 'expected a number of requests' })
+      .int()
+      .min(1)
+      .max(5000)
+      .default(40),
+    httpTimeoutSeconds: z.coerce
+      .number({ message: 'expected seconds' })
+      .positive('expected more than 0')
+      .max(600)
+      .default(30),
+    /** The webhook receiver runs inside the worker when a port is set. */
+    webhookPort: z.coerce.number({ message: 'expected a port number' }).int().min(0).max(65535).optional(),
+    webhookHost: z.string().min(1).default('127.0.0.1'),
+    webhookUsername: z.string().min(1).default('databricks'),
+    webhookPassword: z
+      .string()
+      .min(16, 'expected at least 16 characters (it guards the webhook endpoint)')
+      .optional(),
+    /** The Databricks notification destination whose URL is this receiver (submit runs reference it). */
+    webhookDestinationId: z.string().min(1).optional(),
+  })
+  .superRefine((settings, ctx) => {
+    if (settings.webhookPort !== undefined && settings.webhookPassword === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['webhookPassword'],
+        message: 'required when LAKELOOP_WEBHOOK_PORT is set (or LAKELOOP_WEBHOOK_PASSWORD_FILE)',
+      });
+    }
+  });
 
 export type WorkerSettings = z.infer<typeof workerSchema>;
 

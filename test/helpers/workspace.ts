@@ -4,9 +4,8 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { createTokenProvider } from '../../src/auth/index.js';
-import { DatabricksHttpClient } from '../../src/databricks/http.js';
-import { RequestBudget } from '../../src/databricks/request-budget.js';
+import type { DatabricksHttpClient } from '../../src/databricks/http.js';
+import { createWorkspaceClient } from '../../src/databricks/workspace-client.js';
 import type { DatabricksAuthSettings } from '../../src/config/databricks.js';
 import { PAT, type TestEmulator } from '../emulator/helpers.js';
 import { createTestWorker, testActivityDeps } from './temporal.js';
@@ -16,12 +15,7 @@ export function databricksClientFor(
   auth?: DatabricksAuthSettings,
 ): DatabricksHttpClient {
   const settings = auth ?? { authType: 'pat' as const, host: emulator.url, token: PAT };
-  return new DatabricksHttpClient({
-    host: emulator.url,
-    tokens: createTokenProvider(settings),
-    budget: new RequestBudget({ ratePerSecond: 500, burst: 500 }),
-    timeoutMs: 5_000,
-  });
+  return createWorkspaceClient(settings, { requestsPerSecond: 500, burst: 500, timeoutMs: 5_000 });
 }
 
 export function createWorkspaceWorker(

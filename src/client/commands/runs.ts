@@ -1,0 +1,153 @@
+/**
+ * `lakeloop run | status | result | cancel | list`: start and follow databricksRun workflows.
+ * Input is validated with the workflow's own schema before anything starts, so a bad flag or file
+ * never reaches Temporal or Databricks.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { parseRunInput, type RunInput, type ValidRunInput } from '../../shared/run-input.js';
+import type { RunResult } from '../../shared/run-types.js';
+import type { databricksRun, RunStatusView } from '../../workflows/index.js';
+import type { LakeloopClient } from '../connect.js';
+
+export class InputError extends Error {}
+
+export interface RunFlags {
+  jobId?: string;
+  jobName?: string;
+  submit?: string;
+  param?: string[];
+  waitMode?: string;
+  timeout?: string;
+  retries?: string;
+  retryStrategy?: string;
+  detachOnCancel?: boolean;
+}
+
+/** Turns CLI flags into a validated databricksRun input, or throws InputError naming the flag/field. */
+export function runInputFromFlags(flags: RunFlags): ValidRunInput {
+  const input: Record<string, unknown> = {};
+  if (flags.jobId !== undefined) {
+    if (!/^\d+$/.test(flags.jobId))
+      throw new InputError(`--job-id: expected a job id number (got "${flags.jobId}")`);
+    input.jobId = Number(flags.jobId);
+  }
+  if (flags.jobName !== undefined) input.jobName = flags.jobName;
+  if (flags.submit !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(flags.submit, 'utf8');
+    } catch (err) {
+      throw new InputError(
+        `--submit: cannot read ${flags.submit} (${(err as NodeJS.ErrnoException).code ?? err})`,
+      );
+    }
+    try {
+      input.submit = JSON.parse(text) as unknown;
+    } catch (err) {
+      throw new InputError(`--submit: ${flags.submit} is not valid JSON (${(err as Error).message})`);
+    }
+  }
+  if (flags.param?.length) {
+    const parameters: Record<string, string> = {};
+    for (const pair of flags.param) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) throw new InputError(`--param: expected name=value (got "${pair}")`);
+      parameters[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+    input.jobParameters = parameters;
+  }
+  if (flags.waitMode !== undefined) input.wait = { mode: flags.waitMode };
+  if (flags.timeout !== undefined) input.timeout = flags.timeout;
+  if (flags.retries !== undefined || flags.retryStrategy !== undefined) {
+    const retries = flags.retries === undefined ? 0 : Number(flags.retries);
+    if (!Number.isInteger(retries) || retries < 0)
+      throw new InputError(`--retries: expected 0 or more (got "${flags.retries}")`);
+    input.retry = {
+      maxAttempts: retries + 1,
+      ...(flags.retryStrategy ? { strategy: flags.retryStrategy } : {}),
+    };
+  }
+  if (flags.detachOnCancel) input.onCancel = 'detach';
+  const parsed = parseRunInput(input);
+  if (!parsed.ok) throw new InputError(parsed.problems.join('\n'));
+  return parsed.value;
+}
+
+export async function startRun(
+  lakeloop: LakeloopClient,
+  input: RunInput,
+  workflowId?: string,
+): Promise<WorkflowHandle<typeof databricksRun>> {
+  return lakeloop.client.workflow.start<typeof databricksRun>('databricksRun', {
+    taskQueue: lakeloop.taskQueue,
+    workflowId: workflowId ?? `databricks-run-${randomUUID()}`,
+    args: [input],
+  });
+}
+
+export function describeStatus(view: RunStatusView): string {
+  const run = view.runId !== undefined ? `run ${view.runId}` : 'run not submitted yet';
+  const state = view.outcome ?? view.lifeCycleState ?? '…';
+  return `${run} · ${state} · ${view.phase}${view.waitMode ? ` · waiting by ${view.waitMode}` : ''}`;
+}
+
+/** Follows a run until it ends, calling `onChange` with each new status line. */
+export async function followRun(
+  handle: WorkflowHandle<typeof databricksRun>,
+  onChange: (line: string, view: RunStatusView) => void,
+  intervalMs = 1_000,
+): Promise<RunResult> {
+  let last = '';
+  let done = false;
+  const result = handle.result().finally(() => {
+    done = true;
+  });
+  result.catch(() => undefined);
+  while (!done) {
+    try {
+      const view = await handle.query<RunStatusView>('status');
+      const line = describeStatus(view);
+      if (line !== last) onChange((last = line), view);
+    } catch {
+      // The workflow may not have run its first task yet, or just finished; the result tells.
+    }
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, intervalMs))]);
+  }
+  return result;
+}
+
+/** The one-line reason of a failed run, and its typed result when the workflow attached one. */
+export function explainFailure(err: unknown): { reason: string; result?: RunResult } {
+  if (err instanceof WorkflowFailedError) {
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure) {
+      const inner = cause.cause?.message;
+      return {
+        reason: inner ? `${cause.message}: ${inner}` : cause.message,
+        result: cause.details?.[0] as RunResult | undefined,
+      };
+    }
+    const inner = (cause as { cause?: Error } | undefined)?.cause?.message;
+    return { reason: inner ?? cause?.message ?? err.message };
+  }
+  return { reason: (err as Error).message };
+}
+
+export function formatResult(workflowId: string, result: RunResult): string {
+  const lines = [
+    `workflow     ${workflowId}`,
+    `outcome      ${result.outcome}${result.terminationCode ? ` (${result.terminationCode})` : ''}${result.detached ? ' — detached, still running' : ''}`,
+    `run          ${result.runId}${result.runPageUrl ? `  ${result.runPageUrl}` : ''}`,
+    `attempts     ${result.attempts.length} (repairs: ${result.repairs})  waited by ${result.waitMode}`,
+    `job version  ${result.jobFingerprint}`,
+  ];
+  for (const output of result.outputs) {
+    if (output.result !== undefined)
+      lines.push(`output       ${output.taskKey}: ${output.result.slice(0, 200)}`);
+    if (output.error) lines.push(`error        ${output.taskKey}: ${output.error.slice(0, 200)}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,137 @@
+/** `lakeloop run/status/result/cancel/list` against a real dev server, worker and emulator. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { main } from '../../src/client/main.js';
+import { startTestEmulator, type TestEmulator } from '../emulator/helpers.js';
+import { connectToTestServer, uniqueTaskQueue } from '../helpers/temporal.js';
+import { createWorkspaceWorker, runsCreated } from '../helpers/workspace.js';
+
+describe('lakeloop run', () => {
+  let env: TestWorkflowEnvironment;
+  let emulator: TestEmulator;
+  let worker: Worker;
+  let running: Promise<void>;
+  const saved = { ...process.env };
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lakeloop-cli-run-'));
+  let out: string[];
+  let err: string[];
+
+  beforeAll(async () => {
+    env = await connectToTestServer();
+    emulator = await startTestEmulator();
+    const taskQueue = uniqueTaskQueue('cli-run');
+    worker = await createWorkspaceWorker(env, taskQueue, emulator);
+    running = worker.run();
+    writeFileSync(path.join(dir, 'temporal.toml'), '[profile.default]\n');
+    Object.assign(process.env, {
+      TEMPORAL_ADDRESS: process.env.LAKELOOP_TEST_TEMPORAL_ADDRESS,
+      TEMPORAL_CONFIG_FILE: path.join(dir, 'temporal.toml'),
+      LAKELOOP_STACK_ENV: 'off',
+      LAKELOOP_TASK_QUEUE: taskQueue,
+    });
+  });
+  afterAll(async () => {
+    process.env = saved;
+    worker?.shutdown();
+    await running;
+    await emulator?.close();
+    await env?.teardown();
+  });
+  beforeEach(() => {
+    out = [];
+    err = [];
+    jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+    jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
+  function submitFile(runName: string): string {
+    const file = path.join(dir, `${runName}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        run_name: runName,
+        tasks: [{ task_key: 'only', notebook_task: { notebook_path: '/x' } }],
+      }),
+    );
+    return file;
+  }
+
+  test('run --wait --json prints one JSON document with the result and exits 0', async () => {
+    await emulator.control('POST', '/scenarios', {
+      match: { runName: 'cli-ok' },
+      durationMs: 200,
+      output: 'done',
+    });
+    const code = await main([
+      'run',
+      '--submit',
+      submitFile('cli-ok'),
+      '--wait',
+      '--json',
+      '--wait-mode',
+      'poll',
+    ]);
+    expect(err).toEqual([]);
+    expect(code).toBe(0);
+    expect(out).toHaveLength(1);
+    const document = JSON.parse(out[0]!) as {
+      workflowId: string;
+      result: { outcome: string; outputs: Array<{ result: string }> };
+    };
+    expect(document.result.outcome).toBe('SUCCESS');
+    expect(document.result.outputs[0]!.result).toBe('done');
+
+    out.length = 0;
+    expect(await main(['result', document.workflowId, '--json'])).toBe(0);
+    expect(JSON.parse(out[0]!).result.outcome).toBe('SUCCESS');
+    out.length = 0;
+    expect(await main(['status', document.workflowId])).toBe(0);
+    expect(out[0]).toMatch(/SUCCESS · done/);
+    out.length = 0;
+    expect(await main(['list', '--json'])).toBe(0);
+    expect(JSON.parse(out[0]!)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ workflowId: document.workflowId })]),
+    );
+  });
+
+  test('a failed run exits 1 with a one-line reason', async () => {
+    await emulator.control('POST', '/scenarios', {
+      match: { runName: 'cli-fail' },
+      durationMs: 200,
+      result: 'FAILED',
+    });
+    const code = await main(['run', '--submit', submitFile('cli-fail'), '--wait', '--wait-mode', 'poll']);
+    expect(code).toBe(1);
+    expect(err.at(-1)).toMatch(/^lakeloop run: Databricks run \d+ ended FAILED/);
+    expect(err.at(-1)).not.toContain('\n');
+  });
+
+  test.each([
+    [[], 'jobId: expected exactly one of jobId, jobName or submit (none given)'],
+    [
+      ['--job-id', '1', '--job-name', 'x'],
+      'jobName: expected exactly one of jobId, jobName or submit (got jobId and jobName)',
+    ],
+    [['--job-id', '1', '--timeout=-5s'], 'timeout: expected a duration'],
+    [['--job-id', 'abc'], '--job-id: expected a job id number (got "abc")'],
+    [['--job-id', '1', '--wait-mode', 'sometimes'], 'wait.mode:'],
+    [['--job-id', '1', '--param', 'novalue'], '--param: expected name=value'],
+    [['--submit', '/nonexistent.json'], '--submit: cannot read /nonexistent.json (ENOENT)'],
+  ])(
+    'bad input %j is refused at the client (exit 2), naming the field; nothing is created',
+    async (args, message) => {
+      const before = await runsCreated(emulator);
+      const code = await main(['run', ...args]);
+      expect(code).toBe(2);
+      expect(err.join('\n')).toContain(message);
+      expect(await runsCreated(emulator)).toBe(before);
+    },
+  );
+});
