@@ -105,7 +105,9 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
   const safetyNet = proxyActivities<RunActivities>({
     startToCloseTimeout: '1 minute',
     scheduleToCloseTimeout: activityDeadlineMs,
-    cancellationType: ActivityCancellationType.TRY_CANCEL,
+    // Abandoned, not cancelled, once a notification arrives: a cancel request could race with an
+    // attempt that is just completing, and the abandoned poll costs at most one more runs/get.
+    cancellationType: ActivityCancellationType.ABANDON,
     retry: { initialInterval: input.wait.safetyNetInterval, backoffCoefficient: 1 },
   });
   const heartbeating = proxyActivities<RunActivities>({

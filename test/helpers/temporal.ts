@@ -21,7 +21,7 @@ export function testWorkflowBundlePath(): string {
 let runtimeInstalled = false;
 
 /** SDK logs at WARN: worker state changes at INFO drown the test output. Once per test file. */
-function installQuietRuntime(): void {
+export function installQuietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({ logger: new DefaultLogger('WARN') });

@@ -1,0 +1,147 @@
+/**
+ * History must not grow with a run's duration: a 1-hour Databricks run and a 1-minute one produce the
+ * same number of history events. The emulator's clock runs 3,600× so the hour passes in a second.
+ *
+ * Poll mode runs on the time-skipping test server, which fast-forwards every retry back-off (the
+ * hour's polls all happen, none is recorded). Webhook mode runs on the real dev server with the real
+ * receiver: on the time-skipping server its histories were 38 and 41 events, the 3 extra being an
+ * empty workflow task the Java test server schedules itself; on the real server both are 38.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import type { Client } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { resolveTemporalBinary, sdkExecutable } from '../../scripts/lib/temporal-cli.js';
+import type { RunInput } from '../../src/shared/run-input.js';
+import { LAKELOOP_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../../src/webhooks/receiver.js';
+import { databricksRun } from '../../src/workflows/index.js';
+import { startTestEmulator, type TestEmulator } from '../emulator/helpers.js';
+import {
+  connectToTestServer,
+  createTestWorker,
+  testActivityDeps,
+  uniqueTaskQueue,
+} from '../helpers/temporal.js';
+import { databricksClientFor } from '../helpers/workspace.js';
+
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const figures: Record<string, number> = {};
+
+async function historyLength(
+  client: Client,
+  emulator: TestEmulator,
+  taskQueue: string,
+  mode: 'poll' | 'webhook',
+  durationMs: number,
+): Promise<number> {
+  const workflowId = `history-${mode}-${durationMs}-${Math.random().toString(36).slice(2)}`;
+  await emulator.control('POST', '/scenarios', { match: { runName: workflowId }, durationMs });
+  const input: RunInput = {
+    submit: { run_name: workflowId, tasks: [{ task_key: 'only', notebook_task: { notebook_path: '/x' } }] },
+    wait: { mode },
+  };
+  const result = await client.workflow.execute(databricksRun, { taskQueue, workflowId, args: [input] });
+  expect(result).toMatchObject({ outcome: 'SUCCESS', waitMode: mode });
+  const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events?.length ?? 0;
+  figures[`${mode} ${durationMs / MINUTE} min`] = events;
+  return events;
+}
+
+afterAll(() => {
+  console.log(`history events per databricksRun: ${JSON.stringify(figures)}`);
+});
+
+describe('poll mode on the time-skipping server', () => {
+  let env: TestWorkflowEnvironment;
+  let emulator: TestEmulator;
+  let worker: Worker;
+  let running: Promise<void>;
+  const taskQueue = uniqueTaskQueue('history-poll');
+
+  beforeAll(async () => {
+    env = await connectTimeSkipping();
+    emulator = await startTestEmulator({ timeScale: 3600 });
+    worker = await createTestWorker(
+      env,
+      taskQueue,
+      testActivityDeps({ databricks: databricksClientFor(emulator) }),
+    );
+    running = worker.run();
+  });
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await emulator?.close();
+    await env?.teardown();
+  });
+
+  test('a 1-hour run records as many events as a 1-minute run', async () => {
+    const short = await historyLength(env.client, emulator, taskQueue, 'poll', MINUTE);
+    const long = await historyLength(env.client, emulator, taskQueue, 'poll', HOUR);
+    expect(long).toBe(short);
+  });
+});
+
+describe('webhook mode on the dev server with the real receiver', () => {
+  let env: TestWorkflowEnvironment;
+  let emulator: TestEmulator;
+  let receiver: WebhookReceiver;
+  let worker: Worker;
+  let running: Promise<void>;
+  const taskQueue = uniqueTaskQueue('history-webhook');
+
+  beforeAll(async () => {
+    env = await connectToTestServer();
+    emulator = await startTestEmulator({ timeScale: 3600 });
+    receiver = await startWebhookReceiver({
+      client: env.client,
+      host: '127.0.0.1',
+      port: 0,
+      username: 'u',
+      password: 'history-test-password',
+    });
+    const destination = await emulator.api<{ id: string }>('POST', '/api/2.0/notification-destinations', {
+      display_name: 'lakeloop',
+      config: { generic_webhook: { url: receiver.url, username: 'u', password: 'history-test-password' } },
+    });
+    worker = await createTestWorker(
+      env,
+      taskQueue,
+      testActivityDeps({
+        databricks: databricksClientFor(emulator),
+        webhookDestinationId: destination.body.id,
+      }),
+    );
+    running = worker.run();
+  });
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await receiver?.close();
+    await emulator?.close();
+    await env?.teardown();
+  });
+
+  test('a 1-hour run records as many events as a 1-minute run', async () => {
+    const short = await historyLength(env.client, emulator, taskQueue, 'webhook', MINUTE);
+    const long = await historyLength(env.client, emulator, taskQueue, 'webhook', HOUR);
+    expect(long).toBe(short);
+  });
+});
+
+async function connectTimeSkipping(): Promise<TestWorkflowEnvironment> {
+  installQuietRuntime();
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: sdkExecutable(resolveTemporalBinary('test-server')) },
+  });
+  // The test server takes no --search-attribute flags; register Lakeloop's through the operator API.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      LAKELOOP_SEARCH_ATTRIBUTES.map((key) => [key.name, key.type === 'INT' ? 2 : 1]),
+    ),
+  });
+  return env;
+}
