@@ -1,13 +1,25 @@
 /** `npm run emulator -- [flags]`: parsing the command line into EmulatorOptions. */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { parseFederationPolicy } from './auth/federation-policy.js';
+import type { ServicePrincipalConfig } from './auth/service-principals.js';
 import type { EmulatorOptions } from './options.js';
 
 export const USAGE = `Usage: npm run emulator -- --pat TOKEN [options]
+       npm run emulator -- --service-principal ID:SECRET [options]
 
-Credentials (at least one):
+Credentials (at least one source):
   --pat TOKEN              accept this personal access token (repeatable)
   --pat-file FILE          accept every non-empty line of FILE as a token (keeps tokens out of ps)
+  --service-principal ID:SECRET[:DISPLAY NAME]
+                           a service principal for OAuth M2M at /oidc/v1/token (repeatable)
+  --service-principal-file FILE
+                           one ID:SECRET[:DISPLAY NAME] per non-empty line (keeps secrets out of ps)
+  --federation-policy JSON a token federation policy (repeatable), e.g.
+                           '{"issuer":"https://idp.example","audiences":["databricks"],
+                             "subject":"worker","client_id":"SP-ID"}'
+                           (also "subject_claim", default "sub"; "jwks_uri", default from discovery)
+  --token-ttl SECONDS      lifetime of issued OAuth access tokens (default 3600)
 
 Options:
   --port N                 port on 127.0.0.1 (default 0: any free port)
@@ -32,6 +44,10 @@ export function parseCommandLine(argv: string[]): EmulatorOptions | 'help' {
       port: { type: 'string' },
       pat: { type: 'string', multiple: true },
       'pat-file': { type: 'string', multiple: true },
+      'service-principal': { type: 'string', multiple: true },
+      'service-principal-file': { type: 'string', multiple: true },
+      'federation-policy': { type: 'string', multiple: true },
+      'token-ttl': { type: 'string' },
       state: { type: 'string' },
       'time-scale': { type: 'string' },
       'default-task-ms': { type: 'string' },
@@ -49,14 +65,12 @@ export function parseCommandLine(argv: string[]): EmulatorOptions | 'help' {
   if (values.help) return 'help';
 
   const pats = [...(values.pat ?? [])];
-  for (const file of values['pat-file'] ?? []) {
-    pats.push(
-      ...readFileSync(file, 'utf8')
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter(Boolean),
-    );
+  for (const file of values['pat-file'] ?? []) pats.push(...nonEmptyLines(file));
+  const servicePrincipals = (values['service-principal'] ?? []).map(parseServicePrincipal);
+  for (const file of values['service-principal-file'] ?? []) {
+    servicePrincipals.push(...nonEmptyLines(file).map(parseServicePrincipal));
   }
+  const federationPolicies = (values['federation-policy'] ?? []).map(parseFederationPolicy);
   const webhookIds = values['webhook-ids'];
   if (webhookIds !== undefined && webhookIds !== 'string' && webhookIds !== 'number') {
     throw new Error('--webhook-ids must be "string" or "number"');
@@ -71,10 +85,13 @@ export function parseCommandLine(argv: string[]): EmulatorOptions | 'help' {
   }
   return {
     pats,
+    ...(servicePrincipals.length > 0 ? { servicePrincipals } : {}),
+    ...(federationPolicies.length > 0 ? { federationPolicies } : {}),
+    ...optionalNumber('tokenTtlSeconds', values['token-ttl'], 'token-ttl'),
     ...optionalNumber('port', values.port),
-    ...optionalNumber('timeScale', values['time-scale']),
-    ...optionalNumber('defaultTaskDurationMs', values['default-task-ms']),
-    ...optionalNumber('maxLogBytes', values['max-log-bytes']),
+    ...optionalNumber('timeScale', values['time-scale'], 'time-scale'),
+    ...optionalNumber('defaultTaskDurationMs', values['default-task-ms'], 'default-task-ms'),
+    ...optionalNumber('maxLogBytes', values['max-log-bytes'], 'max-log-bytes'),
     ...optionalNumber('seed', values.seed),
     ...(values.state !== undefined ? { statePath: values.state } : {}),
     ...(values['workspace-id'] !== undefined ? { workspaceId: values['workspace-id'] } : {}),
@@ -86,10 +103,32 @@ export function parseCommandLine(argv: string[]): EmulatorOptions | 'help' {
   };
 }
 
-function optionalNumber<K extends string>(key: K, raw: string | undefined): Partial<Record<K, number>> {
+function optionalNumber<K extends string>(
+  key: K,
+  raw: string | undefined,
+  flag: string = key,
+): Partial<Record<K, number>> {
   if (raw === undefined) return {};
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value))
-    throw new Error(`--${key} expects a number, got "${raw}"`);
+    throw new Error(`--${flag} expects a number, got "${raw}"`);
   return { [key]: value } as Partial<Record<K, number>>;
+}
+
+function nonEmptyLines(file: string): string[] {
+  return readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter(Boolean);
+}
+
+/** `ID:SECRET` or `ID:SECRET:DISPLAY NAME`; the secret therefore cannot contain ":". */
+function parseServicePrincipal(value: string): ServicePrincipalConfig {
+  const [applicationId, secret, ...name] = value.split(':');
+  if (!applicationId || !secret) {
+    // Never repeat the value: it holds a secret.
+    throw new Error('--service-principal expects ID:SECRET or ID:SECRET:DISPLAY NAME');
+  }
+  const displayName = name.join(':').trim();
+  return { applicationId, secret, ...(displayName ? { displayName } : {}) };
 }

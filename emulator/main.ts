@@ -1,15 +1,26 @@
 /**
- * The emulator as a process: `npm run emulator -- --pat TOKEN [flags]`. Prints exactly one line,
+ * The emulator as a process: `npm run emulator -- --pat TOKEN [flags]` (or `--service-principal
+ * ID:SECRET`, or `--federation-policy JSON`, as the credential source). Prints exactly one line,
  * "emulator listening on http://127.0.0.1:PORT", once it accepts requests; SIGINT/SIGTERM shut it
  * down cleanly (task processes killed, state file written).
  */
 import { USAGE, parseCommandLine } from './cli-options.js';
+import type { EmulatorOptions } from './options.js';
+import { resolveOptions } from './options.js';
 import { startEmulator } from './server.js';
+
+function credentialSources(options: EmulatorOptions): number {
+  return (
+    options.pats.length + (options.servicePrincipals?.length ?? 0) + (options.federationPolicies?.length ?? 0)
+  );
+}
 
 async function main(): Promise<void> {
   let parsed;
   try {
     parsed = parseCommandLine(process.argv.slice(2));
+    // Check the whole configuration (e.g. a policy naming an unknown service principal) as a usage error.
+    if (parsed !== 'help' && credentialSources(parsed) > 0) resolveOptions(parsed);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
     process.exit(2);
@@ -18,9 +29,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  if (parsed.pats.length === 0) {
+  if (credentialSources(parsed) === 0) {
     process.stderr.write(
-      `the emulator needs at least one credential source (--pat or --pat-file)\n\n${USAGE}\n`,
+      'the emulator needs at least one credential source ' +
+        `(--pat, --pat-file, --service-principal, --service-principal-file or --federation-policy)\n\n${USAGE}\n`,
     );
     process.exit(2);
   }

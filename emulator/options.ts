@@ -2,11 +2,27 @@
  * Everything that configures one emulator instance, with the defaults the CLI and `startEmulator`
  * share. Durations here are *emulated* milliseconds unless the name says otherwise.
  */
+import type { FederationPolicy } from './auth/federation-policy.js';
+import { federationPolicySchema } from './auth/federation-policy.js';
+import type { IssueListener } from './auth/token-registry.js';
+import type { ServicePrincipalConfig } from './auth/service-principals.js';
+
 export interface EmulatorOptions {
   /** TCP port on 127.0.0.1; 0 picks a free one. */
   port?: number;
-  /** Personal access tokens accepted as `Authorization: Bearer <token>`. At least one is required. */
+  /**
+   * Personal access tokens accepted as `Authorization: Bearer <token>`. At least one credential source
+   * is required: a PAT, a service principal or a federation policy.
+   */
   pats: string[];
+  /** Service principals that may use OAuth M2M (client credentials) at /oidc/v1/token. */
+  servicePrincipals?: ServicePrincipalConfig[];
+  /** Token federation policies for RFC 8693 exchange at /oidc/v1/token. */
+  federationPolicies?: FederationPolicy[];
+  /** Lifetime of issued OAuth access tokens in wall-clock seconds (default 3600, as Databricks). */
+  tokenTtlSeconds?: number;
+  /** In-process only: sees every token the emulator issues (for tests' secrets sweeps). */
+  onTokenIssued?: IssueListener;
   /** The user every PAT authenticates as (creator_user_name, run_as_user_name). */
   principal?: string;
   /** Emulated time runs this many times faster than wall-clock time. */
@@ -41,22 +57,36 @@ export interface EmulatorOptions {
   log?: (line: string) => void;
 }
 
-export type ResolvedOptions = Required<Omit<EmulatorOptions, 'statePath' | 'seed'>> &
-  Pick<EmulatorOptions, 'statePath' | 'seed'>;
+export type ResolvedOptions = Required<Omit<EmulatorOptions, 'statePath' | 'seed' | 'onTokenIssued'>> &
+  Pick<EmulatorOptions, 'statePath' | 'seed' | 'onTokenIssued'>;
 
 export const DEFAULT_PRINCIPAL = 'emulator-user@localhost';
 export const DEFAULT_WORKSPACE_ID = '1234567890123456';
 
 export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
   const pats = options.pats.filter((pat) => pat.length > 0);
-  if (pats.length === 0) {
-    throw new Error('the emulator needs at least one credential source: pass --pat TOKEN or --pat-file FILE');
+  const servicePrincipals = options.servicePrincipals ?? [];
+  const federationPolicies = options.federationPolicies ?? [];
+  if (pats.length === 0 && servicePrincipals.length === 0 && federationPolicies.length === 0) {
+    throw new Error(
+      'the emulator needs at least one credential source: pass --pat TOKEN, --pat-file FILE, ' +
+        '--service-principal ID:SECRET or --federation-policy JSON',
+    );
+  }
+  checkIdentities(servicePrincipals, federationPolicies);
+  const tokenTtlSeconds = options.tokenTtlSeconds ?? 3600;
+  if (!Number.isInteger(tokenTtlSeconds) || tokenTtlSeconds < 1) {
+    throw new Error('--token-ttl (tokenTtlSeconds) must be a whole number of seconds, at least 1');
   }
   const timeScale = options.timeScale ?? 1;
   if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new Error('timeScale must be a positive number');
   return {
     port: options.port ?? 0,
     pats,
+    servicePrincipals,
+    federationPolicies,
+    tokenTtlSeconds,
+    onTokenIssued: options.onTokenIssued,
     principal: options.principal ?? DEFAULT_PRINCIPAL,
     timeScale,
     statePath: options.statePath,
@@ -73,4 +103,30 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
     verbose: options.verbose ?? false,
     log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
   };
+}
+
+/** Distinct, usable service principals; every service-principal policy names one of them. */
+function checkIdentities(
+  servicePrincipals: readonly ServicePrincipalConfig[],
+  policies: readonly FederationPolicy[],
+): void {
+  const ids = new Set<string>();
+  for (const sp of servicePrincipals) {
+    if (!sp.applicationId || !sp.secret) throw new Error('a service principal needs an id and a secret');
+    if (ids.has(sp.applicationId)) throw new Error(`service principal ${sp.applicationId} is given twice`);
+    ids.add(sp.applicationId);
+  }
+  for (const policy of policies) {
+    // Policies given in process skip the CLI's parsing; hold them to the same rules.
+    const parsed = federationPolicySchema.safeParse(policy);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new Error(`federation policy: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    }
+    if (policy.client_id !== undefined && !ids.has(policy.client_id)) {
+      throw new Error(
+        `federation policy for ${policy.issuer} names client_id ${policy.client_id}, which is not a --service-principal`,
+      );
+    }
+  }
 }

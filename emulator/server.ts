@@ -2,18 +2,25 @@
  * startEmulator(): one local Databricks workspace on 127.0.0.1, in-process. The CLI (main.ts), the
  * tests and the benchmarks all start it through here.
  *
- * A request goes: control API (/__emulator/…, no auth) — or — count it, authenticate the bearer token,
- * apply an injected fault (latency, error status, dropped response), route it, run the handler, and
- * send (or, under dropResponse, drop) the answer. Nothing a client sends can crash the process: every
- * failure ends as a Databricks-shaped error response.
+ * A request goes: control API (/__emulator/…, no auth) — or — count it, authenticate the bearer token
+ * (except public paths: host metadata and the OAuth server under /oidc), apply an injected fault
+ * (latency, error status, dropped response), route it, run the handler, and send (or, under
+ * dropResponse, drop) the answer. Nothing a client sends can crash the process: every failure ends as
+ * a Databricks-shaped error response, or an OAuth `{error, error_description}` at the token endpoint.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { authenticate } from './auth/bearer-auth.js';
+import { IdentityDirectory } from './auth/identity-directory.js';
+import { OAuthError, oauthErrorResponse } from './auth/oauth-error.js';
+import { OIDC_PREFIX, registerOidcRoutes } from './auth/oidc-routes.js';
+import { ServicePrincipalStore } from './auth/service-principals.js';
+import { SubjectTokenVerifier } from './auth/subject-token.js';
 import { TokenRegistry } from './auth/token-registry.js';
 import { EmulatedClock } from './clock.js';
 import { registerControlRoutes } from './control/control-routes.js';
+import { registerIdentityControlRoutes } from './control/identity-routes.js';
 import type { HttpFault } from './control/fault-registry.js';
 import { FaultRegistry } from './control/fault-registry.js';
 import { Stats } from './control/stats.js';
@@ -34,6 +41,7 @@ import { RunEngine } from './runs/run-engine.js';
 import { registerRunsRoutes } from './runs/runs-routes.js';
 import { Scheduler } from './scheduler.js';
 import type { Services } from './services.js';
+import { registerScimRoutes } from './scim/me-routes.js';
 import { restoreSnapshot, resumedEmulatedNow, takeSnapshot } from './state/snapshot.js';
 import { StateFile } from './state/state-file.js';
 import { PythonTaskRunner } from './tasks/python-task.js';
@@ -67,8 +75,10 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
   const workspace = new Workspace();
   if (snapshot) restoreSnapshot(workspace, snapshot);
 
-  const tokens = new TokenRegistry();
+  const tokens = new TokenRegistry(Date.now, options.onTokenIssued);
   for (const pat of options.pats) tokens.registerStatic(pat, options.principal);
+  const servicePrincipals = new ServicePrincipalStore(options.servicePrincipals);
+  const directory = new IdentityDirectory(servicePrincipals);
 
   const stats = new Stats();
   const faults = new FaultRegistry(createRandom(options.seed));
@@ -124,11 +134,25 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
   registerJobsRoutes(api, services);
   registerRunsRoutes(api, services);
   registerDestinationRoutes(api, services);
+  registerScimRoutes(api, directory);
   api.route('GET', '/.well-known/databricks-config', () =>
     ok({ oidc_endpoint: `${baseUrl}/oidc`, workspace_id: options.workspaceId }),
   );
 
+  const oidc = new Router();
+  registerOidcRoutes(oidc, {
+    tokens,
+    counters: stats.oauth,
+    servicePrincipals,
+    policies: options.federationPolicies,
+    verifier: new SubjectTokenVerifier(),
+    tokenTtlSeconds: options.tokenTtlSeconds,
+    now: Date.now,
+    baseUrl: () => baseUrl,
+  });
+
   const control = new Router();
+  registerIdentityControlRoutes(control, servicePrincipals, tokens);
   registerControlRoutes(control, {
     services,
     faults,
@@ -140,6 +164,7 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
       faults.clear();
       stats.reset();
       tokens.clearIssued();
+      servicePrincipals.restore();
       dispatcher.clearHistory();
       void python.killAll();
       changed();
@@ -160,16 +185,34 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
       const raw = await readBody(req);
       if (!isControl) {
         stats.countRequest(method, path);
-        const principal = PUBLIC_PATHS.has(path) ? '' : authenticate(tokens, req.headers.authorization);
+        const isOidc = path.startsWith(OIDC_PREFIX);
+        const principal =
+          isOidc || PUBLIC_PATHS.has(path) ? '' : authenticate(tokens, req.headers.authorization);
         fault = faults.matchHttp(method, path);
         if (fault?.latencyMs) await sleep(fault.latencyMs);
         if (fault?.status !== undefined) throw faultError(fault);
-        response = await dispatch(api, method, path, url.searchParams, raw, principal, requestId, true);
+        const request = { method, path, query: url.searchParams, raw, headers: req.headers, requestId };
+        response = isOidc
+          ? await dispatch(oidc, { ...request, principal: '', isApi: false, json: false })
+          : await dispatch(api, { ...request, principal, isApi: true, json: true });
       } else {
-        response = await dispatch(control, method, path, url.searchParams, raw, '', requestId, false);
+        response = await dispatch(control, {
+          method,
+          path,
+          query: url.searchParams,
+          raw,
+          headers: req.headers,
+          requestId,
+          principal: '',
+          isApi: false,
+          json: true,
+        });
       }
     } catch (error) {
-      response = errorResponse(toApiError(error, log), requestId);
+      response =
+        error instanceof OAuthError
+          ? oauthErrorResponse(error)
+          : errorResponse(toApiError(error, log), requestId);
     }
     if (options.verbose)
       log(`${method} ${path} ${fault?.dropResponse ? 'dropped' : response.status} ${Date.now() - started}ms`);
@@ -228,16 +271,22 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
   };
 }
 
-async function dispatch(
-  router: Router,
-  method: string,
-  path: string,
-  query: URLSearchParams,
-  raw: Buffer,
-  principal: string,
-  requestId: string,
-  isApi: boolean,
-): Promise<ApiResponse> {
+interface DispatchRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  raw: Buffer;
+  headers: IncomingHttpHeaders;
+  principal: string;
+  requestId: string;
+  /** Name unknown endpoints without their /api/x.y prefix, as Databricks does. */
+  isApi: boolean;
+  /** Parse the body as a JSON object (everything but the form-encoded token endpoint). */
+  json: boolean;
+}
+
+async function dispatch(router: Router, request: DispatchRequest): Promise<ApiResponse> {
+  const { method, path, query, raw, headers, principal, requestId, isApi } = request;
   const match = router.match(method, path);
   if (match.kind === 'not-found') {
     // Databricks names the endpoint without its /api/x.y prefix: "No API found for 'GET /repos'".
@@ -257,7 +306,9 @@ async function dispatch(
     path,
     version: match.version,
     query,
-    body: BODYLESS_METHODS.has(method) ? {} : parseJsonObject(raw),
+    body: BODYLESS_METHODS.has(method) || !request.json ? {} : parseJsonObject(raw),
+    rawBody: raw,
+    headers,
     params: match.params,
     principal,
     requestId,

@@ -1,7 +1,7 @@
 /**
  * Every credential the emulator accepts, behind one seam: static PATs from the command line, and
- * tokens the emulator issues itself (today the short-lived token each Python task gets; later the
- * OAuth M2M and token-exchange grants, which will call `issue` with their own kind and TTL).
+ * tokens the emulator issues itself (the short-lived token each Python task gets, and the access
+ * tokens of the OAuth M2M and token-exchange grants at /oidc/v1/token).
  *
  * Tokens are kept only as SHA-256 digests, so neither a heap snapshot nor a debug dump of the registry
  * contains a usable secret, and nothing here ever logs one. Expiry uses the wall clock, not emulated
@@ -31,11 +31,17 @@ export interface IssuedToken {
 /** How long an expired token is still recognised as "expired" rather than "unknown". */
 const EXPIRED_MEMORY_MS = 24 * 60 * 60 * 1000;
 
+/** Sees every token `issue` mints, in process only (the tests' secrets sweep); never exposed over HTTP. */
+export type IssueListener = (token: string, record: Readonly<TokenRecord>) => void;
+
 export class TokenRegistry {
   private readonly records = new Map<string, TokenRecord>();
   private issued = 0;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly onIssue?: IssueListener,
+  ) {}
 
   /** Accept `token` until the registry is discarded (a PAT given on the command line). */
   registerStatic(token: string, principal: string): void {
@@ -46,9 +52,11 @@ export class TokenRegistry {
   issue(kind: TokenKind, principal: string, ttlMs: number): IssuedToken {
     const token = `dapi${randomBytes(16).toString('hex')}`;
     const expiresAtMs = this.now() + ttlMs;
-    this.records.set(digest(token), { kind, principal, expiresAtMs });
+    const record: TokenRecord = { kind, principal, expiresAtMs };
+    this.records.set(digest(token), record);
     this.issued++;
     this.forgetLongExpired();
+    this.onIssue?.(token, record);
     return { token, expiresAtMs };
   }
 
@@ -56,6 +64,25 @@ export class TokenRegistry {
   revoke(token: string): void {
     const record = this.records.get(digest(token));
     if (record) record.expiresAtMs = Math.min(record.expiresAtMs ?? Number.POSITIVE_INFINITY, this.now());
+  }
+
+  /**
+   * Expire, now, every issued token of `kind` that `matches` (all of that kind when omitted): the
+   * control API's "revoke all OAuth tokens" and a deactivated service principal. Returns how many
+   * were still valid.
+   */
+  revokeIssued(
+    kind: Exclude<TokenKind, 'pat'>,
+    matches: (record: TokenRecord) => boolean = () => true,
+  ): number {
+    const now = this.now();
+    let revoked = 0;
+    for (const record of this.records.values()) {
+      if (record.kind !== kind || !matches(record)) continue;
+      if (record.expiresAtMs === undefined || record.expiresAtMs > now) revoked++;
+      record.expiresAtMs = Math.min(record.expiresAtMs ?? Number.POSITIVE_INFINITY, now);
+    }
+    return revoked;
   }
 
   validate(token: string | undefined): TokenCheck {

@@ -18,9 +18,22 @@ export interface WebhookCounters {
   retried: number;
 }
 
+/** The token endpoint's outcomes; `tokens.issued` itself comes from the registry (task tokens too). */
+export interface OAuthCounters {
+  issuedByGrant: { client_credentials: number; token_exchange: number };
+  /** Token requests answered with an OAuth error, in all and by `error`. */
+  rejected: number;
+  rejectedByError: Record<string, number>;
+}
+
 export class Stats {
   private readonly requests = new Map<string, number>();
   readonly webhooks: WebhookCounters = { sent: 0, failed: 0, dropped: 0, duplicated: 0, retried: 0 };
+  readonly oauth: OAuthCounters = {
+    issuedByGrant: { client_credentials: 0, token_exchange: 0 },
+    rejected: 0,
+    rejectedByError: {},
+  };
 
   countRequest(method: string, path: string): void {
     let key = `${method} ${path}`;
@@ -31,6 +44,10 @@ export class Stats {
   reset(): void {
     this.requests.clear();
     for (const key of Object.keys(this.webhooks) as (keyof WebhookCounters)[]) this.webhooks[key] = 0;
+    this.oauth.issuedByGrant.client_credentials = 0;
+    this.oauth.issuedByGrant.token_exchange = 0;
+    this.oauth.rejected = 0;
+    this.oauth.rejectedByError = {};
   }
 
   snapshot(runs: RunStore, tokens: TokenRegistry): Record<string, unknown> {
@@ -46,7 +63,12 @@ export class Stats {
     return {
       requests: Object.fromEntries(this.requests),
       runs: { created: runs.created, active, byResultState },
-      tokens: { issued: tokens.issuedCount },
+      tokens: {
+        issued: tokens.issuedCount,
+        issuedByGrant: { ...this.oauth.issuedByGrant },
+        rejected: this.oauth.rejected,
+        rejectedByError: { ...this.oauth.rejectedByError },
+      },
       webhooks: { ...this.webhooks },
     };
   }

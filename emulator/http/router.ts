@@ -3,6 +3,7 @@
  * they exist in (`/api/2.0`, `/api/2.1`, `/api/2.2` for the Jobs API, because the official SDKs mix
  * them). Matching distinguishes "no such endpoint" (404) from "endpoint exists, wrong method" (405).
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { ApiResponse } from './responses.js';
 
 export type ApiVersion = '2.0' | '2.1' | '2.2';
@@ -15,8 +16,11 @@ export interface RequestContext {
   /** The API version in the path, for routes whose behaviour differs between versions. */
   version: ApiVersion | undefined;
   query: URLSearchParams;
-  /** The parsed JSON object body (`{}` for GET and for an empty body). */
+  /** The parsed JSON object body (`{}` for GET, for an empty body, and on non-JSON routes such as /oidc). */
   body: Record<string, unknown>;
+  /** The body as received, for routes that are not JSON (the form-encoded token endpoint). */
+  rawBody: Buffer;
+  headers: IncomingHttpHeaders;
   /** Values of `{name}` segments in the route pattern. */
   params: Record<string, string>;
   /** Who the bearer token authenticates as; empty on unauthenticated routes. */

@@ -73,6 +73,27 @@ describe('Databricks settings', () => {
     });
   });
 
+  test('an existing DATABRICKS_OIDC_TOKEN_FILE is the one token source, not also DATABRICKS_OIDC_TOKEN', () => {
+    // Regression: the generic NAME_FILE indirection read this path as DATABRICKS_OIDC_TOKEN's file too.
+    const tokenFile = path.join(dir, 'oidc-token');
+    writeFileSync(tokenFile, 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln\n');
+    expect(
+      load({
+        DATABRICKS_HOST: 'https://w',
+        DATABRICKS_CLIENT_ID: 'sp',
+        DATABRICKS_OIDC_TOKEN_FILE: tokenFile,
+      }),
+    ).toEqual({
+      settings: {
+        authType: 'oidc-federation',
+        host: 'https://w',
+        clientId: 'sp',
+        subject: { kind: 'file', path: tokenFile },
+      },
+      problems: [],
+    });
+  });
+
   test.each([
     [{ DATABRICKS_CLIENT_ID: 'x', DATABRICKS_CLIENT_SECRET: 'y' }, /^DATABRICKS_HOST: required/],
     [

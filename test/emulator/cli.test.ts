@@ -1,40 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { projectRoot } from '../../scripts/python-venv.js';
-
-const tsx = path.join(projectRoot, 'node_modules', '.bin', 'tsx');
-
-interface Started {
-  child: ChildProcess;
-  url: string;
-  stdout: string[];
-  stderr: string[];
-  exited: Promise<number | null>;
-}
-
-/** `npm run emulator -- …` runs exactly this: tsx emulator/main.ts with the flags. */
-function startCli(args: string[]): Promise<Started> {
-  const child = spawn(tsx, ['emulator/main.ts', ...args], {
-    cwd: projectRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      stdout.push(line);
-      const match = /^emulator listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
-      if (match) resolve({ child, url: match[1]!, stdout, stderr, exited });
-    });
-    void exited.then((code) => reject(new Error(`emulator exited with ${code}: ${stderr.join('\n')}`)));
-  });
-}
+import { runCli, startCli } from './cli-process.js';
 
 describe('npm run emulator', () => {
   let dir: string;
@@ -81,16 +49,101 @@ describe('npm run emulator', () => {
     expect(emulator.stderr.join('\n')).not.toMatch(/dapi-from|dapi-wrong/);
   });
 
+  test('a service principal alone is a credential source: OAuth M2M with --token-ttl, secrets never logged', async () => {
+    const spFile = path.join(dir, 'service-principals');
+    writeFileSync(spFile, 'sp-from-file:dose-file-secret-7c2e\n\n');
+    const emulator = await startCli([
+      '--service-principal',
+      'sp-from-flag:dose-flag-secret-91ab:Nightly trainer',
+      '--service-principal-file',
+      spFile,
+      '--federation-policy',
+      JSON.stringify({
+        issuer: 'https://idp.example',
+        audiences: ['databricks'],
+        subject: 'ci',
+        client_id: 'sp-from-flag',
+      }),
+      '--token-ttl',
+      '120',
+      '--verbose',
+    ]);
+    const seen: string[] = [];
+    try {
+      const discovery = (await (
+        await fetch(`${emulator.url}/oidc/.well-known/oauth-authorization-server`)
+      ).json()) as {
+        token_endpoint: string;
+      };
+      expect(discovery.token_endpoint).toBe(`${emulator.url}/oidc/v1/token`);
+      for (const [id, secret, name] of [
+        ['sp-from-flag', 'dose-flag-secret-91ab', 'Nightly trainer'],
+        ['sp-from-file', 'dose-file-secret-7c2e', 'sp-from-file'],
+      ]) {
+        const response = await fetch(discovery.token_endpoint, {
+          method: 'POST',
+          headers: {
+            authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
+            'content-type': 'application/x-www-form-urlencoded',
+          },
+          body: 'grant_type=client_credentials&scope=all-apis',
+        });
+        const token = (await response.json()) as { access_token: string; expires_in: number };
+        expect(token.expires_in).toBe(120);
+        seen.push(token.access_token);
+        const me = await fetch(`${emulator.url}/api/2.0/preview/scim/v2/Me`, {
+          headers: { authorization: `Bearer ${token.access_token}` },
+        });
+        expect(await me.json()).toMatchObject({ applicationId: id, displayName: name });
+      }
+    } finally {
+      expect(await emulator.stop()).toBe(0);
+    }
+    expect(emulator.stdout).toEqual([`emulator listening on ${emulator.url}`]);
+    expect(emulator.stderr.some((line) => line.includes('POST /oidc/v1/token 200'))).toBe(true);
+    const output = emulator.stderr.join('\n');
+    for (const secret of ['dose-flag-secret-91ab', 'dose-file-secret-7c2e', ...seen]) {
+      expect(output).not.toContain(secret);
+    }
+  });
+
+  test.each([
+    [['--federation-policy', '{"issuer": "https://idp.example"}'], /--federation-policy: audiences: /],
+    [['--federation-policy', '{not json'], /--federation-policy expects a JSON object/],
+    [
+      [
+        '--pat',
+        'p',
+        '--federation-policy',
+        '{"issuer":"https://i.example","audiences":["a"],"subject":"s","client_id":"ghost"}',
+      ],
+      /names client_id ghost, which is not a --service-principal/,
+    ],
+    [
+      [
+        '--pat',
+        'p',
+        '--federation-policy',
+        '{"issuer":"https://i.example","audiences":["a"],"client_id":"x"}',
+      ],
+      /must name a subject/,
+    ],
+    [['--service-principal', 'just-an-id'], /--service-principal expects ID:SECRET/],
+    [
+      ['--service-principal', 'a:b', '--token-ttl', '0'],
+      /--token-ttl \(tokenTtlSeconds\) must be a whole number/,
+    ],
+    [['--service-principal', 'a:b', '--token-ttl', 'soon'], /--token-ttl expects a number/],
+  ])('bad identity flags are usage errors (exit 2): %j', async (args, message) => {
+    const { code, stdout, stderr } = await runCli(args);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(message);
+    expect(stderr).not.toContain('just-an-id');
+  });
+
   test('refuses to start without a credential source', async () => {
-    const child = spawn(tsx, ['emulator/main.ts', '--port', '0'], {
-      cwd: projectRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const { code, stdout, stderr } = await runCli(['--port', '0']);
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toContain('at least one credential source');

@@ -153,6 +153,15 @@ describe('webhook delivery', () => {
     on_failure: [{ id: destination }],
   });
   const basic = `Basic ${Buffer.from('hook-user:hook-pass').toString('base64')}`;
+  /**
+   * The receiver holds a delivery before the emulator has read the receiver's answer and counted it
+   * as sent; wait for the counters to catch up instead of reading them once.
+   */
+  const settledWebhookStats = (done: (webhooks: any) => boolean): Promise<any> =>
+    waitFor(async () => (emu.handle.stats() as any).webhooks, done, {
+      timeoutMs: 5_000,
+      what: 'webhook stats',
+    });
 
   test('a job run sends jobs.on_start then jobs.on_success with the documented payload and Basic auth', async () => {
     const jobId = await createJob(emu, {
@@ -179,8 +188,7 @@ describe('webhook delivery', () => {
       run: { run_id: String(runId) },
       job: { job_id: String(jobId), name: 'notified' },
     });
-    const stats = emu.handle.stats() as any;
-    expect(stats.webhooks).toMatchObject({ sent: 2, failed: 0 });
+    expect(await settledWebhookStats((w) => w.sent >= 2)).toMatchObject({ sent: 2, failed: 0 });
     // Delivered after the run was visibly terminal: a receiver that calls runs/get sees the result.
     expect(receiver.received[1]!.at).toBeGreaterThanOrEqual(
       (await emu.control('GET', `/runs/${runId}`)).ended_at_ms,
@@ -245,7 +253,7 @@ describe('webhook delivery', () => {
       { what: 'the retried delivery' },
     );
     expect(receiver.events()).toEqual(['jobs.on_success']);
-    expect((emu.handle.stats() as any).webhooks).toMatchObject({ sent: 1, failed: 0, retried: 2 });
+    expect(await settledWebhookStats((w) => w.sent >= 1)).toMatchObject({ sent: 1, failed: 0, retried: 2 });
   });
 
   test('a receiver that never accepts is counted as failed after the last attempt', async () => {
@@ -294,7 +302,11 @@ describe('webhook delivery', () => {
     );
     expect(receiver.received[2]!.body.job.name).toBe('late');
     expect(receiver.received[2]!.at - endedAt).toBeGreaterThanOrEqual(400);
-    expect((emu.handle.stats() as any).webhooks).toMatchObject({ sent: 3, dropped: 1, duplicated: 1 });
+    expect(await settledWebhookStats((w) => w.sent >= 3)).toMatchObject({
+      sent: 3,
+      dropped: 1,
+      duplicated: 1,
+    });
   });
 
   test('--webhook-ids number sends numeric ids', async () => {
