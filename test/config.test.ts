@@ -25,8 +25,16 @@ describe('loadConfig', () => {
     const config = loadConfig(base);
     expect(config.temporal.address).toBe('localhost:7233');
     expect(config.temporal.namespace).toBe('default');
-    expect(config.worker).toMatchObject({ taskQueue: 'lakeloop', logLevel: 'INFO', shutdownGraceSeconds: 30 });
-    expect(config.worker).toMatchObject({ databricksRequestsPerSecond: 20, databricksBurst: 40, webhookHost: '127.0.0.1' });
+    expect(config.worker).toMatchObject({
+      taskQueue: 'lakeloop',
+      logLevel: 'INFO',
+      shutdownGraceSeconds: 30,
+    });
+    expect(config.worker).toMatchObject({
+      databricksRequestsPerSecond: 20,
+      databricksBurst: 40,
+      webhookHost: '127.0.0.1',
+    });
     expect(config.databricks).toBeUndefined();
   });
 
@@ -94,6 +102,8 @@ describe('webhook receiver settings', () => {
     expect(problemsOf({ LAKELOOP_WEBHOOK_PORT: '8787', LAKELOOP_WEBHOOK_PASSWORD: 'short' })).toEqual([
       'LAKELOOP_WEBHOOK_PASSWORD: expected at least 16 characters (it guards the webhook endpoint)',
     ]);
-    expect(problemsOf({ LAKELOOP_WEBHOOK_PORT: 'eighty' })[0]).toMatch(/^LAKELOOP_WEBHOOK_PORT: expected a port number/);
+    expect(problemsOf({ LAKELOOP_WEBHOOK_PORT: 'eighty' })[0]).toMatch(
+      /^LAKELOOP_WEBHOOK_PORT: expected a port number/,
+    );
   });
 });

@@ -30,7 +30,13 @@ export interface WebhookReceiverOptions {
 }
 
 export type DeliveryOutcome =
-  'signalled' | 'unknown-run' | 'unauthorized' | 'too-large' | 'malformed' | 'error';
+  'signalled' | 'ignored' | 'unknown-run' | 'unauthorized' | 'too-large' | 'malformed' | 'error';
+
+/**
+ * Only the end of a run wakes a workflow. A start notification would cost a workflow task and
+ * history events per run for a cosmetic state change, and its timing would make history length vary.
+ */
+const WAKING_EVENTS = new Set(['jobs.on_success', 'jobs.on_failure']);
 
 export interface WebhookReceiver {
   url: string;
@@ -76,6 +82,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
   const lookupTimeoutMs = options.lookupTimeoutMs ?? 5_000;
   const counters: Record<DeliveryOutcome, number> = {
     signalled: 0,
+    ignored: 0,
     'unknown-run': 0,
     unauthorized: 0,
     'too-large': 0,
@@ -134,6 +141,10 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       });
     }
     const runId = jobRunIdOf(parsed.data);
+    if (!WAKING_EVENTS.has(parsed.data.event_type) || parsed.data.task) {
+      count('ignored');
+      return reply(res, 200, { status: 'ignored', runId });
+    }
     const target = await findWorkflow(runId);
     if (!target) {
       count('unknown-run');

@@ -20,6 +20,7 @@ import { startTestEmulator, type TestEmulator } from '../emulator/helpers.js';
 import {
   connectToTestServer,
   createTestWorker,
+  installQuietRuntime,
   testActivityDeps,
   uniqueTaskQueue,
 } from '../helpers/temporal.js';
