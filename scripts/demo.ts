@@ -1,17 +1,22 @@
 /**
  * `npm run demo [-- --keep]` — the whole product on the embedded local stack, in one command.
  *
- * Today (foundation) it proves the path end to end: it starts the Temporal dev server with Lakeloop's
- * search attributes and a Lakeloop worker, runs the health-check workflow through the client, prints
- * what ran where and the Web UI link, then stops everything. The churn-model pipeline (train →
- * evaluate → gate → register → score) replaces the health check when the pipeline lands.
+ * It starts the local stack (Temporal dev server with Lakeloop's search attributes, the Databricks
+ * emulator with a demo service principal, the worker with its webhook receiver), checks the worker
+ * with the health-check workflow, then runs a Databricks job through databricksRun — submitted once,
+ * awaited by webhook, classified — and prints the result, the run link and the Web UI link.
+ * The churn-model pipeline (train → evaluate → gate → register → score) joins it when it lands.
  */
 import { parseArgs } from 'node:util';
 import { formatHealthCheck, runDoctor } from '../src/client/commands/doctor.js';
+import { followRun, formatResult, startRun } from '../src/client/commands/runs.js';
 import { connectClient } from '../src/client/connect.js';
 import { loadConfig } from '../src/config/index.js';
 import { isPortFree } from './lib/processes.js';
 import { startStack, workerService } from './lib/stack.js';
+import { projectRoot } from './lib/temporal-cli.js';
+import { workspaceService } from './lib/workspace-service.js';
+import path from 'node:path';
 
 const { values } = parseArgs({ options: { keep: { type: 'boolean', default: false } } });
 const started = Date.now();
@@ -21,11 +26,19 @@ const step = (text: string) => console.log(`[${((Date.now() - started) / 1000).t
 const port = (await isPortFree(7233)) ? 7233 : 0;
 const uiPort = (await isPortFree(8233)) ? 8233 : 0;
 
-step('starting the local stack (Temporal dev server + Lakeloop worker)…');
-const stack = await startStack({ port, uiPort, keepData: false, services: [workerService({ echo: false })] });
+step('starting the local stack (Temporal dev server, Databricks emulator, Lakeloop worker)…');
+const stack = await startStack({
+  port,
+  uiPort,
+  keepData: false,
+  services: [
+    workspaceService({ port: 0, statePath: path.join(projectRoot, '.lakeloop', 'emulator-state.json') }),
+    workerService({ echo: false }),
+  ],
+});
 let exitCode = 0;
 try {
-  for (const [label, value] of stack.settings.addresses) console.log(`    ${label.padEnd(16)} ${value}`);
+  for (const [label, value] of stack.settings.addresses) console.log(`    ${label.padEnd(22)} ${value}`);
   step('running the health-check workflow through the Lakeloop client…');
   const lakeloop = await connectClient(loadConfig({ ...process.env, ...stack.settings.env }));
   try {
@@ -33,7 +46,26 @@ try {
     step('workflow completed:');
     console.log(formatHealthCheck(result).replace(/^/gm, '    '));
     const ui = stack.settings.addresses.find(([label]) => label === 'Temporal Web UI')?.[1];
-    console.log(`    see it in the UI: ${ui}/namespaces/default/workflows/${result.workflowId}`);
+
+    step('running a Databricks job through databricksRun (submitted once, awaited by webhook)…');
+    const handle = await startRun(lakeloop, {
+      submit: {
+        run_name: 'lakeloop-demo',
+        tasks: [
+          { task_key: 'prepare', notebook_task: { notebook_path: '/Shared/lakeloop/prepare' } },
+          {
+            task_key: 'train',
+            depends_on: [{ task_key: 'prepare' }],
+            notebook_task: { notebook_path: '/Shared/lakeloop/train' },
+          },
+        ],
+      },
+    });
+    const run = await followRun(handle, (line) => console.log(`    ${line}`), 250);
+    step('databricksRun completed:');
+    console.log(formatResult(handle.workflowId, run).replace(/^/gm, '    '));
+    console.log(`    see it in the UI: ${ui}/namespaces/default/workflows/${handle.workflowId}`);
+    console.log(`    health check:     ${ui}/namespaces/default/workflows/${result.workflowId}`);
   } finally {
     await lakeloop.close();
   }

@@ -1,9 +1,13 @@
 /**
- * `npm run stack [-- --no-worker] [--keep-data] [--port 7233] [--ui-port 8233] [--state-dir DIR] [--verbose]`
+ * `npm run stack [-- --no-worker] [--keep-data] [--port 7233] [--ui-port 8233] [--emulator-port 0]
+ *   [--time-scale 1] [--state-dir DIR] [--verbose]`
  * Starts the local stack and keeps it up until Ctrl-C / SIGTERM, then stops every process it started.
  */
 import { parseArgs } from 'node:util';
+import path from 'node:path';
 import { startStack, workerService, type StackService } from './lib/stack.js';
+import { projectRoot } from './lib/temporal-cli.js';
+import { workspaceService } from './lib/workspace-service.js';
 
 const { values } = parseArgs({
   options: {
@@ -13,6 +17,8 @@ const { values } = parseArgs({
     'ui-port': { type: 'string', default: '8233' },
     verbose: { type: 'boolean', default: false },
     'state-dir': { type: 'string' },
+    'emulator-port': { type: 'string', default: '0' },
+    'time-scale': { type: 'string', default: '1' },
   },
 });
 
@@ -25,7 +31,19 @@ function portFlag(name: string, value: string): number {
   return port;
 }
 
-const services: StackService[] = [];
+const timeScale = Number(values['time-scale']);
+if (!(timeScale > 0)) {
+  console.error(`--time-scale: expected a positive number (got "${values['time-scale']}")`);
+  process.exit(2);
+}
+const stateDir = values['state-dir'] ?? path.join(projectRoot, '.lakeloop');
+const services: StackService[] = [
+  workspaceService({
+    port: portFlag('emulator-port', values['emulator-port']),
+    statePath: path.join(stateDir, 'emulator-state.json'),
+    timeScale,
+  }),
+];
 if (!values['no-worker']) services.push(workerService({ echo: true }));
 
 let stopping: Promise<void> | undefined;
@@ -35,7 +53,7 @@ try {
     uiPort: portFlag('ui-port', values['ui-port']),
     keepData: values['keep-data'],
     verbose: values.verbose,
-    stateDir: values['state-dir'],
+    stateDir,
     services,
   });
   const stop = (reason: string) => {
@@ -56,7 +74,7 @@ try {
   }, 1000).unref();
 
   console.log('Lakeloop local stack is up:');
-  for (const [label, value] of stack.settings.addresses) console.log(`  ${label.padEnd(16)} ${value}`);
+  for (const [label, value] of stack.settings.addresses) console.log(`  ${label.padEnd(22)} ${value}`);
   if (values['no-worker']) console.log('  (no worker: start one with `npm run worker`)');
   console.log('Press Ctrl-C to stop.');
 

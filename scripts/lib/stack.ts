@@ -108,6 +108,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const dbFile = path.join(stateDir, 'temporal.sqlite');
   if (!options.keepData) {
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${dbFile}${suffix}`, { force: true });
+    rmSync(path.join(stateDir, 'emulator-state.json'), { force: true });
   }
   const cli = requireLocalCli();
   const port = await choosePort(options.port, 'Temporal gRPC', '--port');

@@ -1,0 +1,101 @@
+/**
+ * The stack's local Databricks workspace: the emulator in this process, a demo service principal the
+ * worker authenticates as with OAuth M2M (short-lived tokens, as in production), and a notification
+ * destination pointing at the worker's webhook receiver.
+ */
+import { randomBytes } from 'node:crypto';
+import { startEmulator } from '../../emulator/server.js';
+import { NOTIFICATIONS_PATH } from '../../src/webhooks/receiver.js';
+import { freePort } from './processes.js';
+import type { StackService } from './stack.js';
+
+export const DEMO_SERVICE_PRINCIPAL = 'lakeloop-local-sp';
+
+export interface WorkspaceServiceOptions {
+  /** Emulator port; 0 picks a free one. */
+  port: number;
+  /** Persist the emulator's state (runs survive a restart of the stack with --keep-data). */
+  statePath?: string;
+  /** Emulated time runs this many times faster (for demos and benchmarks). */
+  timeScale?: number;
+  /** Lifetime of issued OAuth tokens, in seconds. */
+  tokenTtlSeconds?: number;
+}
+
+export function workspaceService(options: WorkspaceServiceOptions): StackService {
+  return {
+    name: 'databricks emulator',
+    async start(settings) {
+      // Fresh secrets every start: they only ever live in this process and .lakeloop/stack.env (0600).
+      const clientSecret = randomBytes(24).toString('base64url');
+      const webhookPassword = randomBytes(24).toString('base64url');
+      const emulator = await startEmulator({
+        port: options.port,
+        pats: [],
+        servicePrincipals: [
+          {
+            applicationId: DEMO_SERVICE_PRINCIPAL,
+            secret: clientSecret,
+            displayName: 'Lakeloop local worker',
+          },
+        ],
+        tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
+        statePath: options.statePath,
+        timeScale: options.timeScale ?? 1,
+        log: () => undefined,
+      });
+      try {
+        const webhookPort = await freePort();
+        const destinationId = await createDestination(emulator.url, DEMO_SERVICE_PRINCIPAL, clientSecret, {
+          url: `http://127.0.0.1:${webhookPort}${NOTIFICATIONS_PATH}`,
+          password: webhookPassword,
+        });
+        Object.assign(settings.env, {
+          DATABRICKS_HOST: emulator.url,
+          DATABRICKS_AUTH_TYPE: 'oauth-m2m',
+          DATABRICKS_CLIENT_ID: DEMO_SERVICE_PRINCIPAL,
+          DATABRICKS_CLIENT_SECRET: clientSecret,
+          LAKELOOP_WEBHOOK_PORT: String(webhookPort),
+          LAKELOOP_WEBHOOK_USERNAME: 'databricks',
+          LAKELOOP_WEBHOOK_PASSWORD: webhookPassword,
+          LAKELOOP_WEBHOOK_DESTINATION_ID: destinationId,
+        });
+        settings.addresses.push(['Databricks (emulated)', emulator.url]);
+        settings.addresses.push(['Webhook receiver', `http://127.0.0.1:${webhookPort}${NOTIFICATIONS_PATH}`]);
+      } catch (err) {
+        await emulator.close();
+        throw err;
+      }
+      return { stop: () => emulator.close() };
+    },
+  };
+}
+
+/** Registers the receiver as a generic-webhook destination, authenticating as the service principal. */
+async function createDestination(
+  host: string,
+  clientId: string,
+  clientSecret: string,
+  webhook: { url: string; password: string },
+): Promise<string> {
+  const tokenResponse = await fetch(`${host}/oidc/v1/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: 'grant_type=client_credentials&scope=all-apis',
+  });
+  if (!tokenResponse.ok) throw new Error(`emulator token endpoint answered ${tokenResponse.status}`);
+  const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
+  const response = await fetch(`${host}/api/2.0/notification-destinations`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      display_name: 'Lakeloop webhook receiver',
+      config: { generic_webhook: { url: webhook.url, username: 'databricks', password: webhook.password } },
+    }),
+  });
+  if (!response.ok) throw new Error(`creating the notification destination failed: ${response.status}`);
+  return ((await response.json()) as { id: string }).id;
+}
