@@ -89,7 +89,9 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
 
   // Workspace calls: retried until they succeed or fail for good (a 429 storm only delays the run).
   const api = proxyActivities<RunActivities>({
-    startToCloseTimeout: '2 minutes',
+    // Short enough that the call of a worker that died is retried soon by another one; a call that
+    // is only slow (throttled) is retried too, which the idempotency token makes safe.
+    startToCloseTimeout: '30 seconds',
     scheduleToCloseTimeout: activityDeadlineMs,
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
   });

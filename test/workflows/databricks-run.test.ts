@@ -97,6 +97,32 @@ describe('databricksRun', () => {
     );
   });
 
+  test('heartbeat mode waits in one long activity however many polls it makes', async () => {
+    await emulator.control('POST', '/scenarios', { match: { runName: 'heartbeat' }, durationMs: 1_500 });
+    const workflowId = `dbrun-heartbeat-${Date.now()}`;
+    const result = await execute(
+      {
+        submit: {
+          run_name: 'heartbeat',
+          tasks: [{ task_key: 'only', notebook_task: { notebook_path: '/x' } }],
+        },
+        wait: { mode: 'heartbeat', heartbeatPollInterval: '200ms' },
+      },
+      workflowId,
+    );
+    expect(result).toMatchObject({ outcome: 'SUCCESS', waitMode: 'heartbeat' });
+    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    const scheduled = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes);
+    // submitRun, one waitForTermination however many polls it made, getRunOutputs.
+    expect(scheduled.map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name)).toEqual([
+      'submitRun',
+      'waitForTermination',
+      'getRunOutputs',
+    ]);
+    const counts = await requestCounts(emulator);
+    expect(counts['GET /api/*/jobs/runs/get']).toBeGreaterThanOrEqual(4);
+  });
+
   test('records the run id and state as search attributes', async () => {
     const workflowId = `dbrun-sa-${Date.now()}`;
     const result = await execute(
