@@ -1,32 +1,157 @@
 /**
  * `npm run histories` — re-records the workflow histories that test/replay.test.ts replays.
- * Runs each recorded scenario on a fresh local dev server with a real worker, then writes the
- * history JSON (the same format as `temporal workflow show --output json`) to test/histories/.
- * Re-record only on purpose: a replay failure usually means a change breaks running workflows,
- * and the fix is `patched()`, not new histories.
+ * Runs each scenario below on a fresh local dev server with a real worker, the emulator and the
+ * webhook receiver, then writes the history JSON (the format of `temporal workflow show --output json`)
+ * to test/histories/. Re-record only on purpose: a replay failure usually means a change would break
+ * running workflows, and the fix is `patched()`, not new histories.
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startEmulator } from '../emulator/server.js';
 import { createLakeloopWorker } from '../src/create-worker.js';
+import { createWorkspaceClient } from '../src/databricks/workspace-client.js';
+import type { RunInput } from '../src/shared/run-input.js';
 import { LAKELOOP_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js';
-import { healthCheck } from '../src/workflows/index.js';
+import { startWebhookReceiver } from '../src/webhooks/receiver.js';
+import { databricksRun, healthCheck } from '../src/workflows/index.js';
 import { projectRoot, resolveTemporalBinary, sdkExecutable } from './lib/temporal-cli.js';
 
 const taskQueue = 'record-histories';
+const PAT = 'dapi-record-histories';
+const WEBHOOK_PASSWORD = 'record-histories-webhook-password';
 
-/** Each scenario starts one workflow and returns its id; the file is test/histories/<name>.json. */
-const scenarios: Record<string, (env: TestWorkflowEnvironment) => Promise<string>> = {
-  'health-check': async (env) => {
+type Emulator = Awaited<ReturnType<typeof startEmulator>>;
+
+async function control(emulator: Emulator, method: string, route: string, body?: unknown): Promise<unknown> {
+  const response = await fetch(`${emulator.url}/__emulator${route}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${method} ${route}: ${response.status}`);
+  return response.json();
+}
+
+async function api(
+  emulator: Emulator,
+  route: string,
+  body: unknown,
+): Promise<{ job_id?: number; id?: string }> {
+  const response = await fetch(`${emulator.url}${route}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${PAT}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${route}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as { job_id?: number; id?: string };
+}
+
+function submitSpec(runName: string): RunInput['submit'] {
+  return { run_name: runName, tasks: [{ task_key: 'only', notebook_task: { notebook_path: '/x' } }] };
+}
+
+const FAST_POLL = { mode: 'poll' as const, pollInterval: '100ms', maxPollInterval: '300ms' };
+
+/** Each scenario runs one workflow to its end (success or failure) and returns its id. */
+type Scenario = (client: Client, emulator: Emulator) => Promise<string>;
+
+async function runToEnd(client: Client, workflowId: string, input: RunInput): Promise<string> {
+  await client.workflow
+    .execute(databricksRun, { taskQueue, workflowId, args: [input] })
+    .catch(() => undefined);
+  return workflowId;
+}
+
+const scenarios: Record<string, Scenario> = {
+  'health-check': async (client) => {
     const workflowId = 'recorded-health-check';
-    await env.client.workflow.execute(healthCheck, {
+    await client.workflow.execute(healthCheck, {
       taskQueue,
       workflowId,
       args: [{ requestedBy: 'recorder' }],
     });
     return workflowId;
   },
+  'databricks-run-poll': (client) =>
+    runToEnd(client, 'recorded-run-poll', { submit: submitSpec('poll'), wait: FAST_POLL }),
+  'databricks-run-webhook': (client) =>
+    runToEnd(client, 'recorded-run-webhook', { submit: submitSpec('webhook'), wait: { mode: 'webhook' } }),
+  'databricks-run-heartbeat': (client) =>
+    runToEnd(client, 'recorded-run-heartbeat', {
+      submit: submitSpec('heartbeat'),
+      wait: { mode: 'heartbeat', heartbeatPollInterval: '200ms' },
+    }),
+  'databricks-run-failed': async (client, emulator) => {
+    await control(emulator, 'POST', '/scenarios', {
+      match: { runName: 'failed' },
+      durationMs: 300,
+      result: 'FAILED',
+    });
+    return runToEnd(client, 'recorded-run-failed', { submit: submitSpec('failed'), wait: FAST_POLL });
+  },
+  'databricks-run-resubmit': async (client, emulator) => {
+    await control(emulator, 'POST', '/scenarios', {
+      match: { runName: 'resubmit' },
+      durationMs: 300,
+      terminationCode: 'CLOUD_FAILURE',
+      failTimes: 1,
+    });
+    return runToEnd(client, 'recorded-run-resubmit', {
+      submit: submitSpec('resubmit'),
+      wait: FAST_POLL,
+      retry: { maxAttempts: 2, strategy: 'resubmit' },
+    });
+  },
+  'databricks-run-repair': async (client, emulator) => {
+    const { job_id: jobId } = await api(emulator, '/api/2.2/jobs/create', {
+      name: 'recorded-repair',
+      tasks: [
+        { task_key: 'a', notebook_task: { notebook_path: '/a' } },
+        { task_key: 'b', depends_on: [{ task_key: 'a' }], notebook_task: { notebook_path: '/b' } },
+      ],
+    });
+    await control(emulator, 'POST', '/scenarios', {
+      match: { taskKey: 'b', jobName: 'recorded-repair' },
+      durationMs: 200,
+      terminationCode: 'DRIVER_ERROR',
+      failTimes: 1,
+    });
+    return runToEnd(client, 'recorded-run-repair', {
+      jobId,
+      jobParameters: { date: '2026-11-26' },
+      wait: FAST_POLL,
+      retry: { maxAttempts: 2, terminationCodes: ['DRIVER_ERROR'] },
+    });
+  },
+  'databricks-run-deadline': async (client, emulator) => {
+    await control(emulator, 'POST', '/scenarios', { match: { runName: 'deadline' }, durationMs: 60_000 });
+    return runToEnd(client, 'recorded-run-deadline', {
+      submit: submitSpec('deadline'),
+      wait: FAST_POLL,
+      timeout: '2s',
+    });
+  },
+  'databricks-run-cancelled': async (client, emulator) => {
+    await control(emulator, 'POST', '/scenarios', { match: { runName: 'cancelled' }, durationMs: 60_000 });
+    const handle = await client.workflow.start(databricksRun, {
+      taskQueue,
+      workflowId: 'recorded-run-cancelled',
+      args: [{ submit: submitSpec('cancelled'), wait: FAST_POLL }],
+    });
+    for (let i = 0; i < 100; i++) {
+      const status = (await handle.query('status')) as { phase: string };
+      if (status.phase === 'waiting') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await handle.cancel();
+    await handle.result().catch(() => undefined);
+    return handle.workflowId;
+  },
+  'databricks-run-invalid-input': (client) =>
+    runToEnd(client, 'recorded-run-invalid-input', { jobId: 1, jobName: 'two selectors' } as RunInput),
 };
 
 const cli = resolveTemporalBinary('cli');
@@ -34,7 +159,19 @@ console.log(cli.summary);
 const env = await TestWorkflowEnvironment.createLocal({
   server: { executable: sdkExecutable(cli), ip: '127.0.0.1', searchAttributes: LAKELOOP_SEARCH_ATTRIBUTES },
 });
+const emulator = await startEmulator({ pats: [PAT], port: 0, log: () => undefined });
+const receiver = await startWebhookReceiver({
+  client: env.client,
+  host: '127.0.0.1',
+  port: 0,
+  username: 'databricks',
+  password: WEBHOOK_PASSWORD,
+});
 try {
+  const destination = await api(emulator, '/api/2.0/notification-destinations', {
+    display_name: 'recorder',
+    config: { generic_webhook: { url: receiver.url, username: 'databricks', password: WEBHOOK_PASSWORD } },
+  });
   const worker = await createLakeloopWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
@@ -43,11 +180,17 @@ try {
       workerIdentity: 'recorder',
       workerStartedAt: '2026-01-01T00:00:00.000Z',
       lakeloopVersion: 'recorded',
+      databricks: createWorkspaceClient(
+        { authType: 'pat', host: emulator.url, token: PAT },
+        { requestsPerSecond: 100, burst: 100, timeoutMs: 5_000 },
+      ),
+      webhookDestinationId: destination.id,
     },
   });
   await worker.runUntil(async () => {
     for (const [name, run] of Object.entries(scenarios)) {
-      const workflowId = await run(env);
+      await control(emulator, 'DELETE', '/scenarios');
+      const workflowId = await run(env.client, emulator);
       const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
       const file = path.join(projectRoot, 'test', 'histories', `${name}.json`);
       await writeFile(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
@@ -55,5 +198,7 @@ try {
     }
   });
 } finally {
+  await receiver.close();
+  await emulator.close();
   await env.teardown();
 }
