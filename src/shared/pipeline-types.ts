@@ -1,0 +1,36 @@
+/** What the mlPipeline workflow reports: live (status query) and at the end (result). No secrets. */
+
+export type StepName = 'train' | 'evaluate' | 'approval' | 'register' | 'score';
+export type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'waiting';
+
+export interface StepStatus {
+  name: StepName;
+  state: StepState;
+  detail?: string;
+  /** Child workflow of a train/score step. */
+  workflowId?: string;
+  databricksRunId?: number;
+  runPageUrl?: string;
+}
+
+export interface ApprovalDecision {
+  decision: 'approve' | 'reject';
+  by: string;
+  comment?: string;
+  /** True when nobody decided and the pipeline's onTimeout default applied. */
+  timedOut?: boolean;
+}
+
+export interface PipelineResult {
+  pipeline: string;
+  steps: StepStatus[];
+  metric: string;
+  candidate: { mlflowRunId?: string; metrics: Record<string, number>; value?: number };
+  champion?: { version: string; value?: number };
+  decision: { passed: boolean; reason: string; approval?: ApprovalDecision };
+  /** The version that now holds the alias (new when promoted, else the existing champion). */
+  modelVersion?: string;
+  promoted: boolean;
+  scoredWithVersion?: string;
+  score?: Record<string, unknown>;
+}
