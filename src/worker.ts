@@ -9,7 +9,6 @@
  * LAKELOOP_SHUTDOWN_GRACE_SECONDS to finish, then the receiver closes.
  */
 import os from 'node:os';
-import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { AuthError } from './auth/index.js';
 import { ConfigError, loadConfig, type LakeloopConfig } from './config/index.js';
@@ -17,7 +16,8 @@ import { createLakeloopWorker } from './create-worker.js';
 import type { DatabricksHttpClient } from './databricks/http.js';
 import { createWorkspaceClient } from './databricks/workspace-client.js';
 import { lakeloopVersion } from './shared/version.js';
-import { startWebhookReceiver, type WebhookReceiver } from './webhooks/receiver.js';
+import { startReceiverFromConfig } from './webhooks/from-config.js';
+import type { WebhookReceiver } from './webhooks/receiver.js';
 
 function requireDatabricks(config: LakeloopConfig): NonNullable<LakeloopConfig['databricks']> {
   if (!config.databricks) {
@@ -41,28 +41,6 @@ async function checkIdentity(databricks: DatabricksHttpClient): Promise<void> {
   }
 }
 
-async function startReceiver(config: LakeloopConfig): Promise<WebhookReceiver | undefined> {
-  const { webhookPort, webhookHost, webhookUsername, webhookPassword } = config.worker;
-  if (webhookPort === undefined || webhookPassword === undefined) return undefined;
-  const { address, tls, apiKey, metadata } = config.temporal.connection;
-  const connection = await Connection.connect({ address, tls, apiKey, metadata });
-  const receiver = await startWebhookReceiver({
-    client: new Client({ connection, namespace: config.temporal.namespace }),
-    host: webhookHost,
-    port: webhookPort,
-    username: webhookUsername,
-    password: webhookPassword,
-  });
-  console.log(`lakeloop webhook receiver listening on ${receiver.url}`);
-  return {
-    ...receiver,
-    close: async () => {
-      await receiver.close();
-      await connection.close();
-    },
-  };
-}
-
 async function main(): Promise<void> {
   const config = loadConfig();
   const settings = requireDatabricks(config);
@@ -79,7 +57,7 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect(config.temporal.connection);
   let receiver: WebhookReceiver | undefined;
   try {
-    receiver = await startReceiver(config);
+    receiver = await startReceiverFromConfig(config);
     const worker = await createLakeloopWorker({
       connection,
       namespace: config.temporal.namespace,

@@ -1,40 +1,22 @@
 /** The `lakeloop` CLI against the suite's real dev server, configured only through the environment. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { main } from '../src/client/main.js';
+import { captureConsole, pointCliAtTestServer } from './helpers/cli.js';
 import { connectToTestServer, createTestWorker, uniqueTaskQueue } from './helpers/temporal.js';
 
 describe('lakeloop CLI', () => {
   let env: TestWorkflowEnvironment;
-  const saved = { ...process.env };
-  let out: string[];
-  let err: string[];
+  let restoreEnvironment: () => void;
+  const { out, err } = captureConsole();
 
   beforeAll(async () => {
     env = await connectToTestServer();
-    const profile = path.join(mkdtempSync(path.join(os.tmpdir(), 'lakeloop-cli-')), 'temporal.toml');
-    writeFileSync(profile, '[profile.default]\n');
-    Object.assign(process.env, {
-      TEMPORAL_ADDRESS: process.env.LAKELOOP_TEST_TEMPORAL_ADDRESS,
-      TEMPORAL_CONFIG_FILE: profile,
-      LAKELOOP_STACK_ENV: 'off',
-    });
+    restoreEnvironment = pointCliAtTestServer();
   });
   afterAll(async () => {
-    process.env = saved;
+    restoreEnvironment();
     await env?.teardown();
-  });
-  beforeEach(() => {
-    out = [];
-    err = [];
-    jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-    jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  });
-  afterEach(() => {
-    jest.restoreAllMocks();
   });
 
   test('doctor runs the health check through a real worker and exits 0', async () => {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { durationSchema } from './duration.js';
+import { describeProblems } from './problems.js';
 import { runInputSchema } from './run-input.js';
 
 export const evaluateSchema = z
@@ -34,7 +35,10 @@ export const approvalSchema = z
 export const registerSchema = z
   .object({
     model: z.string().regex(/^[\w.-]{1,256}$/, 'expected a model name of letters, digits, ".", "_" or "-"'),
-    alias: z.string().regex(/^[A-Za-z][\w-]{0,255}$/, 'expected an alias such as "champion"').default('champion'),
+    alias: z
+      .string()
+      .regex(/^[A-Za-z][\w-]{0,255}$/, 'expected an alias such as "champion"')
+      .default('champion'),
     /** The artifact directory of the train run that holds the model. */
     artifactPath: z.string().min(1).default('model'),
   })
@@ -60,14 +64,7 @@ export type PipelineParse = { ok: true; value: ValidPipeline } | { ok: false; pr
 export function parsePipeline(raw: unknown): PipelineParse {
   const result = pipelineSchema.safeParse(raw);
   if (result.success) return { ok: true, value: result.data };
-  return {
-    ok: false,
-    problems: result.error.issues.flatMap((issue) =>
-      issue.code === 'unrecognized_keys'
-        ? issue.keys.map((key) => `${[...issue.path, key].join('.')}: unknown field`)
-        : [`${issue.path.join('.') || 'pipeline'}: ${issue.message}`],
-    ),
-  };
+  return { ok: false, problems: describeProblems(result.error, 'pipeline') };
 }
 
 /** Does `candidate` pass the threshold, and beat `champion` when there is one to beat? */
@@ -80,14 +77,21 @@ export function judge(
   const reaches = (a: number, b: number) => (evaluate.direction === 'higher' ? a >= b : a <= b);
   const name = evaluate.metric;
   if (evaluate.threshold !== undefined && !reaches(candidate, evaluate.threshold)) {
-    return { passed: false, reason: `${name} ${fmt(candidate)} does not reach the threshold ${fmt(evaluate.threshold)}` };
+    return {
+      passed: false,
+      reason: `${name} ${fmt(candidate)} does not reach the threshold ${fmt(evaluate.threshold)}`,
+    };
   }
   if (evaluate.mustBeatChampion && champion !== undefined && !better(candidate, champion)) {
-    return { passed: false, reason: `${name} ${fmt(candidate)} does not beat the champion's ${fmt(champion)}` };
+    return {
+      passed: false,
+      reason: `${name} ${fmt(candidate)} does not beat the champion's ${fmt(champion)}`,
+    };
   }
   const parts = [`${name} ${fmt(candidate)}`];
   if (evaluate.threshold !== undefined) parts.push(`reaches ${fmt(evaluate.threshold)}`);
-  if (evaluate.mustBeatChampion) parts.push(champion === undefined ? 'no champion yet' : `beats the champion's ${fmt(champion)}`);
+  if (evaluate.mustBeatChampion)
+    parts.push(champion === undefined ? 'no champion yet' : `beats the champion's ${fmt(champion)}`);
   return { passed: true, reason: parts.join(', ') };
 }
 

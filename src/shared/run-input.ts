@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { durationSchema } from './duration.js';
+import { describeProblems } from './problems.js';
 
 const TERMINATION_TYPES = ['SUCCESS', 'CLIENT_ERROR', 'INTERNAL_ERROR', 'CLOUD_FAILURE'] as const;
 
@@ -102,12 +103,5 @@ export type ParseResult = { ok: true; value: ValidRunInput } | { ok: false; prob
 export function parseRunInput(raw: unknown): ParseResult {
   const result = runInputSchema.safeParse(raw);
   if (result.success) return { ok: true, value: result.data };
-  return {
-    ok: false,
-    problems: result.error.issues.flatMap((issue) =>
-      issue.code === 'unrecognized_keys'
-        ? issue.keys.map((key) => `${[...issue.path, key].join('.')}: unknown field`)
-        : [`${issue.path.join('.') || 'input'}: ${issue.message}`],
-    ),
-  };
+  return { ok: false, problems: describeProblems(result.error, 'input') };
 }

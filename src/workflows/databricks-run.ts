@@ -271,9 +271,15 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
 
   const result = await finish(verdict!);
   if (result.succeeded) return result;
+  // The first task error is what a person needs to act on; the full outputs are in the details.
+  const taskError = result.outputs.find((o) => o.error);
   throw ApplicationFailure.create({
     type: 'DatabricksRunFailed',
-    message: `Databricks run ${result.runId} ended ${result.outcome}${result.terminationCode ? ` (${result.terminationCode})` : ''}${result.message ? `: ${result.message}` : ''}`,
+    message:
+      `Databricks run ${result.runId} ended ${result.outcome}` +
+      (result.terminationCode ? ` (${result.terminationCode})` : '') +
+      (result.message ? `: ${result.message}` : '') +
+      (taskError ? ` — ${taskError.taskKey}: ${taskError.error!.split('\n')[0]!.slice(0, 300)}` : ''),
     nonRetryable: true,
     details: [result],
   });

@@ -2,11 +2,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { main } from '../../src/client/main.js';
 import { startTestEmulator, type TestEmulator } from '../emulator/helpers.js';
+import { captureConsole, pointCliAtTestServer } from '../helpers/cli.js';
 import { connectToTestServer, uniqueTaskQueue } from '../helpers/temporal.js';
 import { createWorkspaceWorker, runsCreated } from '../helpers/workspace.js';
 
@@ -15,10 +16,9 @@ describe('lakeloop run', () => {
   let emulator: TestEmulator;
   let worker: Worker;
   let running: Promise<void>;
-  const saved = { ...process.env };
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lakeloop-cli-run-'));
-  let out: string[];
-  let err: string[];
+  const { out, err } = captureConsole();
+  let restoreEnvironment: () => void;
 
   beforeAll(async () => {
     env = await connectToTestServer();
@@ -26,29 +26,14 @@ describe('lakeloop run', () => {
     const taskQueue = uniqueTaskQueue('cli-run');
     worker = await createWorkspaceWorker(env, taskQueue, emulator);
     running = worker.run();
-    writeFileSync(path.join(dir, 'temporal.toml'), '[profile.default]\n');
-    Object.assign(process.env, {
-      TEMPORAL_ADDRESS: process.env.LAKELOOP_TEST_TEMPORAL_ADDRESS,
-      TEMPORAL_CONFIG_FILE: path.join(dir, 'temporal.toml'),
-      LAKELOOP_STACK_ENV: 'off',
-      LAKELOOP_TASK_QUEUE: taskQueue,
-    });
+    restoreEnvironment = pointCliAtTestServer(taskQueue);
   });
   afterAll(async () => {
-    process.env = saved;
+    restoreEnvironment();
     worker?.shutdown();
     await running;
     await emulator?.close();
     await env?.teardown();
-  });
-  beforeEach(() => {
-    out = [];
-    err = [];
-    jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-    jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  });
-  afterEach(() => {
-    jest.restoreAllMocks();
   });
 
   function submitFile(runName: string): string {

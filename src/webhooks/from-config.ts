@@ -1,0 +1,34 @@
+import { Client, Connection } from '@temporalio/client';
+import type { LakeloopConfig } from '../config/index.js';
+import { startWebhookReceiver, type WebhookReceiver } from './receiver.js';
+
+/**
+ * Starts the receiver with its own Temporal client from validated settings, or returns undefined
+ * when LAKELOOP_WEBHOOK_PORT is not set. Closing it closes the client's connection too.
+ */
+export async function startReceiverFromConfig(config: LakeloopConfig): Promise<WebhookReceiver | undefined> {
+  const { webhookPort, webhookHost, webhookUsername, webhookPassword } = config.worker;
+  if (webhookPort === undefined || webhookPassword === undefined) return undefined;
+  const { address, tls, apiKey, metadata } = config.temporal.connection;
+  const connection = await Connection.connect({ address, tls, apiKey, metadata });
+  try {
+    const receiver = await startWebhookReceiver({
+      client: new Client({ connection, namespace: config.temporal.namespace }),
+      host: webhookHost,
+      port: webhookPort,
+      username: webhookUsername,
+      password: webhookPassword,
+    });
+    console.log(`lakeloop webhook receiver listening on ${receiver.url}`);
+    return {
+      ...receiver,
+      close: async () => {
+        await receiver.close();
+        await connection.close();
+      },
+    };
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+}

@@ -1,0 +1,44 @@
+/** Running the `lakeloop` CLI's main() in-process: captured console output and an environment that points it at the test server. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, jest } from '@jest/globals';
+
+export interface CapturedConsole {
+  out: string[];
+  err: string[];
+}
+
+/** Registers hooks that capture console.log / console.error for each test of the calling suite. */
+export function captureConsole(): CapturedConsole {
+  const captured: CapturedConsole = { out: [], err: [] };
+  beforeEach(() => {
+    captured.out.length = 0;
+    captured.err.length = 0;
+    jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void captured.out.push(a.join(' ')));
+    jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void captured.err.push(a.join(' ')));
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+  return captured;
+}
+
+/**
+ * Points the CLI at the suite's dev server and `taskQueue` through the environment, as a user would;
+ * an empty Temporal profile keeps the machine's own config out. Returns a function that restores it.
+ */
+export function pointCliAtTestServer(taskQueue?: string): () => void {
+  const saved = { ...process.env };
+  const profile = path.join(mkdtempSync(path.join(os.tmpdir(), 'lakeloop-cli-')), 'temporal.toml');
+  writeFileSync(profile, '[profile.default]\n');
+  Object.assign(process.env, {
+    TEMPORAL_ADDRESS: process.env.LAKELOOP_TEST_TEMPORAL_ADDRESS,
+    TEMPORAL_CONFIG_FILE: profile,
+    LAKELOOP_STACK_ENV: 'off',
+    ...(taskQueue ? { LAKELOOP_TASK_QUEUE: taskQueue } : {}),
+  });
+  return () => {
+    process.env = saved;
+  };
+}
