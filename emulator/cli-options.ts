@@ -24,6 +24,8 @@ Credentials (at least one source):
 Options:
   --port N                 port on 127.0.0.1 (default 0: any free port)
   --state FILE             persist the workspace to FILE and resume from it
+  --artifact-root DIR      store MLflow artifacts in DIR (default FILE.mlflow-artifacts with --state,
+                           else a temporary directory removed on exit)
   --time-scale N           emulated time runs N times faster (default 1)
   --default-task-ms N      duration of a task without a scenario rule, emulated ms (default 1000)
   --workspace-id ID        workspace id in run URLs and webhook payloads
@@ -49,6 +51,7 @@ export function parseCommandLine(argv: string[]): EmulatorOptions | 'help' {
       'federation-policy': { type: 'string', multiple: true },
       'token-ttl': { type: 'string' },
       state: { type: 'string' },
+      'artifact-root': { type: 'string' },
       'time-scale': { type: 'string' },
       'default-task-ms': { type: 'string' },
       'workspace-id': { type: 'string' },
@@ -94,6 +97,7 @@ export function parseCommandLine(argv: string[]): EmulatorOptions | 'help' {
     ...optionalNumber('maxLogBytes', values['max-log-bytes'], 'max-log-bytes'),
     ...optionalNumber('seed', values.seed),
     ...(values.state !== undefined ? { statePath: values.state } : {}),
+    ...(values['artifact-root'] !== undefined ? { artifactRoot: values['artifact-root'] } : {}),
     ...(values['workspace-id'] !== undefined ? { workspaceId: values['workspace-id'] } : {}),
     ...(values.principal !== undefined ? { principal: values.principal } : {}),
     ...(values.python !== undefined ? { python: values.python } : {}),

@@ -51,14 +51,22 @@ export interface EmulatorOptions {
   webhookInitialBackoffMs?: number;
   /** Wait at least this long (real ms) after a change before writing the state file. */
   persistDebounceMs?: number;
+  /**
+   * Where MLflow artifacts are stored. Default: `<statePath>.mlflow-artifacts/` with a state file (so
+   * artifacts survive a restart like the runs that own them), else a temporary directory removed on
+   * close.
+   */
+  artifactRoot?: string;
   /** Print one line per API request (method, path, status; never headers). */
   verbose?: boolean;
   /** Where log lines go; defaults to stderr. */
   log?: (line: string) => void;
 }
 
-export type ResolvedOptions = Required<Omit<EmulatorOptions, 'statePath' | 'seed' | 'onTokenIssued'>> &
-  Pick<EmulatorOptions, 'statePath' | 'seed' | 'onTokenIssued'>;
+export type ResolvedOptions = Required<
+  Omit<EmulatorOptions, 'statePath' | 'seed' | 'onTokenIssued' | 'artifactRoot'>
+> &
+  Pick<EmulatorOptions, 'statePath' | 'seed' | 'onTokenIssued' | 'artifactRoot'>;
 
 export const DEFAULT_PRINCIPAL = 'emulator-user@localhost';
 export const DEFAULT_WORKSPACE_ID = '1234567890123456';
@@ -90,6 +98,7 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
     principal: options.principal ?? DEFAULT_PRINCIPAL,
     timeScale,
     statePath: options.statePath,
+    artifactRoot: options.artifactRoot,
     workspaceId: options.workspaceId ?? DEFAULT_WORKSPACE_ID,
     defaultTaskDurationMs: options.defaultTaskDurationMs ?? 1000,
     python: options.python ?? 'python3',

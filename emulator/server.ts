@@ -9,8 +9,11 @@
  * a Databricks-shaped error response, or an OAuth `{error, error_description}` at the token endpoint.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import nodePath from 'node:path';
 import { authenticate } from './auth/bearer-auth.js';
 import { IdentityDirectory } from './auth/identity-directory.js';
 import { OAuthError, oauthErrorResponse } from './auth/oauth-error.js';
@@ -31,6 +34,11 @@ import { errorResponse, ok, writeResponse } from './http/responses.js';
 import type { RequestContext } from './http/router.js';
 import { Router } from './http/router.js';
 import { registerJobsRoutes } from './jobs/jobs-routes.js';
+import { registerArtifactRoutes } from './mlflow/artifact-routes.js';
+import { ArtifactStore } from './mlflow/artifact-store.js';
+import { ARTIFACTS_PREFIX, type MlflowServices } from './mlflow/mlflow-services.js';
+import { registerRegistryRoutes } from './mlflow/registry-routes.js';
+import { registerTrackingRoutes } from './mlflow/tracking-routes.js';
 import { registerDestinationRoutes } from './notifications/destinations-routes.js';
 import { WebhookDispatcher } from './notifications/webhook-dispatcher.js';
 import { WebhookNotifier } from './notifications/webhook-notifier.js';
@@ -135,6 +143,16 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
   registerRunsRoutes(api, services);
   registerDestinationRoutes(api, services);
   registerScimRoutes(api, directory);
+  const artifactRoot = resolveArtifactRoot(options.artifactRoot, options.statePath);
+  const mlflow: MlflowServices = {
+    tracking: workspace.mlflowTracking,
+    registry: workspace.mlflowRegistry,
+    artifacts: new ArtifactStore(artifactRoot.path),
+    changed,
+  };
+  registerTrackingRoutes(api, mlflow, () => options.principal);
+  registerRegistryRoutes(api, mlflow);
+  registerArtifactRoutes(api, mlflow);
   api.route('GET', '/.well-known/databricks-config', () =>
     ok({ oidc_endpoint: `${baseUrl}/oidc`, workspace_id: options.workspaceId }),
   );
@@ -178,6 +196,7 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
     let fault: HttpFault | undefined;
     let response: ApiResponse;
     let path = '/';
+    let counted = false;
     try {
       const url = parseUrl(req.url);
       path = url.pathname;
@@ -185,6 +204,7 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
       const raw = await readBody(req);
       if (!isControl) {
         stats.countRequest(method, path);
+        counted = true;
         const isOidc = path.startsWith(OIDC_PREFIX);
         const principal =
           isOidc || PUBLIC_PATHS.has(path) ? '' : authenticate(tokens, req.headers.authorization);
@@ -194,7 +214,13 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
         const request = { method, path, query: url.searchParams, raw, headers: req.headers, requestId };
         response = isOidc
           ? await dispatch(oidc, { ...request, principal: '', isApi: false, json: false })
-          : await dispatch(api, { ...request, principal, isApi: true, json: true });
+          : await dispatch(api, {
+              ...request,
+              principal,
+              isApi: true,
+              // Artifact uploads are raw bytes.
+              json: !path.startsWith(`${ARTIFACTS_PREFIX}/`),
+            });
       } else {
         response = await dispatch(control, {
           method,
@@ -218,9 +244,11 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
       log(`${method} ${path} ${fault?.dropResponse ? 'dropped' : response.status} ${Date.now() - started}ms`);
     if (fault?.dropResponse) {
       // The work is done; the client never hears about it.
+      response.raw?.stream.destroy();
       req.socket.destroy();
       return;
     }
+    if (counted) stats.countResponse(response.status);
     try {
       writeResponse(res, response, requestId);
     } catch (error) {
@@ -265,10 +293,24 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
         await closed;
         await python.stopAll();
         await stateFile?.flush();
+        if (artifactRoot.temporary) rmSync(artifactRoot.path, { recursive: true, force: true });
       })();
       return closing;
     },
   };
+}
+
+/** The MLflow artifact directory: given, next to the state file, or a temporary one (removed on close). */
+function resolveArtifactRoot(
+  given: string | undefined,
+  statePath: string | undefined,
+): { path: string; temporary: boolean } {
+  if (given ?? statePath) {
+    const dir = nodePath.resolve(given ?? `${statePath}.mlflow-artifacts`);
+    mkdirSync(dir, { recursive: true });
+    return { path: dir, temporary: false };
+  }
+  return { path: mkdtempSync(nodePath.join(tmpdir(), 'lakeloop-mlflow-artifacts-')), temporary: true };
 }
 
 interface DispatchRequest {

@@ -1,10 +1,12 @@
 /**
- * The state of one emulated workspace: jobs, runs, notification destinations, scenario rules, and the
- * id sequences. This is exactly what the state file persists; faults, stats and tokens are process
+ * The state of one emulated workspace: jobs, runs, notification destinations, scenario rules, the
+ * MLflow tracking store and model registry, and the id sequences. This is exactly what the state file persists; faults, stats and tokens are process
  * state and start fresh.
  */
 import { FIRST_JOB_ID, FIRST_RUN_ID, IdSequence } from './ids.js';
 import { JobStore } from './jobs/job-store.js';
+import { RegistryStore } from './mlflow/registry-store.js';
+import { TrackingStore } from './mlflow/tracking-store.js';
 import { DestinationStore } from './notifications/destination-store.js';
 import { RunStore } from './runs/run-store.js';
 import { ScenarioRules } from './tasks/scenario-rules.js';
@@ -14,6 +16,9 @@ export class Workspace {
   readonly runs = new RunStore();
   readonly destinations = new DestinationStore();
   readonly scenarios = new ScenarioRules();
+  /** MLflow experiments and runs; the artifact bytes live on disk (ArtifactStore), not here. */
+  readonly mlflowTracking = new TrackingStore();
+  readonly mlflowRegistry = new RegistryStore();
   jobIds = new IdSequence(FIRST_JOB_ID);
   runIds = new IdSequence(FIRST_RUN_ID);
 
@@ -23,5 +28,7 @@ export class Workspace {
     this.runs.clear();
     this.destinations.clear();
     this.scenarios.clear();
+    this.mlflowTracking.clear();
+    this.mlflowRegistry.clear();
   }
 }

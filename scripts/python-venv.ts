@@ -1,8 +1,11 @@
 /**
  * The project's Python virtual environment (.venv/ in the project root) with the packages of
- * test/conformance/requirements.txt. Idempotent: a marker in the venv records the SHA-256 of the
- * requirements it was built from, so a second call costs one file read and prints that nothing
- * changed. A lock directory keeps two test workers from installing at the same time.
+ * test/conformance/requirements.txt (the Databricks SDK) and test/mlflow/requirements.txt (an MLflow
+ * tracking server for the MLflow client tests). One venv for both, so the two test suites never
+ * reinstall each other's packages. Idempotent: a marker in the venv records the SHA-256 of the
+ * requirements it was built from (all files, in order), so a second call costs a few file reads and
+ * prints that nothing changed; a changed file installs again (pip only adds what is missing). A lock
+ * directory keeps two test workers from installing at the same time.
  *
  *   tsx scripts/python-venv.ts        (prints one line)
  *   import { ensurePythonVenv } from '../../scripts/python-venv.js'
@@ -30,7 +33,8 @@ export interface PythonVenv {
 
 export interface EnsureVenvOptions {
   root?: string;
-  requirements?: string;
+  /** Requirements file(s), relative to nothing: absolute or cwd-relative paths. */
+  requirements?: string | string[];
   /** The interpreter that creates the venv. */
   basePython?: string;
   quiet?: boolean;
@@ -42,10 +46,15 @@ const INSTALL_TIMEOUT_MS = 10 * 60 * 1000;
 
 export async function ensurePythonVenv(options: EnsureVenvOptions = {}): Promise<PythonVenv> {
   const root = options.root ?? projectRoot;
-  const requirements = options.requirements ?? path.join(root, 'test', 'conformance', 'requirements.txt');
+  const requirements =
+    options.requirements === undefined
+      ? defaultRequirements(root)
+      : ([] as string[]).concat(options.requirements);
   const venv = path.join(root, '.venv');
   const python = path.join(venv, 'bin', 'python');
-  const wanted = createHash('sha256').update(readFileSync(requirements)).digest('hex');
+  const hash = createHash('sha256');
+  for (const file of requirements) hash.update(readFileSync(file)).update('\0');
+  const wanted = hash.digest('hex');
 
   const release = await acquireLock(`${venv}.lock`);
   try {
@@ -63,7 +72,14 @@ export async function ensurePythonVenv(options: EnsureVenvOptions = {}): Promise
     }
     await run(
       python,
-      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements],
+      [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        ...requirements.flatMap((file) => ['-r', file]),
+      ],
       { timeout: INSTALL_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
     );
     await writeFile(path.join(venv, MARKER), wanted);
@@ -71,11 +87,19 @@ export async function ensurePythonVenv(options: EnsureVenvOptions = {}): Promise
     return done(options, {
       python,
       changed: true,
-      summary: `python venv: installed ${rel(root, requirements)} into ${rel(root, venv)} in ${seconds}s`,
+      summary: `python venv: installed ${requirements.map((file) => rel(root, file)).join(' + ')} into ${rel(root, venv)} in ${seconds}s`,
     });
   } finally {
     await release();
   }
+}
+
+/** Every requirements file the project's tests need, installed together into the one venv. */
+export function defaultRequirements(root: string = projectRoot): string[] {
+  return [
+    path.join(root, 'test', 'conformance', 'requirements.txt'),
+    path.join(root, 'test', 'mlflow', 'requirements.txt'),
+  ];
 }
 
 function done(options: EnsureVenvOptions, result: PythonVenv): PythonVenv {

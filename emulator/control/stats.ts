@@ -28,6 +28,8 @@ export interface OAuthCounters {
 
 export class Stats {
   private readonly requests = new Map<string, number>();
+  /** Responses sent to the requests counted above, by HTTP status (a dropped response is not sent). */
+  private readonly statuses = new Map<string, number>();
   readonly webhooks: WebhookCounters = { sent: 0, failed: 0, dropped: 0, duplicated: 0, retried: 0 };
   readonly oauth: OAuthCounters = {
     issuedByGrant: { client_credentials: 0, token_exchange: 0 },
@@ -41,8 +43,14 @@ export class Stats {
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
   }
 
+  countResponse(status: number): void {
+    const key = String(status);
+    this.statuses.set(key, (this.statuses.get(key) ?? 0) + 1);
+  }
+
   reset(): void {
     this.requests.clear();
+    this.statuses.clear();
     for (const key of Object.keys(this.webhooks) as (keyof WebhookCounters)[]) this.webhooks[key] = 0;
     this.oauth.issuedByGrant.client_credentials = 0;
     this.oauth.issuedByGrant.token_exchange = 0;
@@ -62,6 +70,7 @@ export class Stats {
     }
     return {
       requests: Object.fromEntries(this.requests),
+      responses: { byStatus: Object.fromEntries(this.statuses) },
       runs: { created: runs.created, active, byResultState },
       tokens: {
         issued: tokens.issuedCount,

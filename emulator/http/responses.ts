@@ -3,12 +3,15 @@
  * to send the response or, under a `dropResponse` fault, to do the work and then drop the connection.
  */
 import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { ApiError } from './api-error.js';
 
 export interface ApiResponse {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Bytes instead of JSON (MLflow artifact downloads), streamed to the client. */
+  raw?: { stream: Readable; size: number; contentType: string };
 }
 
 export function ok(body: unknown = {}): ApiResponse {
@@ -30,6 +33,19 @@ export function errorResponse(error: ApiError, requestId: string): ApiResponse {
 }
 
 export function writeResponse(res: ServerResponse, response: ApiResponse, requestId: string): void {
+  if (response.raw) {
+    const { stream, size, contentType } = response.raw;
+    res.writeHead(response.status, {
+      'content-type': contentType,
+      'content-length': size,
+      'x-request-id': requestId,
+      ...response.headers,
+    });
+    // A read error mid-file can only end the connection: the status line is already sent.
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+    return;
+  }
   const payload = response.body === undefined ? '' : JSON.stringify(response.body);
   res.writeHead(response.status, {
     ...(payload ? { 'content-type': 'application/json' } : {}),

@@ -97,13 +97,27 @@ export class Router {
   }
 }
 
+/**
+ * `{name}` matches one non-empty segment; a last `{name+}` matches the rest of the path (one or more
+ * non-empty segments, joined with `/`), for file-like paths such as MLflow artifact paths.
+ */
 function matchSegments(pattern: string[], actual: string[]): Record<string, string> | undefined {
-  if (pattern.length !== actual.length) return undefined;
+  const last = pattern[pattern.length - 1] ?? '';
+  const rest = last.startsWith('{') && last.endsWith('+}');
+  if (rest ? actual.length < pattern.length : pattern.length !== actual.length) return undefined;
   const params: Record<string, string> = {};
   for (let i = 0; i < pattern.length; i++) {
     const expected = pattern[i]!;
     const value = actual[i]!;
-    if (expected.startsWith('{') && expected.endsWith('}')) {
+    if (rest && i === pattern.length - 1) {
+      const tail = actual.slice(i);
+      if (tail.some((segment) => segment === '')) return undefined;
+      try {
+        params[expected.slice(1, -2)] = tail.map((segment) => decodeURIComponent(segment)).join('/');
+      } catch {
+        return undefined;
+      }
+    } else if (expected.startsWith('{') && expected.endsWith('}')) {
       if (value === '') return undefined;
       try {
         params[expected.slice(1, -1)] = decodeURIComponent(value);

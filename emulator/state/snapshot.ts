@@ -7,6 +7,8 @@
 import type { EmulatedClock } from '../clock.js';
 import { IdSequence } from '../ids.js';
 import type { JobRecord } from '../jobs/job-store.js';
+import type { RegistrySnapshot } from '../mlflow/registry-store.js';
+import type { TrackingSnapshot } from '../mlflow/tracking-store.js';
 import type { Destination } from '../notifications/destination-store.js';
 import type { RunRecord } from '../runs/run-model.js';
 import type { ScenarioRule } from '../tasks/scenario-rules.js';
@@ -29,6 +31,8 @@ export interface Snapshot {
   deletedIdempotencyTokens: string[];
   destinations: Destination[];
   scenarios: ScenarioRule[];
+  /** Optional, so state files written before the MLflow subset still load (with an empty MLflow). */
+  mlflow?: { tracking: TrackingSnapshot; registry: RegistrySnapshot };
 }
 
 export function takeSnapshot(workspace: Workspace, clock: EmulatedClock): Snapshot {
@@ -46,6 +50,7 @@ export function takeSnapshot(workspace: Workspace, clock: EmulatedClock): Snapsh
     deletedIdempotencyTokens: workspace.runs.deletedTokens(),
     destinations: workspace.destinations.all(),
     scenarios: [...workspace.scenarios.list()],
+    mlflow: { tracking: workspace.mlflowTracking.snapshot(), registry: workspace.mlflowRegistry.snapshot() },
   };
 }
 
@@ -64,6 +69,10 @@ export function restoreSnapshot(workspace: Workspace, snapshot: Snapshot): void 
   for (const token of snapshot.deletedIdempotencyTokens) workspace.runs.markTokenDeleted(token);
   for (const destination of snapshot.destinations) workspace.destinations.put(destination);
   workspace.scenarios.replaceAll(snapshot.scenarios);
+  if (snapshot.mlflow) {
+    workspace.mlflowTracking.restore(snapshot.mlflow.tracking);
+    workspace.mlflowRegistry.restore(snapshot.mlflow.registry);
+  }
 }
 
 export function isSnapshot(value: unknown): value is Snapshot {

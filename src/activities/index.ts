@@ -1,10 +1,13 @@
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import type { DatabricksHttpClient } from '../databricks/http.js';
 import { JobsClient } from '../databricks/jobs.js';
+import { MlflowClient } from '../mlflow/client.js';
 import { createRunActivities, type RunActivityDeps } from './databricks-runs.js';
 import { describeIdentity, type IdentityDescription } from './describe-identity.js';
+import { createMlflowActivities, type MlflowActivityDeps } from './mlflow.js';
 
 export type { IdentityDescription } from './describe-identity.js';
+export type { ArtifactReference, ModelVersionInfo, RunMetrics } from './mlflow.js';
 
 /** What each activity needs from the worker process; tests pass real objects pointed at local servers. */
 export interface ActivityDeps {
@@ -49,9 +52,15 @@ export function createActivities(deps: ActivityDeps) {
     };
     return workspace;
   };
+  let mlflow: MlflowActivityDeps | undefined;
+  // Built on first use from the same workspace client (token layer, budget); fails non-retryably
+  // through requireDatabricks when the worker has no workspace.
+  const requireMlflow = (): MlflowActivityDeps =>
+    (mlflow ??= { mlflow: new MlflowClient(requireDatabricks()) });
 
   return {
     ...createRunActivities(requireWorkspace),
+    ...createMlflowActivities(requireMlflow),
 
     /** Describes the worker that ran this activity; contains no configuration values or secrets. */
     async describeWorker(): Promise<WorkerDescription> {

@@ -1,0 +1,166 @@
+"""A minimal MLflow REST client for the demo jobs: Python 3 standard library only.
+
+Connection: DATABRICKS_HOST and DATABRICKS_TOKEN, as a Databricks job gets them (and as the
+Lakeloop emulator's spark_python_task passes them). Open-source `mlflow server` ignores the token.
+
+Artifacts: a run's artifact_uri decides where bytes go.
+  * mlflow-artifacts:/<exp>/<run>/artifacts  (open-source `mlflow server --serve-artifacts`, the
+    emulator): PUT/GET /api/2.0/mlflow-artifacts/artifacts/<same path> on the tracking host.
+  * dbfs:/…  (a Databricks workspace): through the /dbfs FUSE mount every cluster has.
+"""
+
+import json
+import os
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+API = "/api/2.0/mlflow"
+ARTIFACTS_PROXY = "/api/2.0/mlflow-artifacts/artifacts"
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+class MlflowError(Exception):
+    def __init__(self, status, error_code, message):
+        super().__init__(f"{error_code} (HTTP {status}): {message}")
+        self.status = status
+        self.error_code = error_code
+
+
+class Mlflow:
+    def __init__(self, host=None, token=None, timeout=30):
+        self.host = (host or os.environ.get("DATABRICKS_HOST", "")).rstrip("/")
+        if not self.host:
+            raise SystemExit("DATABRICKS_HOST is not set")
+        if not self.host.startswith("http"):
+            self.host = "https://" + self.host
+        self.token = token if token is not None else os.environ.get("DATABRICKS_TOKEN", "")
+        self.timeout = timeout
+
+    # -- transport ---------------------------------------------------------------------------------
+
+    def _send(self, method, path, body=None, content_type=None, query=None):
+        url = self.host + path + ("?" + urllib.parse.urlencode(query) if query else "")
+        headers = {"User-Agent": "lakeloop-demo-job/0.1"}
+        if self.token:
+            headers["Authorization"] = "Bearer " + self.token
+        if content_type:
+            headers["Content-Type"] = content_type
+        for attempt in range(4):
+            request = urllib.request.Request(url, data=body, method=method, headers=headers)
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    return response.read()
+            except urllib.error.HTTPError as error:
+                payload = error.read()
+                if error.code in RETRY_STATUSES and attempt < 3:
+                    time.sleep(min(2**attempt, 8))
+                    continue
+                try:
+                    parsed = json.loads(payload)
+                    code, message = parsed.get("error_code", f"HTTP_{error.code}"), parsed.get("message", "")
+                except ValueError:
+                    code, message = f"HTTP_{error.code}", payload[:300].decode("utf8", "replace")
+                raise MlflowError(error.code, code, message) from None
+            except urllib.error.URLError:
+                if attempt < 3:
+                    time.sleep(min(2**attempt, 8))
+                    continue
+                raise
+
+    def call(self, method, endpoint, params=None):
+        """A JSON call to /api/2.0/mlflow/<endpoint>: GET params go in the query, others in the body."""
+        if method == "GET":
+            raw = self._send("GET", f"{API}/{endpoint}", query=params or {})
+        else:
+            body = json.dumps(params or {}).encode("utf8")
+            raw = self._send(method, f"{API}/{endpoint}", body=body, content_type="application/json")
+        return json.loads(raw) if raw else {}
+
+    # -- tracking ----------------------------------------------------------------------------------
+
+    def experiment_id(self, name):
+        """The id of experiment `name`, created when missing."""
+        try:
+            return self.call("GET", "experiments/get-by-name", {"experiment_name": name})["experiment"][
+                "experiment_id"
+            ]
+        except MlflowError as error:
+            if error.error_code != "RESOURCE_DOES_NOT_EXIST":
+                raise
+        try:
+            return self.call("POST", "experiments/create", {"name": name})["experiment_id"]
+        except MlflowError as error:
+            if error.error_code != "RESOURCE_ALREADY_EXISTS":
+                raise
+            # Created concurrently by another job.
+            return self.call("GET", "experiments/get-by-name", {"experiment_name": name})["experiment"][
+                "experiment_id"
+            ]
+
+    def create_run(self, experiment_id, run_name, tags=None):
+        body = {
+            "experiment_id": experiment_id,
+            "run_name": run_name,
+            "start_time": int(time.time() * 1000),
+            "tags": [{"key": k, "value": str(v)} for k, v in (tags or {}).items()],
+        }
+        return self.call("POST", "runs/create", body)["run"]
+
+    def log_batch(self, run_id, metrics=(), params=(), tags=()):
+        """Logs in chunks within MLflow's batch limits (1,000 metrics, 100 params, 100 tags)."""
+        metrics, params, tags = list(metrics), list(params), list(tags)
+        while metrics or params or tags:
+            self.call(
+                "POST",
+                "runs/log-batch",
+                {"run_id": run_id, "metrics": metrics[:900], "params": params[:50], "tags": tags[:50]},
+            )
+            metrics, params, tags = metrics[900:], params[50:], tags[50:]
+
+    def finish_run(self, run_id, status="FINISHED"):
+        self.call("POST", "runs/update", {"run_id": run_id, "status": status, "end_time": int(time.time() * 1000)})
+
+    # -- artifacts ---------------------------------------------------------------------------------
+
+    def _artifact_target(self, artifact_uri, relative):
+        """('proxy', path) for mlflow-artifacts URIs, ('file', path) for dbfs:/ on a cluster."""
+        relative = relative.strip("/")
+        if artifact_uri.startswith("mlflow-artifacts:"):
+            rest = artifact_uri[len("mlflow-artifacts:") :]
+            if rest.startswith("//"):
+                rest = rest[2:].split("/", 1)[1] if "/" in rest[2:] else ""
+            parts = [p for p in (rest.strip("/") + "/" + relative).split("/") if p]
+            if any(p in (".", "..") for p in parts):
+                raise ValueError(f"invalid artifact path {relative!r}")
+            return "proxy", ARTIFACTS_PROXY + "/" + "/".join(urllib.parse.quote(p, safe="") for p in parts)
+        if artifact_uri.startswith("dbfs:/") and os.path.isdir("/dbfs"):
+            return "file", os.path.join("/dbfs", artifact_uri[len("dbfs:/") :], relative)
+        raise SystemExit(f"cannot store artifacts at {artifact_uri}: need mlflow-artifacts:/ or dbfs:/ on a cluster")
+
+    def upload_artifact(self, artifact_uri, relative, data):
+        kind, target = self._artifact_target(artifact_uri, relative)
+        if kind == "proxy":
+            self._send("PUT", target, body=data, content_type="application/octet-stream")
+        else:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as handle:
+                handle.write(data)
+
+    def download_artifact(self, artifact_uri, relative):
+        kind, target = self._artifact_target(artifact_uri, relative)
+        if kind == "proxy":
+            return self._send("GET", target)
+        with open(target, "rb") as handle:
+            return handle.read()
+
+
+def write_task_output(result):
+    """One JSON line to LAKELOOP_TASK_OUTPUT (the emulator's notebook_output.result); stdout always."""
+    line = json.dumps(result, sort_keys=True)
+    print(line)
+    target = os.environ.get("LAKELOOP_TASK_OUTPUT")
+    if target:
+        with open(target, "a") as handle:
+            handle.write(line + "\n")

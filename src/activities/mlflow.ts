@@ -1,0 +1,205 @@
+/**
+ * MLflow activities: read a training run's metrics and artifacts, register a model version, and
+ * move aliases. Exact contract used by the ML pipeline workflow (names and shapes are fixed). Every
+ * failure goes through withActivityFailures (non-retryable for validation and missing resources,
+ * retryable for throttling, 5xx and network errors). Nothing returned ever holds artifact bytes.
+ */
+import { heartbeat } from '@temporalio/activity';
+import { DatabricksApiError } from '../databricks/errors.js';
+import { filterValue, isAlreadyExists, isMissing, type MlflowClient } from '../mlflow/client.js';
+import { joinArtifactUri } from '../mlflow/artifact-uri.js';
+import type { MlflowModelVersion } from '../mlflow/schemas.js';
+import { withActivityFailures } from './failures.js';
+
+export interface RunMetrics {
+  runId: string;
+  status: string;
+  metrics: Record<string, number>;
+  params: Record<string, string>;
+  artifactUri?: string;
+}
+export interface ArtifactReference {
+  path: string;
+  sizeBytes: number;
+  sha256: string;
+  uri: string;
+}
+export interface ModelVersionInfo {
+  name: string;
+  version: string;
+  runId?: string;
+  source: string;
+  status: string;
+  aliases: string[];
+}
+
+export interface MlflowActivityDeps {
+  mlflow: MlflowClient;
+}
+
+/** How long registerModelVersion waits for a PENDING_REGISTRATION version to become READY. */
+const READY_TIMEOUT_MS = 5 * 60_000;
+const READY_POLL_MS = 1_000;
+
+function toInfo(version: MlflowModelVersion): ModelVersionInfo {
+  return {
+    name: version.name,
+    version: version.version,
+    ...(version.run_id ? { runId: version.run_id } : {}),
+    source: version.source,
+    status: version.status,
+    aliases: [...version.aliases].sort(),
+  };
+}
+
+function safeHeartbeat(details?: unknown): void {
+  // Outside an activity context (unit use of the functions) there is nothing to heartbeat to.
+  try {
+    heartbeat(details);
+  } catch {
+    // not in an activity
+  }
+}
+
+export function createMlflowActivities(resolve: () => MlflowActivityDeps) {
+  /** The version as MLflow reports it once registration has finished (READY or FAILED_REGISTRATION). */
+  async function waitUntilSettled(
+    mlflow: MlflowClient,
+    version: MlflowModelVersion,
+  ): Promise<MlflowModelVersion> {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    let current = version;
+    while (current.status === 'PENDING_REGISTRATION') {
+      if (Date.now() > deadline) {
+        // Retryable: the next attempt finds this version (idempotent) and waits again.
+        throw new DatabricksApiError(
+          `model ${current.name} version ${current.version} still PENDING_REGISTRATION after ${READY_TIMEOUT_MS} ms`,
+          'unavailable',
+          0,
+          'PENDING_REGISTRATION',
+          true,
+        );
+      }
+      safeHeartbeat({ name: current.name, version: current.version });
+      await new Promise((done) => setTimeout(done, READY_POLL_MS));
+      current = await mlflow.getModelVersion(current.name, current.version);
+    }
+    if (current.status === 'FAILED_REGISTRATION') {
+      throw new DatabricksApiError(
+        `model ${current.name} version ${current.version} failed registration`,
+        'invalid-request',
+        0,
+        'FAILED_REGISTRATION',
+        false,
+      );
+    }
+    return current;
+  }
+
+  return {
+    /** The run's status, params and the latest value of each metric (what runs/get reports). */
+    async fetchRunMetrics(runId: string): Promise<RunMetrics> {
+      return withActivityFailures(async () => {
+        const run = await resolve().mlflow.getRun(runId);
+        const metrics: Record<string, number> = {};
+        for (const metric of run.data.metrics) metrics[metric.key] = metric.value;
+        const params: Record<string, string> = {};
+        for (const param of run.data.params) params[param.key] = param.value;
+        return {
+          runId: run.info.run_id,
+          status: run.info.status ?? 'UNKNOWN',
+          metrics,
+          params,
+          ...(run.info.artifact_uri ? { artifactUri: run.info.artifact_uri } : {}),
+        };
+      });
+    },
+
+    /** Every file under `path` (recursive), with size and a sha256 computed by streaming. */
+    async listArtifacts(runId: string, path?: string): Promise<ArtifactReference[]> {
+      return withActivityFailures(async () => {
+        const { mlflow } = resolve();
+        const run = await mlflow.getRun(runId);
+        const root = run.info.artifact_uri ?? '';
+        const files = await mlflow.listArtifactFilesRecursive(runId, path);
+        const result: ArtifactReference[] = [];
+        for (const file of files) {
+          safeHeartbeat({ path: file.path });
+          const { sha256, sizeBytes } = await mlflow.hashArtifact(runId, file.path);
+          // The bytes read are the truth; the listing's file_size can be absent on some stores.
+          result.push({ path: file.path, sizeBytes, sha256, uri: joinArtifactUri(root, file.path) });
+        }
+        return result;
+      });
+    },
+
+    /**
+     * Registers `<run artifact_uri>/<artifactPath>` as a new version of `name`, creating the model when
+     * missing. Idempotent: a version of `name` with the same run_id and source is returned instead of
+     * registering again, so a retried activity (e.g. after a lost response) never adds a second version.
+     */
+    async registerModelVersion(input: {
+      name: string;
+      runId: string;
+      artifactPath: string;
+      description?: string;
+    }): Promise<ModelVersionInfo> {
+      return withActivityFailures(async () => {
+        const { mlflow } = resolve();
+        const run = await mlflow.getRun(input.runId);
+        if (!run.info.artifact_uri) {
+          throw new DatabricksApiError(
+            `run ${input.runId} has no artifact_uri`,
+            'invalid-request',
+            0,
+            'NO_ARTIFACT_URI',
+            false,
+          );
+        }
+        const source = joinArtifactUri(run.info.artifact_uri, input.artifactPath);
+        try {
+          await mlflow.getRegisteredModel(input.name);
+        } catch (err) {
+          if (!isMissing(err)) throw err;
+          try {
+            await mlflow.createRegisteredModel(input.name);
+          } catch (createErr) {
+            // Created concurrently (or by a previous attempt whose answer was lost): fine.
+            if (!isAlreadyExists(createErr)) throw createErr;
+          }
+        }
+        const existing = (await mlflow.searchModelVersions(`name=${filterValue(input.name)}`))
+          .filter((v) => v.name === input.name && v.run_id === input.runId && v.source === source)
+          .sort((a, b) => Number(a.version) - Number(b.version))[0];
+        // Search results omit aliases on mlflow server; model-versions/get has them.
+        const version = existing
+          ? await mlflow.getModelVersion(existing.name, existing.version)
+          : await mlflow.createModelVersion({
+              name: input.name,
+              source,
+              run_id: input.runId,
+              ...(input.description !== undefined ? { description: input.description } : {}),
+            });
+        return toInfo(await waitUntilSettled(mlflow, version));
+      });
+    },
+
+    async setModelAlias(input: { name: string; alias: string; version: string }): Promise<void> {
+      return withActivityFailures(async () => {
+        await resolve().mlflow.setRegisteredModelAlias(input.name, input.alias, input.version);
+      });
+    },
+
+    /** The version an alias points at, or null when the model or the alias does not exist. */
+    async getModelVersionByAlias(input: { name: string; alias: string }): Promise<ModelVersionInfo | null> {
+      return withActivityFailures(async () => {
+        try {
+          return toInfo(await resolve().mlflow.getModelVersionByAlias(input.name, input.alias));
+        } catch (err) {
+          if (isMissing(err)) return null;
+          throw err;
+        }
+      });
+    },
+  };
+}
