@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type RuntimeOptions, type Worker } from '@temporalio/worker';
 import type { ActivityDeps } from '../../src/activities/index.js';
 import { createLakeloopWorker } from '../../src/create-worker.js';
 
@@ -25,6 +25,16 @@ export function installQuietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+/**
+ * A test file's own runtime (e.g. a logger that records every line), in place of the quiet one.
+ * Call it before connectToTestServer: only the first Runtime.install in a process takes effect.
+ */
+export function installTestRuntime(options: RuntimeOptions): void {
+  if (runtimeInstalled) throw new Error('the Temporal runtime is already installed in this test file');
+  runtimeInstalled = true;
+  Runtime.install(options);
 }
 
 export function connectToTestServer(): Promise<TestWorkflowEnvironment> {
