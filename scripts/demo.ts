@@ -3,13 +3,20 @@
  *
  * It starts the local stack (Temporal dev server with Lakeloop's search attributes, the Databricks
  * emulator with a demo service principal, the worker with its webhook receiver), checks the worker
- * with the health-check workflow, then runs a Databricks job through databricksRun — submitted once,
- * awaited by webhook, classified — and prints the result, the run link and the Web UI link.
- * The churn-model pipeline (train → evaluate → gate → register → score) joins it when it lands.
+ * with the health-check workflow, runs a Databricks job through databricksRun (submitted once, awaited
+ * by webhook, classified), then the churn pipeline twice: jobs/train.py really trains a model and logs
+ * it to MLflow, the gate promotes it to "champion" and jobs/score.py scores with it; the second night's
+ * deliberately weaker candidate is rejected and scoring keeps the champion. Prints every step, the
+ * metrics, the decision, model versions, Databricks run links and the Temporal UI address.
  */
 import { parseArgs } from 'node:util';
 import { formatHealthCheck, runDoctor } from '../src/client/commands/doctor.js';
 import { followRun, formatResult, startRun } from '../src/client/commands/runs.js';
+import { formatPipelineResult, readPipelineFile } from '../src/client/commands/pipelines.js';
+import { LakeloopPipeline } from '../src/shared/search-attributes.js';
+import { mlPipeline, type PipelineStatusView } from '../src/workflows/index.js';
+import type { WorkflowHandle } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
 import { connectClient } from '../src/client/connect.js';
 import { loadConfig } from '../src/config/index.js';
 import { isPortFree } from './lib/processes.js';
@@ -17,6 +24,25 @@ import { startStack, workerService } from './lib/stack.js';
 import { projectRoot } from './lib/temporal-cli.js';
 import { workspaceService } from './lib/workspace-service.js';
 import path from 'node:path';
+
+/** Prints each pipeline step as its state changes, until the pipeline ends. */
+async function followPipeline(handle: WorkflowHandle<typeof mlPipeline>): Promise<void> {
+  const seen = new Map<string, string>();
+  let done = false;
+  void handle.result().then(
+    () => (done = true),
+    () => (done = true),
+  );
+  while (!done) {
+    const view = await handle.query<PipelineStatusView>('status').catch(() => undefined);
+    for (const s of view?.steps ?? []) {
+      const line = `${s.state}${s.detail ? ` — ${s.detail}` : ''}`;
+      if (seen.get(s.name) !== line && s.state !== 'pending') console.log(`    ${s.name.padEnd(9)} ${line}`);
+      seen.set(s.name, line);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
 
 const { values } = parseArgs({ options: { keep: { type: 'boolean', default: false } } });
 const started = Date.now();
@@ -65,6 +91,30 @@ try {
     step('databricksRun completed:');
     console.log(formatResult(handle.workflowId, run).replace(/^/gm, '    '));
     console.log(`    see it in the UI: ${ui}/namespaces/default/workflows/${handle.workflowId}`);
+
+    // The ML pipeline, twice: a real model trained by jobs/train.py, then a deliberately weaker one.
+    const pipeline = readPipelineFile(path.join(projectRoot, 'pipelines', 'churn.json'));
+    const weaker = structuredClone(pipeline);
+    const trainTask = weaker.train.submit!.tasks[0] as unknown as {
+      spark_python_task: { parameters: string[] };
+    };
+    trainTask.spark_python_task.parameters.push('--weak');
+    for (const [label, definition] of [
+      ['churn pipeline, first night', pipeline],
+      ['churn pipeline, second night (a deliberately weaker candidate)', weaker],
+    ] as const) {
+      step(`running the ${label}: train → evaluate → gate → register → score…`);
+      const pipelineHandle = await lakeloop.client.workflow.start(mlPipeline, {
+        taskQueue: lakeloop.taskQueue,
+        workflowId: `pipeline-${definition.name}-${randomUUID().slice(0, 8)}`,
+        args: [definition],
+        typedSearchAttributes: [{ key: LakeloopPipeline, value: definition.name }],
+      });
+      await followPipeline(pipelineHandle);
+      const result = await pipelineHandle.result();
+      console.log(formatPipelineResult(pipelineHandle.workflowId, result).replace(/^/gm, '    '));
+      console.log(`    see it in the UI: ${ui}/namespaces/default/workflows/${pipelineHandle.workflowId}`);
+    }
     console.log(`    health check:     ${ui}/namespaces/default/workflows/${result.workflowId}`);
   } finally {
     await lakeloop.close();

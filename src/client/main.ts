@@ -17,7 +17,21 @@ import {
   runInputFromFlags,
   startRun,
 } from './commands/runs.js';
+import {
+  createSchedule,
+  describeSchedule,
+  formatPipelineResult,
+  overlapPolicy,
+  readPipelineFile,
+  scheduleSpec,
+  updateSchedule,
+} from './commands/pipelines.js';
 import { connectClient, type LakeloopClient } from './connect.js';
+import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
+import { LakeloopPipeline } from '../shared/search-attributes.js';
+import type { PipelineResult } from '../shared/pipeline-types.js';
+import type { PipelineStatusView } from '../workflows/ml-pipeline.js';
 import type { RunStatusView } from '../workflows/index.js';
 import type { RunResult } from '../shared/run-types.js';
 
@@ -32,6 +46,13 @@ commands:
   result WORKFLOW_ID [--json]      wait for the run and print its result
   cancel WORKFLOW_ID               cancel the workflow (and its Databricks run, unless detached)
   list [--limit N] [--json]        recent runs, newest first
+  pipeline start FILE [--wait] [--json] [--workflow-id ID]
+                                   run a pipeline definition (train → evaluate → register → score)
+  pipeline status|approve|reject WORKFLOW_ID [--by NAME] [--comment TEXT]
+  schedule create NAME --pipeline FILE (--cron EXPR | --every DURATION) [--overlap skip|buffer-one|…]
+      [--catchup-window D] [--pause-on-failure]
+  schedule list | describe NAME | update NAME [same flags] | pause NAME [--note] | unpause NAME
+      | trigger NAME | backfill NAME --from ISO --to ISO | delete NAME
   doctor [--timeout SECONDS] [--json]
                                    check that Temporal is reachable and a worker is serving
   help                             show this text`;
@@ -200,6 +221,168 @@ async function doctor(argv: string[]): Promise<void> {
   });
 }
 
+async function pipelineCommand(argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv;
+  if (sub === 'start') {
+    const { values, positionals } = parse(
+      rest,
+      {
+        wait: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        'workflow-id': { type: 'string' },
+      },
+      1,
+    );
+    const pipeline = readPipelineFile(positionals[0]!);
+    await withClient(async (lakeloop) => {
+      const handle = await lakeloop.client.workflow.start('mlPipeline', {
+        taskQueue: lakeloop.taskQueue,
+        workflowId: values['workflow-id'] ?? `pipeline-${pipeline.name}-${randomUUID().slice(0, 8)}`,
+        args: [pipeline],
+        typedSearchAttributes: [{ key: LakeloopPipeline, value: pipeline.name }],
+      });
+      if (!values.wait) {
+        console.log(
+          values.json ? JSON.stringify({ workflowId: handle.workflowId }) : `started ${handle.workflowId}`,
+        );
+        return;
+      }
+      try {
+        const result = (await handle.result()) as PipelineResult;
+        console.log(
+          values.json
+            ? JSON.stringify({ workflowId: handle.workflowId, result })
+            : formatPipelineResult(handle.workflowId, result),
+        );
+      } catch (err) {
+        throw new CommandFailed(explainFailure(err).reason);
+      }
+    });
+    return;
+  }
+  if (sub === 'status') {
+    const { values, positionals } = parse(rest, { json: { type: 'boolean', default: false } }, 1);
+    await withClient(async (lakeloop) => {
+      const view = await lakeloop.client.workflow
+        .getHandle(positionals[0]!)
+        .query<PipelineStatusView>('status');
+      if (values.json) return console.log(JSON.stringify(view));
+      console.log(`pipeline ${view.pipeline}${view.awaitingApproval ? ' (waiting for approval)' : ''}`);
+      for (const step of view.steps)
+        console.log(`  ${step.name.padEnd(9)} ${step.state.padEnd(9)} ${step.detail ?? ''}`);
+    });
+    return;
+  }
+  if (sub === 'approve' || sub === 'reject') {
+    const { values, positionals } = parse(rest, { by: { type: 'string' }, comment: { type: 'string' } }, 1);
+    await withClient(async (lakeloop) => {
+      const handle = lakeloop.client.workflow.getHandle(positionals[0]!);
+      const decision = await handle
+        .executeUpdate('decide', {
+          args: [{ decision: sub, by: values.by ?? userInfo().username, comment: values.comment }],
+        })
+        .catch((err: unknown) => {
+          throw new CommandFailed(
+            `${sub} refused: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message}`,
+          );
+        });
+      console.log(`${positionals[0]}: ${JSON.stringify(decision)}`);
+    });
+    return;
+  }
+  throw new UsageError(`unknown pipeline command "${sub ?? ''}": expected start, status, approve or reject`);
+}
+
+const SCHEDULE_FLAGS = {
+  pipeline: { type: 'string' },
+  cron: { type: 'string' },
+  every: { type: 'string' },
+  overlap: { type: 'string' },
+  'catchup-window': { type: 'string' },
+  'pause-on-failure': { type: 'boolean' },
+  note: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+async function scheduleCommand(argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv;
+  const { values, positionals } = parse(rest, SCHEDULE_FLAGS, sub === 'list' ? 0 : 1);
+  const name = positionals[0]!;
+  const flags = {
+    cron: values.cron,
+    every: values.every,
+    overlap: values.overlap,
+    catchupWindow: values['catchup-window'],
+    pauseOnFailure: values['pause-on-failure'],
+  };
+  // Validate files and flags before connecting, so bad input never waits on the network.
+  const pipeline = values.pipeline ? readPipelineFile(values.pipeline) : undefined;
+  if (sub === 'create') {
+    if (!pipeline) throw new UsageError('--pipeline FILE is required');
+    scheduleSpec(flags);
+    overlapPolicy(flags.overlap);
+  }
+  await withClient(async (lakeloop) => {
+    const handle = () => lakeloop.client.schedule.getHandle(name);
+    switch (sub) {
+      case 'create':
+        await createSchedule(lakeloop, name, pipeline!, flags);
+        return console.log(`schedule ${name} created`);
+      case 'update':
+        await updateSchedule(lakeloop, name, { ...flags, ...(pipeline ? { pipeline } : {}) });
+        return console.log(`schedule ${name} updated`);
+      case 'describe':
+        return console.log(
+          JSON.stringify(describeSchedule(name, await handle().describe()), null, values.json ? 0 : 2),
+        );
+      case 'list': {
+        const rows = [];
+        for await (const s of lakeloop.client.schedule.list()) {
+          rows.push({
+            schedule: s.scheduleId,
+            paused: s.state.paused,
+            next: s.info.nextActionTimes[0]?.toISOString(),
+          });
+        }
+        return console.log(
+          values.json
+            ? JSON.stringify(rows)
+            : rows
+                .map((r) => `${r.schedule}  ${r.paused ? 'paused' : 'active'}  next ${r.next ?? '-'}`)
+                .join('\n'),
+        );
+      }
+      case 'pause':
+        await handle().pause(values.note ?? 'paused with lakeloop');
+        return console.log(`schedule ${name} paused`);
+      case 'unpause':
+        await handle().unpause(values.note ?? 'unpaused with lakeloop');
+        return console.log(`schedule ${name} unpaused`);
+      case 'trigger':
+        await handle().trigger();
+        return console.log(`schedule ${name} triggered`);
+      case 'backfill': {
+        const start = new Date(values.from ?? '');
+        const end = new Date(values.to ?? '');
+        if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end <= start) {
+          throw new UsageError(
+            '--from and --to: expected ISO times with --from before --to, e.g. 2026-11-01T00:00:00Z',
+          );
+        }
+        await handle().backfill({ start, end, overlap: 'ALLOW_ALL' });
+        return console.log(`schedule ${name} backfilled from ${start.toISOString()} to ${end.toISOString()}`);
+      }
+      case 'delete':
+        await handle().delete();
+        return console.log(`schedule ${name} deleted`);
+      default:
+        throw new UsageError(`unknown schedule command "${sub ?? ''}"`);
+    }
+  });
+}
+
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   run,
   status,
@@ -207,6 +390,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   cancel,
   list,
   doctor,
+  pipeline: pipelineCommand,
+  schedule: scheduleCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

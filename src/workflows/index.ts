@@ -8,3 +8,12 @@ export {
   type RunNotification,
   type RunStatusView,
 } from './databricks-run.js';
+export {
+  approveSignal,
+  decideUpdate,
+  mlPipeline,
+  pipelineStatusQuery,
+  rejectSignal,
+  type ApprovalInput,
+  type PipelineStatusView,
+} from './ml-pipeline.js';

@@ -1,0 +1,283 @@
+/**
+ * mlPipeline: train → evaluate → gate → (approval) → register → score, for one pipeline definition.
+ *
+ * Train and score run as databricksRun child workflows (each with its own history, retries and
+ * cancellation). The gate compares the candidate's metric with a threshold and, if asked, with the
+ * model currently holding the alias; a candidate that fails is not registered and scoring uses the
+ * existing champion. The `status` query shows every step at any moment.
+ */
+import {
+  ApplicationFailure,
+  condition,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  executeChild,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  setCurrentDetails,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities/index.js';
+import {
+  judge,
+  parsePipeline,
+  type PipelineDefinition,
+  type ValidPipeline,
+} from '../shared/pipeline-definition.js';
+import type { ApprovalDecision, PipelineResult, StepName, StepStatus } from '../shared/pipeline-types.js';
+import type { RunResult } from '../shared/run-types.js';
+import { LakeloopPipeline } from '../shared/search-attributes.js';
+import { databricksRun } from './databricks-run.js';
+
+export interface PipelineStatusView {
+  pipeline: string;
+  steps: StepStatus[];
+  awaitingApproval: boolean;
+}
+
+export interface ApprovalInput {
+  by?: string;
+  comment?: string;
+}
+
+export const pipelineStatusQuery = defineQuery<PipelineStatusView>('status');
+export const approveSignal = defineSignal<[ApprovalInput]>('approve');
+export const rejectSignal = defineSignal<[ApprovalInput]>('reject');
+/** The same decision as an update: the caller learns at once whether it was accepted. */
+export const decideUpdate = defineUpdate<
+  ApprovalDecision,
+  [ApprovalInput & { decision: 'approve' | 'reject' }]
+>('decide');
+
+const { fetchRunMetrics, getModelVersionByAlias, registerModelVersion, setModelAlias } = proxyActivities<
+  ReturnType<typeof createActivities>
+>({
+  startToCloseTimeout: '2 minutes',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 20,
+  },
+});
+
+/** The train task's output line: what train.py (or any training job) reports. */
+interface TrainOutput {
+  mlflow_run_id?: string;
+  metrics?: Record<string, number>;
+}
+
+function parseTrainOutput(run: RunResult, taskKey: string | undefined): TrainOutput {
+  const outputs = taskKey
+    ? run.outputs.filter((o) => o.taskKey === taskKey)
+    : run.outputs.filter((o) => o.result);
+  const text = outputs.find((o) => o.result)?.result;
+  if (!text) {
+    throw ApplicationFailure.nonRetryable(
+      `the train run ${run.runId} produced no output${taskKey ? ` for task ${taskKey}` : ''}; it must report {mlflow_run_id, metrics}`,
+      'TrainOutputMissing',
+    );
+  }
+  try {
+    return JSON.parse(text) as TrainOutput;
+  } catch {
+    throw ApplicationFailure.nonRetryable(
+      `the train run's output is not JSON: ${text.slice(0, 200)}`,
+      'TrainOutputInvalid',
+    );
+  }
+}
+
+export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<PipelineResult> {
+  const parsed = parsePipeline(rawDefinition);
+  if (!parsed.ok) {
+    throw ApplicationFailure.create({
+      type: 'InvalidPipeline',
+      message: `invalid pipeline definition: ${parsed.problems.join('; ')}`,
+      nonRetryable: true,
+      details: [parsed.problems],
+    });
+  }
+  const pipeline: ValidPipeline = parsed.value;
+  const id = workflowInfo().workflowId;
+  const steps: StepStatus[] = (['train', 'evaluate', 'approval', 'register', 'score'] as StepName[]).map(
+    (name) => ({
+      name,
+      state:
+        (name === 'approval' && !pipeline.approval) || (name === 'score' && !pipeline.score)
+          ? 'skipped'
+          : 'pending',
+    }),
+  );
+  let approval: ApprovalDecision | undefined;
+  let awaitingApproval = false;
+
+  upsertSearchAttributes([{ key: LakeloopPipeline, value: pipeline.name }]);
+  setHandler(pipelineStatusQuery, () => ({ pipeline: pipeline.name, steps, awaitingApproval }));
+  const decide = (decision: ApprovalDecision['decision'], input: ApprovalInput): ApprovalDecision => {
+    approval ??= {
+      decision,
+      by: input.by ?? 'unknown',
+      ...(input.comment ? { comment: input.comment } : {}),
+    };
+    return approval;
+  };
+  setHandler(approveSignal, (input) => void decide('approve', input));
+  setHandler(rejectSignal, (input) => void decide('reject', input));
+  setHandler(decideUpdate, (input) => decide(input.decision, input), {
+    validator: (_input) => {
+      if (!awaitingApproval) throw new Error('this pipeline is not waiting for an approval');
+    },
+  });
+
+  function step(name: StepName, update: Partial<StepStatus>): void {
+    Object.assign(
+      steps.find((s) => s.name === name)!,
+      update,
+    );
+    setCurrentDetails(
+      `**Pipeline** ${pipeline.name}\n\n` +
+        steps
+          .map(
+            (s) =>
+              `- ${s.name}: ${s.state}${s.detail ? ` — ${s.detail}` : ''}${s.runPageUrl ? ` ([run](${s.runPageUrl}))` : ''}`,
+          )
+          .join('\n'),
+    );
+  }
+
+  async function runChild(name: 'train' | 'score', input: ValidPipeline['train']): Promise<RunResult> {
+    const workflowId = `${id}/${name}`;
+    step(name, { state: 'running', workflowId });
+    try {
+      const result = await executeChild(databricksRun, { workflowId, args: [input] });
+      step(name, {
+        state: 'succeeded',
+        databricksRunId: result.runId,
+        runPageUrl: result.runPageUrl,
+        detail: result.outcome,
+      });
+      return result;
+    } catch (err) {
+      const failed = (err as { cause?: { details?: unknown[] } }).cause?.details?.[0] as
+        RunResult | undefined;
+      step(name, {
+        state: 'failed',
+        databricksRunId: failed?.runId,
+        runPageUrl: failed?.runPageUrl,
+        detail: failed?.outcome ?? 'failed',
+      });
+      throw err;
+    }
+  }
+
+  // 1. Train.
+  const trained = await runChild('train', pipeline.train);
+
+  // 2. Evaluate: the candidate's metrics, and the champion's when it must be beaten.
+  step('evaluate', { state: 'running' });
+  const output = parseTrainOutput(trained, pipeline.evaluate.taskKey);
+  const { model, alias, artifactPath } = pipeline.register;
+  const candidateMetrics =
+    pipeline.evaluate.source === 'mlflow' && output.mlflow_run_id
+      ? (await fetchRunMetrics(output.mlflow_run_id)).metrics
+      : (output.metrics ?? {});
+  const candidateValue = candidateMetrics[pipeline.evaluate.metric];
+  if (candidateValue === undefined) {
+    step('evaluate', { state: 'failed', detail: `metric ${pipeline.evaluate.metric} not reported` });
+    throw ApplicationFailure.nonRetryable(
+      `the candidate reported no "${pipeline.evaluate.metric}" metric (it has: ${Object.keys(candidateMetrics).join(', ') || 'none'})`,
+      'MetricMissing',
+    );
+  }
+  const champion = await getModelVersionByAlias({ name: model, alias });
+  let championValue: number | undefined;
+  if (champion?.runId && pipeline.evaluate.mustBeatChampion) {
+    championValue = (await fetchRunMetrics(champion.runId)).metrics[pipeline.evaluate.metric];
+  }
+  const verdict = judge(pipeline.evaluate, candidateValue, championValue);
+  step('evaluate', { state: verdict.passed ? 'succeeded' : 'failed', detail: verdict.reason });
+
+  // 3. Approval (only for a candidate that passed the gate).
+  let approved = verdict.passed;
+  if (pipeline.approval) {
+    if (!verdict.passed) {
+      step('approval', { state: 'skipped', detail: 'the candidate did not pass the gate' });
+    } else {
+      awaitingApproval = true;
+      step('approval', {
+        state: 'waiting',
+        detail: 'send the approve or reject signal, or the decide update',
+      });
+      const decided = await condition(() => approval !== undefined, pipeline.approval.timeout);
+      awaitingApproval = false;
+      if (!decided) approval = { decision: pipeline.approval.onTimeout, by: 'timeout', timedOut: true };
+      approved = approval!.decision === 'approve';
+      step('approval', {
+        state: approved ? 'succeeded' : 'failed',
+        detail: `${approval!.decision}d by ${approval!.by}${approval!.timedOut ? ' (no decision before the timeout)' : ''}`,
+      });
+    }
+  }
+
+  // 4. Register and promote — or keep the existing champion.
+  let modelVersion = champion?.version;
+  let promoted = false;
+  if (approved && output.mlflow_run_id) {
+    step('register', { state: 'running' });
+    const version = await registerModelVersion({ name: model, runId: output.mlflow_run_id, artifactPath });
+    await setModelAlias({ name: model, alias, version: version.version });
+    modelVersion = version.version;
+    promoted = true;
+    step('register', { state: 'succeeded', detail: `${model} version ${version.version} is now "${alias}"` });
+  } else {
+    const why = !output.mlflow_run_id
+      ? 'the train run reported no MLflow run id'
+      : 'the candidate was not accepted';
+    step('register', {
+      state: 'skipped',
+      detail: `${why}; ${champion ? `"${alias}" stays ${model} version ${champion.version}` : `${model} has no "${alias}" yet`}`,
+    });
+  }
+
+  // 5. Score with whatever holds the alias now.
+  let score: Record<string, unknown> | undefined;
+  let scoredWithVersion: string | undefined;
+  if (pipeline.score) {
+    if (modelVersion === undefined) {
+      step('score', { state: 'skipped', detail: `no "${alias}" model to score with` });
+    } else {
+      const scored = await runChild('score', pipeline.score);
+      const text = scored.outputs.find((o) => o.result)?.result;
+      score = text ? (safeJson(text) ?? { output: text }) : undefined;
+      scoredWithVersion = typeof score?.model_version === 'string' ? score.model_version : modelVersion;
+      step('score', {
+        detail: `scored with ${model} version ${scoredWithVersion}${promoted ? '' : ' (the existing champion)'}`,
+      });
+    }
+  }
+
+  return {
+    pipeline: pipeline.name,
+    steps,
+    metric: pipeline.evaluate.metric,
+    candidate: { mlflowRunId: output.mlflow_run_id, metrics: candidateMetrics, value: candidateValue },
+    ...(champion ? { champion: { version: champion.version, value: championValue } } : {}),
+    decision: { passed: verdict.passed, reason: verdict.reason, ...(approval ? { approval } : {}) },
+    modelVersion,
+    promoted,
+    ...(scoredWithVersion ? { scoredWithVersion } : {}),
+    ...(score ? { score } : {}),
+  };
+}
+
+function safeJson(text: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
