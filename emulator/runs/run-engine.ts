@@ -133,7 +133,9 @@ export class RunEngine {
       if (limit.queueEnabled) this.enqueue(run);
       else this.skipForConcurrency(run, limit.maxConcurrentRuns);
     } else {
-      this.startRun(run);
+      // Same instant as createdAt: a second clock read could land a millisecond later and make
+      // run_duration differ from end_time - start_time for a run that never queued.
+      this.startRun(run, now);
     }
     this.deps.changed();
     return run;
@@ -279,8 +281,7 @@ export class RunEngine {
     this.finalizeRun(run);
   }
 
-  private startRun(run: RunRecord): void {
-    const now = this.deps.clock.now();
+  private startRun(run: RunRecord, now = this.deps.clock.now()): void {
     run.phase = 'PENDING';
     delete run.queueReason;
     run.startedAt = now;
