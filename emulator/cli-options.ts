@@ -26,6 +26,10 @@ Options:
   --state FILE             persist the workspace to FILE and resume from it
   --artifact-root DIR      store MLflow artifacts in DIR (default FILE.mlflow-artifacts with --state,
                            else a temporary directory removed on exit)
+  --mlflow-artifact-mode proxy|dbfs
+                           run artifact URIs: mlflow-artifacts:/… through the artifact proxy (default,
+                           like mlflow server), or dbfs:/databricks/mlflow-tracking/… through
+                           credentials-for-read/-write signed URLs (like a workspace)
   --time-scale N           emulated time runs N times faster (default 1)
   --default-task-ms N      duration of a task without a scenario rule, emulated ms (default 1000)
   --workspace-id ID        workspace id in run URLs and webhook payloads
@@ -52,6 +56,7 @@ export function parseCommandLine(argv: string[]): EmulatorOptions | 'help' {
       'token-ttl': { type: 'string' },
       state: { type: 'string' },
       'artifact-root': { type: 'string' },
+      'mlflow-artifact-mode': { type: 'string' },
       'time-scale': { type: 'string' },
       'default-task-ms': { type: 'string' },
       'workspace-id': { type: 'string' },
@@ -86,6 +91,10 @@ export function parseCommandLine(argv: string[]): EmulatorOptions | 'help' {
   ) {
     throw new Error('--failed-run-state must be TERMINATED or INTERNAL_ERROR');
   }
+  const artifactMode = values['mlflow-artifact-mode'];
+  if (artifactMode !== undefined && artifactMode !== 'proxy' && artifactMode !== 'dbfs') {
+    throw new Error('--mlflow-artifact-mode must be "proxy" or "dbfs"');
+  }
   return {
     pats,
     ...(servicePrincipals.length > 0 ? { servicePrincipals } : {}),
@@ -98,6 +107,7 @@ export function parseCommandLine(argv: string[]): EmulatorOptions | 'help' {
     ...optionalNumber('seed', values.seed),
     ...(values.state !== undefined ? { statePath: values.state } : {}),
     ...(values['artifact-root'] !== undefined ? { artifactRoot: values['artifact-root'] } : {}),
+    ...(artifactMode !== undefined ? { mlflowArtifactMode: artifactMode } : {}),
     ...(values['workspace-id'] !== undefined ? { workspaceId: values['workspace-id'] } : {}),
     ...(values.principal !== undefined ? { principal: values.principal } : {}),
     ...(values.python !== undefined ? { python: values.python } : {}),

@@ -57,6 +57,15 @@ export interface EmulatorOptions {
    * close.
    */
   artifactRoot?: string;
+  /**
+   * Where runs' artifacts live, as seen by clients. `proxy` (default): `mlflow-artifacts:/<exp>/<run>/
+   * artifacts`, bytes through the `/api/2.0/mlflow-artifacts/artifacts/…` proxy, as `mlflow server
+   * --serve-artifacts`. `dbfs`: `dbfs:/databricks/mlflow-tracking/<exp>/<run>/artifacts`, bytes through
+   * credentials-for-read/-write and HMAC-signed URLs, as a Databricks workspace.
+   */
+  mlflowArtifactMode?: 'proxy' | 'dbfs';
+  /** Lifetime of the signed URLs handed out in `dbfs` mode, in wall-clock seconds (default 900). */
+  mlflowSignedUrlTtlSeconds?: number;
   /** Print one line per API request (method, path, status; never headers). */
   verbose?: boolean;
   /** Where log lines go; defaults to stderr. */
@@ -86,6 +95,10 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
   if (!Number.isInteger(tokenTtlSeconds) || tokenTtlSeconds < 1) {
     throw new Error('--token-ttl (tokenTtlSeconds) must be a whole number of seconds, at least 1');
   }
+  const signedUrlTtl = options.mlflowSignedUrlTtlSeconds ?? 900;
+  if (!Number.isInteger(signedUrlTtl) || signedUrlTtl < 1) {
+    throw new Error('mlflowSignedUrlTtlSeconds must be a whole number of seconds, at least 1');
+  }
   const timeScale = options.timeScale ?? 1;
   if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new Error('timeScale must be a positive number');
   return {
@@ -99,6 +112,8 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
     timeScale,
     statePath: options.statePath,
     artifactRoot: options.artifactRoot,
+    mlflowArtifactMode: options.mlflowArtifactMode ?? 'proxy',
+    mlflowSignedUrlTtlSeconds: signedUrlTtl,
     workspaceId: options.workspaceId ?? DEFAULT_WORKSPACE_ID,
     defaultTaskDurationMs: options.defaultTaskDurationMs ?? 1000,
     python: options.python ?? 'python3',

@@ -3,7 +3,8 @@
  * tests and the benchmarks all start it through here.
  *
  * A request goes: control API (/__emulator/…, no auth) — or — count it, authenticate the bearer token
- * (except public paths: host metadata and the OAuth server under /oidc), apply an injected fault
+ * (except public paths: host metadata, the OAuth server under /oidc, and in dbfs artifact mode the
+ * signed artifact URLs under /__signed/, which check their own signature), apply an injected fault
  * (latency, error status, dropped response), route it, run the handler, and send (or, under
  * dropResponse, drop) the answer. Nothing a client sends can crash the process: every failure ends as
  * a Databricks-shaped error response, or an OAuth `{error, error_description}` at the token endpoint.
@@ -38,6 +39,13 @@ import { registerArtifactRoutes } from './mlflow/artifact-routes.js';
 import { ArtifactStore } from './mlflow/artifact-store.js';
 import { ARTIFACTS_PREFIX, type MlflowServices } from './mlflow/mlflow-services.js';
 import { registerRegistryRoutes } from './mlflow/registry-routes.js';
+import {
+  ArtifactUrlSigner,
+  registerCredentialRoutes,
+  registerSignedUrlRoutes,
+  SIGNED_PREFIX,
+} from './mlflow/signed-urls.js';
+import { DBFS_ARTIFACT_BASE } from './mlflow/tracking-store.js';
 import { registerTrackingRoutes } from './mlflow/tracking-routes.js';
 import { registerDestinationRoutes } from './notifications/destinations-routes.js';
 import { WebhookDispatcher } from './notifications/webhook-dispatcher.js';
@@ -81,6 +89,9 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
     snapshot ? resumedEmulatedNow(snapshot, options.timeScale) : undefined,
   );
   const workspace = new Workspace();
+  const dbfsArtifacts = options.mlflowArtifactMode === 'dbfs';
+  // Restored experiments keep the artifact_location they were created with.
+  if (dbfsArtifacts) workspace.mlflowTracking.setArtifactBase(DBFS_ARTIFACT_BASE);
   if (snapshot) restoreSnapshot(workspace, snapshot);
 
   const tokens = new TokenRegistry(Date.now, options.onTokenIssued);
@@ -153,6 +164,11 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
   registerTrackingRoutes(api, mlflow, () => options.principal);
   registerRegistryRoutes(api, mlflow);
   registerArtifactRoutes(api, mlflow);
+  if (dbfsArtifacts) {
+    const signer = new ArtifactUrlSigner(options.mlflowSignedUrlTtlSeconds, options.workspaceId);
+    registerCredentialRoutes(api, mlflow, signer, () => baseUrl);
+    registerSignedUrlRoutes(api, mlflow, signer, stats.signedUrls);
+  }
   api.route('GET', '/.well-known/databricks-config', () =>
     ok({ oidc_endpoint: `${baseUrl}/oidc`, workspace_id: options.workspaceId }),
   );
@@ -206,8 +222,10 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
         stats.countRequest(method, path);
         counted = true;
         const isOidc = path.startsWith(OIDC_PREFIX);
+        // Signed artifact URLs carry their own authorization (the signature), never a bearer token.
+        const isSigned = dbfsArtifacts && path.startsWith(`${SIGNED_PREFIX}/`);
         const principal =
-          isOidc || PUBLIC_PATHS.has(path) ? '' : authenticate(tokens, req.headers.authorization);
+          isOidc || isSigned || PUBLIC_PATHS.has(path) ? '' : authenticate(tokens, req.headers.authorization);
         fault = faults.matchHttp(method, path);
         if (fault?.latencyMs) await sleep(fault.latencyMs);
         if (fault?.status !== undefined) throw faultError(fault);
@@ -219,7 +237,7 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
               principal,
               isApi: true,
               // Artifact uploads are raw bytes.
-              json: !path.startsWith(`${ARTIFACTS_PREFIX}/`),
+              json: !path.startsWith(`${ARTIFACTS_PREFIX}/`) && !isSigned,
             });
       } else {
         response = await dispatch(control, {

@@ -5,12 +5,18 @@ Lakeloop emulator's spark_python_task passes them). Open-source `mlflow server` 
 
 Artifacts: a run's artifact_uri decides where bytes go.
   * mlflow-artifacts:/<exp>/<run>/artifacts  (open-source `mlflow server --serve-artifacts`, the
-    emulator): PUT/GET /api/2.0/mlflow-artifacts/artifacts/<same path> on the tracking host.
-  * dbfs:/…  (a Databricks workspace): through the /dbfs FUSE mount every cluster has.
+    emulator's default): PUT/GET /api/2.0/mlflow-artifacts/artifacts/<same path> on the tracking host.
+  * dbfs:/databricks/mlflow-tracking/<exp>/<run>/artifacts  (a Databricks workspace's run artifacts,
+    the emulator's --mlflow-artifact-mode dbfs): access-controlled, so, as MLflow's own
+    DatabricksArtifactRepository does, through /api/2.0/mlflow/artifacts/credentials-for-write (or
+    -read) and a PUT (GET) of the signed URL it returns. The signed URL is a credential: it is never
+    printed, and the workspace token is never sent to it.
+  * other dbfs:/…  paths: through the /dbfs FUSE mount every cluster has.
 """
 
 import json
 import os
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -19,6 +25,8 @@ import urllib.request
 API = "/api/2.0/mlflow"
 ARTIFACTS_PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+# dbfs:/databricks/mlflow-tracking/<experiment>/<run>/artifacts[/<path>]
+WORKSPACE_RUN_ARTIFACTS = re.compile(r"^dbfs:/databricks/mlflow-tracking/[^/]+/([^/]+)/artifacts(?:/(.*))?$")
 
 
 class MlflowError(Exception):
@@ -125,7 +133,8 @@ class Mlflow:
     # -- artifacts ---------------------------------------------------------------------------------
 
     def _artifact_target(self, artifact_uri, relative):
-        """('proxy', path) for mlflow-artifacts URIs, ('file', path) for dbfs:/ on a cluster."""
+        """('proxy', path) for mlflow-artifacts URIs, ('signed', (run_id, path)) for a workspace's run
+        artifacts, ('file', path) for other dbfs:/ paths on a cluster."""
         relative = relative.strip("/")
         if artifact_uri.startswith("mlflow-artifacts:"):
             rest = artifact_uri[len("mlflow-artifacts:") :]
@@ -135,14 +144,53 @@ class Mlflow:
             if any(p in (".", "..") for p in parts):
                 raise ValueError(f"invalid artifact path {relative!r}")
             return "proxy", ARTIFACTS_PROXY + "/" + "/".join(urllib.parse.quote(p, safe="") for p in parts)
+        workspace_run = WORKSPACE_RUN_ARTIFACTS.match(artifact_uri.rstrip("/"))
+        if workspace_run:
+            parts = [p for p in ((workspace_run.group(2) or "") + "/" + relative).split("/") if p]
+            if not parts or any(p in (".", "..") for p in parts):
+                raise ValueError(f"invalid artifact path {relative!r}")
+            return "signed", (workspace_run.group(1), "/".join(parts))
         if artifact_uri.startswith("dbfs:/") and os.path.isdir("/dbfs"):
             return "file", os.path.join("/dbfs", artifact_uri[len("dbfs:/") :], relative)
         raise SystemExit(f"cannot store artifacts at {artifact_uri}: need mlflow-artifacts:/ or dbfs:/ on a cluster")
+
+    def _signed_transfer(self, method, run_id, path, data=None):
+        """PUT (GET) one run artifact through the signed URL credentials-for-write (-read) returns."""
+        endpoint = "artifacts/credentials-for-write" if method == "PUT" else "artifacts/credentials-for-read"
+        infos = self.call("POST", endpoint, {"run_id": run_id, "path": [path]}).get("credential_infos") or []
+        if not infos:
+            raise MlflowError(200, "NO_CREDENTIALS", f"the workspace returned no signed URL for {path}")
+        # Only the headers the workspace returned: never our Authorization header.
+        headers = {h["name"]: h.get("value", "") for h in infos[0].get("headers") or []}
+        headers.setdefault("User-Agent", "lakeloop-demo-job/0.1")
+        if data is not None:
+            headers.setdefault("Content-Type", "application/octet-stream")
+        for attempt in range(4):
+            request = urllib.request.Request(infos[0]["signed_uri"], data=data, method=method, headers=headers)
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    return response.read()
+            except urllib.error.HTTPError as error:
+                error.read()
+                if error.code in RETRY_STATUSES and attempt < 3:
+                    time.sleep(min(2**attempt, 8))
+                    continue
+                # The status only: the URL (its query string is the credential) and the body stay out.
+                message = f"{method} of artifact {path} via its signed URL"
+                raise MlflowError(error.code, f"HTTP_{error.code}", message) from None
+            except urllib.error.URLError as error:
+                if attempt < 3:
+                    time.sleep(min(2**attempt, 8))
+                    continue
+                message = f"{method} of artifact {path} via its signed URL: {error.reason}"
+                raise MlflowError(0, "NETWORK_ERROR", message) from None
 
     def upload_artifact(self, artifact_uri, relative, data):
         kind, target = self._artifact_target(artifact_uri, relative)
         if kind == "proxy":
             self._send("PUT", target, body=data, content_type="application/octet-stream")
+        elif kind == "signed":
+            self._signed_transfer("PUT", *target, data=data)
         else:
             os.makedirs(os.path.dirname(target), exist_ok=True)
             with open(target, "wb") as handle:
@@ -152,6 +200,8 @@ class Mlflow:
         kind, target = self._artifact_target(artifact_uri, relative)
         if kind == "proxy":
             return self._send("GET", target)
+        if kind == "signed":
+            return self._signed_transfer("GET", *target)
         with open(target, "rb") as handle:
             return handle.read()
 

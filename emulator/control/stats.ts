@@ -4,6 +4,7 @@
  * figures are computed from the run store on demand, so they are right after a restart or a reset.
  */
 import type { TokenRegistry } from '../auth/token-registry.js';
+import type { SignedUrlCounters } from '../mlflow/signed-urls.js';
 import type { RunStore } from '../runs/run-store.js';
 import { isTerminal } from '../runs/run-model.js';
 
@@ -31,6 +32,8 @@ export class Stats {
   /** Responses sent to the requests counted above, by HTTP status (a dropped response is not sent). */
   private readonly statuses = new Map<string, number>();
   readonly webhooks: WebhookCounters = { sent: 0, failed: 0, dropped: 0, duplicated: 0, retried: 0 };
+  /** MLflow signed-URL requests (dbfs artifact mode). */
+  readonly signedUrls: SignedUrlCounters = { requests: 0, rejected: 0, withAuthorization: 0 };
   readonly oauth: OAuthCounters = {
     issuedByGrant: { client_credentials: 0, token_exchange: 0 },
     rejected: 0,
@@ -52,6 +55,7 @@ export class Stats {
     this.requests.clear();
     this.statuses.clear();
     for (const key of Object.keys(this.webhooks) as (keyof WebhookCounters)[]) this.webhooks[key] = 0;
+    for (const key of Object.keys(this.signedUrls) as (keyof SignedUrlCounters)[]) this.signedUrls[key] = 0;
     this.oauth.issuedByGrant.client_credentials = 0;
     this.oauth.issuedByGrant.token_exchange = 0;
     this.oauth.rejected = 0;
@@ -79,6 +83,7 @@ export class Stats {
         rejectedByError: { ...this.oauth.rejectedByError },
       },
       webhooks: { ...this.webhooks },
+      mlflowSignedUrls: { ...this.signedUrls },
     };
   }
 }

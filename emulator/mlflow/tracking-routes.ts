@@ -9,9 +9,9 @@ import { invalidParameter } from '../http/api-error.js';
 import { ok } from '../http/responses.js';
 import type { Router } from '../http/router.js';
 import type { MlflowServices } from './mlflow-services.js';
-import { artifactRelativeRoot, MLFLOW_VERSIONS } from './mlflow-services.js';
+import { artifactRelativeRoot, MLFLOW_VERSIONS, runArtifactRoot } from './mlflow-services.js';
 import { double, int64, page, parseMlflow, requestParams, requiredString } from './mlflow-request.js';
-import { experimentView, RUN_STATUSES, runInfoView, runView, type RunRecord } from './tracking-store.js';
+import { experimentView, RUN_STATUSES, runInfoView, runView } from './tracking-store.js';
 
 const API = '/mlflow';
 const tag = z.object({ key: requiredString, value: z.string() });
@@ -53,7 +53,8 @@ export function registerTrackingRoutes(
     if (body.artifact_location !== undefined && artifactRelativeRoot(body.artifact_location) === undefined) {
       // Only proxied artifacts are served here; see emulator/README.md.
       throw invalidParameter(
-        `The emulator stores artifacts itself; artifact_location must be mlflow-artifacts:/…`,
+        'The emulator stores artifacts itself; artifact_location must be mlflow-artifacts:/… ' +
+          'or dbfs:/databricks/mlflow-tracking/…',
       );
     }
     const experiment = tracking.createExperiment(body.name, tagsRecord(body.tags), body.artifact_location);
@@ -273,13 +274,4 @@ function requireRunId(params: { run_id?: string; run_uuid?: string }): string {
     );
   }
   return id;
-}
-
-function runArtifactRoot(run: RunRecord): string {
-  const root = artifactRelativeRoot(run.artifact_uri);
-  if (root === undefined)
-    throw invalidParameter(
-      `Run ${run.run_id} has artifact URI ${run.artifact_uri}, which the emulator does not serve.`,
-    );
-  return root;
 }

@@ -1,7 +1,8 @@
 /**
  * Experiments and runs in memory, shaped like MLflow's tracking store: the ids (experiment ids are
  * decimal strings starting with the "Default" experiment 0, run ids are 32 hex digits), the artifact
- * URIs an `mlflow server --serve-artifacts` hands out (`mlflow-artifacts:/<exp>/<run>/artifacts`), and
+ * URIs an `mlflow server --serve-artifacts` hands out (`mlflow-artifacts:/<exp>/<run>/artifacts`) or, in
+ * dbfs mode, a workspace's (`dbfs:/databricks/mlflow-tracking/<exp>/<run>/artifacts`), and
  * MLflow's rules (a param never changes value; metric history keeps every point, "latest" is the
  * point with the highest step, then timestamp, then value, as MLflow's SQL store chooses).
  */
@@ -48,14 +49,27 @@ export interface TrackingSnapshot {
   runs: RunRecord[];
 }
 
+/** `mlflow-artifacts:` + `/<id>`: what `mlflow server --serve-artifacts` gives experiments. */
+export const PROXY_ARTIFACT_BASE = 'mlflow-artifacts:';
+/** A workspace's managed (access-controlled) experiment artifact root. */
+export const DBFS_ARTIFACT_BASE = 'dbfs:/databricks/mlflow-tracking';
+
 export const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;
 
 export class TrackingStore {
   private experiments = new Map<string, Experiment>();
   private runs = new Map<string, RunRecord>();
   private nextExperimentId = 1;
+  /** New experiments' artifact_location is `<base>/<id>`. */
+  private artifactBase = PROXY_ARTIFACT_BASE;
 
   constructor() {
+    this.clear();
+  }
+
+  /** Choose where new experiments keep artifacts (before anything is created or restored). */
+  setArtifactBase(base: string): void {
+    this.artifactBase = base;
     this.clear();
   }
 
@@ -182,7 +196,7 @@ export class TrackingStore {
     const experiment: Experiment = {
       experiment_id: id,
       name,
-      artifact_location: artifactLocation ?? `mlflow-artifacts:/${id}`,
+      artifact_location: artifactLocation ?? `${this.artifactBase}/${id}`,
       lifecycle_stage: 'active',
       creation_time: now,
       last_update_time: now,

@@ -115,7 +115,11 @@ export function createMlflowActivities(resolve: () => MlflowActivityDeps) {
       });
     },
 
-    /** Every file under `path` (recursive), with size and a sha256 computed by streaming. */
+    /**
+     * Every file under `path` (recursive), with size and a sha256 computed by streaming it (through the
+     * artifact proxy, or a signed URL from credentials-for-read for workspace `dbfs:/` runs). `uri` is
+     * the artifact's own URI (`<run artifact_uri>/<path>`), never the signed URL, which is a credential.
+     */
     async listArtifacts(runId: string, path?: string): Promise<ArtifactReference[]> {
       return withActivityFailures(async () => {
         const { mlflow } = resolve();

@@ -2,18 +2,36 @@
  * The typed MLflow REST client Lakeloop uses, over the one Databricks HTTP layer (same token layer,
  * budget, retries and error mapping; open-source `mlflow server` ignores the bearer header). Only
  * endpoints that both the Databricks workspace MLflow and open-source MLflow serve are used:
- * `/api/2.0/mlflow/…` for tracking and the workspace registry (not Unity Catalog's), and, for artifact
- * bytes, the `/api/2.0/mlflow-artifacts/artifacts/…` proxy of `mlflow server --serve-artifacts` (see
- * artifact-uri.ts). MLflow errors (`{error_code, message}`, e.g. 404 RESOURCE_DOES_NOT_EXIST) arrive as
- * DatabricksApiError like every other workspace error.
+ * `/api/2.0/mlflow/…` for tracking and the workspace registry (not Unity Catalog's). Artifact bytes go
+ * by the run's artifact URI (artifact-uri.ts): the `/api/2.0/mlflow-artifacts/artifacts/…` proxy of
+ * `mlflow server --serve-artifacts` for `mlflow-artifacts:` URIs, and a workspace's
+ * credentials-for-read/-write signed URLs for `dbfs:/databricks/mlflow-tracking/…` (and other remote)
+ * URIs — those URLs are credentials, handed out only as SignedArtifactUrl. MLflow errors
+ * (`{error_code, message}`, e.g. 404 RESOURCE_DOES_NOT_EXIST) arrive as DatabricksApiError like every
+ * other workspace error.
  */
 import { createHash } from 'node:crypto';
 import { DatabricksApiError } from '../databricks/errors.js';
 import type { DatabricksHttpClient } from '../databricks/http.js';
-import { joinArtifactUri, proxyPathFor } from './artifact-uri.js';
-import { streamDownload, upload, type TransferOptions } from './artifact-transfer.js';
+import {
+  isProxiedArtifactUri,
+  joinArtifactUri,
+  normalizeArtifactPath,
+  proxyPathFor,
+  requireSignedUrlAccess,
+} from './artifact-uri.js';
+import {
+  signedEndpoint,
+  signedUpload,
+  streamDownload,
+  streamSignedDownload,
+  upload,
+  type TransferOptions,
+} from './artifact-transfer.js';
+import { SignedArtifactUrl } from './signed-url.js';
 import {
   createExperimentResponseSchema,
+  credentialsResponseSchema,
   createRunResponseSchema,
   emptyResponseSchema,
   getExperimentResponseSchema,
@@ -35,6 +53,15 @@ const API = '/api/2.0/mlflow';
 
 /** Page size for metric history: the documented maximum. */
 const METRIC_HISTORY_PAGE = 25_000;
+
+export interface ArtifactLocation {
+  /** The artifact's own URI (`<run artifact_uri>/<path>`), fit to show or store: never a signed URL. */
+  uri: string;
+  /** Relative to the run's artifact root, normalised (`model/model.json`). */
+  path: string;
+  /** For proxied (`mlflow-artifacts:`) runs, the path serving it on the tracking host; else signed URLs. */
+  proxyPath?: string;
+}
 
 export interface ArtifactFile {
   /** Relative to the run's artifact root, e.g. `model/model.json`. */
@@ -125,8 +152,8 @@ export class MlflowClient {
     return result.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
-  /** The proxy path serving `path` of the run's artifacts, and its full artifact URI. */
-  async artifactLocation(runId: string, path: string): Promise<{ proxyPath: string; uri: string }> {
+  /** Where `path` of the run's artifacts is served: the proxy path, or (absent) signed URLs. */
+  async artifactLocation(runId: string, path: string): Promise<ArtifactLocation> {
     const run = await this.getRun(runId);
     const root = run.info.artifact_uri;
     if (!root) {
@@ -138,7 +165,27 @@ export class MlflowClient {
         false,
       );
     }
-    return { proxyPath: proxyPathFor(root, path), uri: joinArtifactUri(root, path) };
+    const location = { uri: joinArtifactUri(root, path), path: normalizeArtifactPath(path) };
+    if (isProxiedArtifactUri(root)) return { ...location, proxyPath: proxyPathFor(root, path) };
+    requireSignedUrlAccess(root);
+    return location;
+  }
+
+  /**
+   * Signed read URLs for `paths` (relative to the run's artifact root), in order, following
+   * next_page_token (the workspace answers at most 1,000 paths a page).
+   */
+  async readCredentials(runId: string, paths: string[]): Promise<SignedArtifactUrl[]> {
+    return this.credentials('read', runId, paths);
+  }
+
+  async writeCredentials(runId: string, paths: string[]): Promise<SignedArtifactUrl[]> {
+    return this.credentials('write', runId, paths);
+  }
+
+  /** The download reference (signed URL and headers) of one artifact file. Never log it. */
+  async artifactDownloadReference(runId: string, path: string): Promise<SignedArtifactUrl> {
+    return this.oneCredential('read', runId, path);
   }
 
   /** The bytes of one artifact file, streamed; the caller must consume the iterable. */
@@ -147,8 +194,19 @@ export class MlflowClient {
     path: string,
     options?: TransferOptions,
   ): Promise<AsyncIterable<Uint8Array>> {
-    const { proxyPath } = await this.artifactLocation(runId, path);
-    return streamDownload(this.http, proxyPath, options);
+    const location = await this.artifactLocation(runId, path);
+    if (location.proxyPath !== undefined) return streamDownload(this.http, location.proxyPath, options);
+    try {
+      return await streamSignedDownload(await this.artifactDownloadReference(runId, location.path), options);
+    } catch (err) {
+      // A URL that expired between credentials-for-read and the GET: once more with a fresh one.
+      const expired =
+        err instanceof DatabricksApiError &&
+        err.status === 403 &&
+        err.endpoint === signedEndpoint('GET', location.path);
+      if (!expired) throw err;
+      return streamSignedDownload(await this.artifactDownloadReference(runId, location.path), options);
+    }
   }
 
   /** An artifact's sha256 (hex) and size, computed while streaming; the bytes are never held. */
@@ -166,15 +224,83 @@ export class MlflowClient {
     return { sha256: hash.digest('hex'), sizeBytes };
   }
 
-  /** Upload one file (PUT through the artifact proxy); what train.py does, for tests and tools. */
+  /** Upload one file (PUT through the proxy or a signed URL); what train.py does, for tests and tools. */
   async uploadArtifact(
     runId: string,
     path: string,
     data: Uint8Array,
     options?: TransferOptions,
   ): Promise<void> {
-    const { proxyPath } = await this.artifactLocation(runId, path);
-    await upload(this.http, proxyPath, data, options);
+    const location = await this.artifactLocation(runId, path);
+    if (location.proxyPath !== undefined) return upload(this.http, location.proxyPath, data, options);
+    await signedUpload(await this.oneCredential('write', runId, location.path), data, options);
+  }
+
+  private async oneCredential(
+    access: 'read' | 'write',
+    runId: string,
+    path: string,
+  ): Promise<SignedArtifactUrl> {
+    const [credential] = await this.credentials(access, runId, [path]);
+    if (!credential) {
+      throw new DatabricksApiError(
+        `credentials-for-${access}: no signed URL for artifact ${path} of run ${runId}`,
+        'invalid-request',
+        200,
+        'UNEXPECTED_RESPONSE',
+        false,
+      );
+    }
+    return credential;
+  }
+
+  private async credentials(
+    access: 'read' | 'write',
+    runId: string,
+    paths: string[],
+  ): Promise<SignedArtifactUrl[]> {
+    const endpoint = `${API}/artifacts/credentials-for-${access}`;
+    const result: SignedArtifactUrl[] = [];
+    let pageToken: string | undefined;
+    do {
+      let response;
+      try {
+        // POST, as the MLflow proto declares it (reference §5).
+        response = await this.http.request('POST', endpoint, {
+          body: { run_id: runId, path: paths, ...(pageToken ? { page_token: pageToken } : {}) },
+          schema: credentialsResponseSchema,
+        });
+      } catch (err) {
+        // No such endpoint (open-source mlflow server, or a proxy-mode emulator): the run's non-proxied
+        // artifacts cannot be reached at all. A missing run stays RESOURCE_DOES_NOT_EXIST.
+        if (
+          err instanceof DatabricksApiError &&
+          err.status === 404 &&
+          err.errorCode !== 'RESOURCE_DOES_NOT_EXIST'
+        ) {
+          throw new DatabricksApiError(
+            `POST ${endpoint}: the server has no signed-URL artifact access (HTTP 404), so run ${runId}'s ` +
+              'artifacts, which are not mlflow-artifacts:/ (proxied), cannot be read or written',
+            'invalid-request',
+            404,
+            'UNSUPPORTED_ARTIFACT_URI',
+            false,
+            undefined,
+            err.endpoint,
+          );
+        }
+        throw err;
+      }
+      for (const info of response.credential_infos) {
+        result.push(
+          new SignedArtifactUrl(info.run_id ?? runId, info.path, info.signed_uri, info.headers, info.type),
+        );
+      }
+      pageToken = response.next_page_token || undefined;
+      // A server that pages without progress would otherwise loop forever.
+      if (response.credential_infos.length === 0) break;
+    } while (pageToken);
+    return result;
   }
 
   async getExperimentByName(name: string): Promise<MlflowExperiment | null> {

@@ -1,4 +1,12 @@
-export { MlflowClient, filterValue, isAlreadyExists, isMissing, type ArtifactFile } from './client.js';
+export {
+  MlflowClient,
+  filterValue,
+  isAlreadyExists,
+  isMissing,
+  type ArtifactFile,
+  type ArtifactLocation,
+} from './client.js';
+export { SignedArtifactUrl } from './signed-url.js';
 export type {
   MlflowFileInfo,
   MlflowMetric,

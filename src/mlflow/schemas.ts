@@ -78,6 +78,26 @@ export const listArtifactsResponseSchema = z.looseObject({
   next_page_token: z.string().optional(),
 });
 
+/** One signed URL of credentials-for-read/-write; `type` is an enum name (or, in proto JSON, a number). */
+export const credentialInfoSchema = z.looseObject({
+  run_id: z.string().optional(),
+  path: z.string(),
+  signed_uri: z.string().min(1),
+  headers: z
+    .array(z.looseObject({ name: z.string().min(1), value: z.string().optional().default('') }))
+    .nullish()
+    .transform((headers) => headers ?? []),
+  type: z
+    .union([z.string(), z.number()])
+    .optional()
+    .transform((type) => (type === undefined ? 'UNKNOWN' : String(type))),
+});
+
+export const credentialsResponseSchema = z.looseObject({
+  credential_infos: z.array(credentialInfoSchema).optional().default([]),
+  next_page_token: z.string().optional(),
+});
+
 export const modelVersionSchema = z.looseObject({
   name: z.string(),
   version: z.union([z.string(), z.number()]).transform(String),
