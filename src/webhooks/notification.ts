@@ -1,7 +1,14 @@
 import { z } from 'zod';
 
-/** Databricks sends ids as strings in its documentation and as numbers in some integrations. */
-const id = z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,19}$/)]).transform(Number);
+/**
+ * Databricks sends ids as strings in its documentation and as numbers in some integrations. A string
+ * beyond 2^53 cannot become an exact number (and 10^19 is not even an int64 the search attribute query
+ * accepts), so it is refused like the numbers beyond it rather than silently rounded.
+ */
+const id = z
+  .union([z.number().int().nonnegative(), z.string().regex(/^\d{1,19}$/)])
+  .transform(Number)
+  .refine(Number.isSafeInteger, 'expected an id below 2^53');
 
 /**
  * A Databricks job notification (generic webhook destination). Task-level notifications carry the

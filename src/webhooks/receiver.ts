@@ -26,6 +26,8 @@ export interface WebhookReceiverOptions {
   bodyLimitBytes?: number;
   /** How long to keep looking for the workflow of a run before answering 202 unknown. */
   lookupTimeoutMs?: number;
+  /** Workflow lookups (visibility queries) in flight at once; further deliveries wait for a slot. */
+  maxConcurrentLookups?: number;
   onDelivery?(outcome: DeliveryOutcome): void;
 }
 
@@ -56,10 +58,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
+      if (size > limit) return; // already refused: discard the rest until the 413 closes the connection
       size += chunk.length;
       if (size > limit) {
+        chunks.length = 0;
+        // Not req.destroy(): that would kill the socket before the 413 is written (the sender saw a reset).
         reject(new RequestTooLarge());
-        req.destroy();
         return;
       }
       chunks.push(chunk);
@@ -77,9 +81,27 @@ function reply(res: ServerResponse, status: number, body: Record<string, unknown
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** At most `limit` bodies at once; the others wait in FIFO order. */
+function semaphore(limit: number) {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(body: () => Promise<T>): Promise<T> => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    else active++;
+    try {
+      return await body();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
 export async function startWebhookReceiver(options: WebhookReceiverOptions): Promise<WebhookReceiver> {
   const limit = options.bodyLimitBytes ?? 64 * 1024;
   const lookupTimeoutMs = options.lookupTimeoutMs ?? 5_000;
+  const lookupSlot = semaphore(options.maxConcurrentLookups ?? 32);
   const counters: Record<DeliveryOutcome, number> = {
     signalled: 0,
     ignored: 0,
@@ -145,7 +167,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       count('ignored');
       return reply(res, 200, { status: 'ignored', runId });
     }
-    const target = await findWorkflow(runId);
+    const target = await lookupSlot(() => findWorkflow(runId));
     if (!target) {
       count('unknown-run');
       return reply(res, 202, { status: 'unknown-run', runId });
@@ -157,7 +179,9 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     return reply(res, 200, { status: 'signalled', workflowId: target.workflowId });
   }
 
-  const server: Server = createServer((req, res) => {
+  // Node enforces headersTimeout/requestTimeout only when it checks its connections (every 30 s by
+  // default), so a client trickling headers held a connection for 30 s instead of 5 s.
+  const server: Server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
     handle(req, res).catch(() => {
       count('error');
       reply(res, 500, { error: 'internal error' });

@@ -62,9 +62,10 @@ export function runInputFromFlags(flags: RunFlags): ValidRunInput {
   if (flags.waitMode !== undefined) input.wait = { mode: flags.waitMode };
   if (flags.timeout !== undefined) input.timeout = flags.timeout;
   if (flags.retries !== undefined || flags.retryStrategy !== undefined) {
-    const retries = flags.retries === undefined ? 0 : Number(flags.retries);
-    if (!Number.isInteger(retries) || retries < 0)
+    // Digits only: Number() alone took "", " 2 ", "0x10" and "1e1" as 0, 2, 16 and 10 retries.
+    if (flags.retries !== undefined && !/^\d+$/.test(flags.retries))
       throw new InputError(`--retries: expected 0 or more (got "${flags.retries}")`);
+    const retries = flags.retries === undefined ? 0 : Number(flags.retries);
     input.retry = {
       maxAttempts: retries + 1,
       ...(flags.retryStrategy ? { strategy: flags.retryStrategy } : {}),
