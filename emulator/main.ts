@@ -37,7 +37,6 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const emulator = await startEmulator(parsed);
-  process.stdout.write(`emulator listening on ${emulator.url}\n`);
 
   let stopping = false;
   const stop = (): void => {
@@ -53,6 +52,8 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // Announce readiness only once a stop signal would be handled.
+  process.stdout.write(`emulator listening on ${emulator.url}\n`);
 }
 
 main().catch((error: unknown) => {

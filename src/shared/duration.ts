@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const MAX_DURATION_MS = 365 * 86_400_000;
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
 
 /** "30s", "5m", "1.5h", "2d" or a number of milliseconds → milliseconds. */
@@ -24,7 +25,15 @@ export const durationSchema = z.union([z.string(), z.number()]).transform((value
     ctx.addIssue({ code: 'custom', message: `expected a positive duration (got ${JSON.stringify(value)})` });
     return z.NEVER;
   }
-  return ms;
+  // Temporal timers and timeouts need whole milliseconds, and nothing Lakeloop waits for runs a year.
+  if (ms < 1 || ms > MAX_DURATION_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a duration from 1ms to 365d (got ${JSON.stringify(value)})`,
+    });
+    return z.NEVER;
+  }
+  return Math.round(ms);
 });
 
 export function formatDuration(ms: number): string {

@@ -22,7 +22,23 @@ const taskSchema = z
 /** A one-time run (`runs/submit`): Databricks' own fields, so a spec that works there works here. */
 export const submitSpecSchema = z.looseObject({
   run_name: z.string().min(1).max(4096).optional(),
-  tasks: z.array(taskSchema).min(1, 'expected at least one task'),
+  tasks: z
+    .array(taskSchema)
+    .min(1, 'expected at least one task')
+    .superRefine((tasks, ctx) => {
+      // Databricks refuses a run whose task keys repeat; say which one before anything is sent.
+      const seen = new Set<string>();
+      tasks.forEach((task, index) => {
+        if (seen.has(task.task_key)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [index, 'task_key'],
+            message: `duplicate task key "${task.task_key}"`,
+          });
+        }
+        seen.add(task.task_key);
+      });
+    }),
   timeout_seconds: z.number().int().min(0).optional(),
 });
 

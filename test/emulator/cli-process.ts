@@ -1,13 +1,14 @@
 /**
- * `npm run emulator -- …` as a child process (exactly what that script runs: tsx emulator/main.ts),
- * resolved once it prints its listening line.
+ * `npm run emulator -- …` as a child process (exactly what that script runs: node --import tsx
+ * emulator/main.ts — one process, so a signal reaches the emulator itself), resolved once it prints
+ * its listening line.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { projectRoot } from '../../scripts/python-venv.js';
 
-export const tsx = path.join(projectRoot, 'node_modules', '.bin', 'tsx');
+const EMULATOR = ['--import', 'tsx', path.join(projectRoot, 'emulator', 'main.ts')];
 
 export interface EmulatorProcess {
   child: ChildProcess;
@@ -20,7 +21,7 @@ export interface EmulatorProcess {
 }
 
 export function startCli(args: string[]): Promise<EmulatorProcess> {
-  const child = spawn(tsx, ['emulator/main.ts', ...args], {
+  const child = spawn(process.execPath, [...EMULATOR, ...args], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -46,7 +47,7 @@ export function startCli(args: string[]): Promise<EmulatorProcess> {
 export async function runCli(
   args: string[],
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(tsx, ['emulator/main.ts', ...args], {
+  const child = spawn(process.execPath, [...EMULATOR, ...args], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

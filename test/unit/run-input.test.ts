@@ -49,6 +49,19 @@ describe('databricksRun input', () => {
     [{ jobId: 1, colour: 'blue' }, 'colour: unknown field'],
     [{ jobId: 1, retry: { maxAttempts: 0 } }, 'retry.maxAttempts:'],
     [{ submit: { tasks: [] } }, 'submit.tasks: expected at least one task'],
+    [
+      {
+        submit: {
+          tasks: [
+            { task_key: 'a', notebook_task: {} },
+            { task_key: 'a', notebook_task: {} },
+          ],
+        },
+      },
+      'submit.tasks.1.task_key: duplicate task key "a"',
+    ],
+    [{ jobId: 1, timeout: '99999999999999d' }, 'timeout: expected a duration from 1ms to 365d'],
+    [{ jobId: 1, timeout: '0.0001ms' }, 'timeout: expected a duration from 1ms to 365d'],
     [{ submit: { tasks: [{ task_key: 'a' }] } }, 'submit.tasks.0: expected a task type'],
     [
       { submit: { tasks: [{ task_key: 'a', notebook_task: {} }] }, jobParameters: { a: 'b' } },
