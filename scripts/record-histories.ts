@@ -5,6 +5,7 @@
  * to test/histories/. Re-record only on purpose: a replay failure usually means a change would break
  * running workflows, and the fix is `patched()`, not new histories.
  */
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -13,10 +14,11 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startEmulator } from '../emulator/server.js';
 import { createLakeloopWorker } from '../src/create-worker.js';
 import { createWorkspaceClient } from '../src/databricks/workspace-client.js';
+import type { PipelineDefinition } from '../src/shared/pipeline-definition.js';
 import type { RunInput } from '../src/shared/run-input.js';
 import { LAKELOOP_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js';
 import { startWebhookReceiver } from '../src/webhooks/receiver.js';
-import { databricksRun, healthCheck } from '../src/workflows/index.js';
+import { databricksRun, healthCheck, mlPipeline } from '../src/workflows/index.js';
 import { projectRoot, resolveTemporalBinary, sdkExecutable } from './lib/temporal-cli.js';
 
 const taskQueue = 'record-histories';
@@ -54,6 +56,20 @@ function submitSpec(runName: string): RunInput['submit'] {
 }
 
 const FAST_POLL = { mode: 'poll' as const, pollInterval: '100ms', maxPollInterval: '300ms' };
+
+/** pipelines/churn.json with fast polling; `weak` trains the deliberately weaker candidate. */
+function churnPipeline(weak: boolean): PipelineDefinition {
+  const pipeline = JSON.parse(
+    readFileSync(path.join(projectRoot, 'pipelines', 'churn.json'), 'utf8'),
+  ) as PipelineDefinition;
+  pipeline.train.wait = FAST_POLL;
+  pipeline.score!.wait = FAST_POLL;
+  if (weak)
+    (
+      pipeline.train.submit!.tasks[0] as { spark_python_task: { parameters: string[] } }
+    ).spark_python_task.parameters.push('--weak');
+  return pipeline;
+}
 
 /** Each scenario runs one workflow to its end (success or failure) and returns its id. */
 type Scenario = (client: Client, emulator: Emulator) => Promise<string>;
@@ -150,10 +166,22 @@ const scenarios: Record<string, Scenario> = {
     await handle.result().catch(() => undefined);
     return handle.workflowId;
   },
+  'ml-pipeline-promoted': async (client) => {
+    const workflowId = 'recorded-pipeline-promoted';
+    await client.workflow.execute(mlPipeline, { taskQueue, workflowId, args: [churnPipeline(false)] });
+    return workflowId;
+  },
+  'ml-pipeline-rejected': async (client) => {
+    const workflowId = 'recorded-pipeline-rejected';
+    await client.workflow.execute(mlPipeline, { taskQueue, workflowId, args: [churnPipeline(true)] });
+    return workflowId;
+  },
   'databricks-run-invalid-input': (client) =>
     runToEnd(client, 'recorded-run-invalid-input', { jobId: 1, jobName: 'two selectors' } as RunInput),
 };
 
+/** `npm run histories -- NAME…` re-records only those scenarios. */
+const only = process.argv.slice(2);
 const cli = resolveTemporalBinary('cli');
 console.log(cli.summary);
 const env = await TestWorkflowEnvironment.createLocal({
@@ -189,6 +217,7 @@ try {
   });
   await worker.runUntil(async () => {
     for (const [name, run] of Object.entries(scenarios)) {
+      if (only.length > 0 && !only.includes(name)) continue;
       await control(emulator, 'DELETE', '/scenarios');
       const workflowId = await run(env.client, emulator);
       const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
