@@ -66,62 +66,62 @@ function churnPipeline(weak: boolean): PipelineDefinition {
   pipeline.score!.wait = FAST_POLL;
   if (weak)
     (
-      pipeline.train.submit!.tasks[0] as { spark_python_task: { parameters: string[] } }
+      pipeline.train.submit!.tasks[0] as unknown as { spark_python_task: { parameters: string[] } }
     ).spark_python_task.parameters.push('--weak');
   return pipeline;
 }
 
-/** Each scenario runs one workflow to its end (success or failure) and returns its id. */
-type Scenario = (client: Client, emulator: Emulator) => Promise<string>;
+/**
+ * Each scenario runs one workflow to its end (success or failure). Its workflow id is the scenario's
+ * name: the replay test passes the file name as the id, and child workflow ids derive from it.
+ */
+type Scenario = (client: Client, emulator: Emulator, workflowId: string) => Promise<void>;
 
-async function runToEnd(client: Client, workflowId: string, input: RunInput): Promise<string> {
+async function runToEnd(client: Client, workflowId: string, input: RunInput): Promise<void> {
   await client.workflow
     .execute(databricksRun, { taskQueue, workflowId, args: [input] })
     .catch(() => undefined);
-  return workflowId;
 }
 
 const scenarios: Record<string, Scenario> = {
-  'health-check': async (client) => {
-    const workflowId = 'recorded-health-check';
+  'health-check': async (client, _emulator, workflowId) => {
     await client.workflow.execute(healthCheck, {
       taskQueue,
       workflowId,
       args: [{ requestedBy: 'recorder' }],
     });
-    return workflowId;
   },
-  'databricks-run-poll': (client) =>
-    runToEnd(client, 'recorded-run-poll', { submit: submitSpec('poll'), wait: FAST_POLL }),
-  'databricks-run-webhook': (client) =>
-    runToEnd(client, 'recorded-run-webhook', { submit: submitSpec('webhook'), wait: { mode: 'webhook' } }),
-  'databricks-run-heartbeat': (client) =>
-    runToEnd(client, 'recorded-run-heartbeat', {
+  'databricks-run-poll': (client, _emulator, workflowId) =>
+    runToEnd(client, workflowId, { submit: submitSpec('poll'), wait: FAST_POLL }),
+  'databricks-run-webhook': (client, _emulator, workflowId) =>
+    runToEnd(client, workflowId, { submit: submitSpec('webhook'), wait: { mode: 'webhook' } }),
+  'databricks-run-heartbeat': (client, _emulator, workflowId) =>
+    runToEnd(client, workflowId, {
       submit: submitSpec('heartbeat'),
       wait: { mode: 'heartbeat', heartbeatPollInterval: '200ms' },
     }),
-  'databricks-run-failed': async (client, emulator) => {
+  'databricks-run-failed': async (client, emulator, workflowId) => {
     await control(emulator, 'POST', '/scenarios', {
       match: { runName: 'failed' },
       durationMs: 300,
       result: 'FAILED',
     });
-    return runToEnd(client, 'recorded-run-failed', { submit: submitSpec('failed'), wait: FAST_POLL });
+    return runToEnd(client, workflowId, { submit: submitSpec('failed'), wait: FAST_POLL });
   },
-  'databricks-run-resubmit': async (client, emulator) => {
+  'databricks-run-resubmit': async (client, emulator, workflowId) => {
     await control(emulator, 'POST', '/scenarios', {
       match: { runName: 'resubmit' },
       durationMs: 300,
       terminationCode: 'CLOUD_FAILURE',
       failTimes: 1,
     });
-    return runToEnd(client, 'recorded-run-resubmit', {
+    return runToEnd(client, workflowId, {
       submit: submitSpec('resubmit'),
       wait: FAST_POLL,
       retry: { maxAttempts: 2, strategy: 'resubmit' },
     });
   },
-  'databricks-run-repair': async (client, emulator) => {
+  'databricks-run-repair': async (client, emulator, workflowId) => {
     const { job_id: jobId } = await api(emulator, '/api/2.2/jobs/create', {
       name: 'recorded-repair',
       tasks: [
@@ -135,26 +135,26 @@ const scenarios: Record<string, Scenario> = {
       terminationCode: 'DRIVER_ERROR',
       failTimes: 1,
     });
-    return runToEnd(client, 'recorded-run-repair', {
+    return runToEnd(client, workflowId, {
       jobId,
       jobParameters: { date: '2026-11-26' },
       wait: FAST_POLL,
       retry: { maxAttempts: 2, terminationCodes: ['DRIVER_ERROR'] },
     });
   },
-  'databricks-run-deadline': async (client, emulator) => {
+  'databricks-run-deadline': async (client, emulator, workflowId) => {
     await control(emulator, 'POST', '/scenarios', { match: { runName: 'deadline' }, durationMs: 60_000 });
-    return runToEnd(client, 'recorded-run-deadline', {
+    return runToEnd(client, workflowId, {
       submit: submitSpec('deadline'),
       wait: FAST_POLL,
       timeout: '2s',
     });
   },
-  'databricks-run-cancelled': async (client, emulator) => {
+  'databricks-run-cancelled': async (client, emulator, workflowId) => {
     await control(emulator, 'POST', '/scenarios', { match: { runName: 'cancelled' }, durationMs: 60_000 });
     const handle = await client.workflow.start(databricksRun, {
       taskQueue,
-      workflowId: 'recorded-run-cancelled',
+      workflowId,
       args: [{ submit: submitSpec('cancelled'), wait: FAST_POLL }],
     });
     for (let i = 0; i < 100; i++) {
@@ -164,20 +164,15 @@ const scenarios: Record<string, Scenario> = {
     }
     await handle.cancel();
     await handle.result().catch(() => undefined);
-    return handle.workflowId;
   },
-  'ml-pipeline-promoted': async (client) => {
-    const workflowId = 'recorded-pipeline-promoted';
+  'ml-pipeline-promoted': async (client, _emulator, workflowId) => {
     await client.workflow.execute(mlPipeline, { taskQueue, workflowId, args: [churnPipeline(false)] });
-    return workflowId;
   },
-  'ml-pipeline-rejected': async (client) => {
-    const workflowId = 'recorded-pipeline-rejected';
+  'ml-pipeline-rejected': async (client, _emulator, workflowId) => {
     await client.workflow.execute(mlPipeline, { taskQueue, workflowId, args: [churnPipeline(true)] });
-    return workflowId;
   },
-  'databricks-run-invalid-input': (client) =>
-    runToEnd(client, 'recorded-run-invalid-input', { jobId: 1, jobName: 'two selectors' } as RunInput),
+  'databricks-run-invalid-input': (client, _emulator, workflowId) =>
+    runToEnd(client, workflowId, { jobId: 1, jobName: 'two selectors' } as RunInput),
 };
 
 /** `npm run histories -- NAME…` re-records only those scenarios. */
@@ -219,7 +214,8 @@ try {
     for (const [name, run] of Object.entries(scenarios)) {
       if (only.length > 0 && !only.includes(name)) continue;
       await control(emulator, 'DELETE', '/scenarios');
-      const workflowId = await run(env.client, emulator);
+      const workflowId = name;
+      await run(env.client, emulator, workflowId);
       const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
       const file = path.join(projectRoot, 'test', 'histories', `${name}.json`);
       await writeFile(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
