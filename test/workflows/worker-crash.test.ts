@@ -3,14 +3,13 @@
  * completed (the response is lost too). A new worker takes over; the workflow finishes with the same
  * Databricks run: exactly one run created, asserted from the emulator's stats.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { projectRoot } from '../../scripts/lib/temporal-cli.js';
 import { databricksRun } from '../../src/workflows/index.js';
-import { PAT, startTestEmulator, waitFor, type TestEmulator } from '../emulator/helpers.js';
-import { connectToTestServer, testWorkflowBundlePath, uniqueTaskQueue } from '../helpers/temporal.js';
+import { startTestEmulator, waitFor, type TestEmulator } from '../emulator/helpers.js';
+import { connectToTestServer, uniqueTaskQueue } from '../helpers/temporal.js';
+import { startWorkerProcess } from '../helpers/worker-process.js';
 import { requestCounts, runsCreated } from '../helpers/workspace.js';
 
 describe('worker killed mid-submit', () => {
@@ -29,38 +28,6 @@ describe('worker killed mid-submit', () => {
     await env?.teardown();
   });
 
-  /** `npm run worker` as a real process, configured only through its environment. */
-  async function startWorkerProcess(): Promise<ChildProcess> {
-    const worker = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src/worker.ts')], {
-      cwd: projectRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        TEMPORAL_ADDRESS: process.env.LAKELOOP_TEST_TEMPORAL_ADDRESS,
-        LAKELOOP_STACK_ENV: 'off',
-        LAKELOOP_TASK_QUEUE: taskQueue,
-        LAKELOOP_LOG_LEVEL: 'WARN',
-        LAKELOOP_WORKFLOW_BUNDLE: testWorkflowBundlePath(),
-        DATABRICKS_HOST: emulator.url,
-        DATABRICKS_TOKEN: PAT,
-      },
-    });
-    workers.push(worker);
-    let output = '';
-    worker.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    worker.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    await waitFor(
-      async () => output,
-      (text) => {
-        if (worker.exitCode !== null) throw new Error(`worker exited early:\n${text}`);
-        return text.includes('lakeloop worker polling');
-      },
-      { timeoutMs: 30_000, what: 'the worker to start polling' },
-    );
-    return worker;
-  }
-
   test('exactly one Databricks run when the worker dies after submit reached the workspace', async () => {
     await emulator.control('POST', '/scenarios', { match: { runName: 'crash' }, durationMs: 500 });
     // The submit is processed (the run exists) but its response never arrives.
@@ -70,7 +37,8 @@ describe('worker killed mid-submit', () => {
       dropResponse: true,
       count: 1,
     });
-    const first = await startWorkerProcess();
+    const first = await startWorkerProcess(emulator, taskQueue);
+    workers.push(first.child);
     const handle = await env.client.workflow.start(databricksRun, {
       taskQueue,
       workflowId: `crash-${Date.now()}`,
@@ -89,10 +57,10 @@ describe('worker killed mid-submit', () => {
       (n) => n === 1,
       { timeoutMs: 20_000, what: 'the run to be created' },
     );
-    first.kill('SIGKILL');
-    await new Promise((resolve) => first.once('exit', resolve));
+    first.child.kill('SIGKILL');
+    await new Promise((resolve) => first.child.once('exit', resolve));
 
-    await startWorkerProcess();
+    workers.push((await startWorkerProcess(emulator, taskQueue)).child);
     const result = await handle.result();
 
     expect(result.outcome).toBe('SUCCESS');

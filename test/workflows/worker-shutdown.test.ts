@@ -2,14 +2,13 @@
  * SIGTERM to the worker process: it stops taking work, gives in-flight activities its grace period,
  * and exits cleanly; the workflows it was running finish on the next worker without failing.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { projectRoot } from '../../scripts/lib/temporal-cli.js';
 import { databricksRun } from '../../src/workflows/index.js';
-import { PAT, startTestEmulator, waitFor, type TestEmulator } from '../emulator/helpers.js';
-import { connectToTestServer, testWorkflowBundlePath, uniqueTaskQueue } from '../helpers/temporal.js';
+import { startTestEmulator, waitFor, type TestEmulator } from '../emulator/helpers.js';
+import { connectToTestServer, uniqueTaskQueue } from '../helpers/temporal.js';
+import { startWorkerProcess } from '../helpers/worker-process.js';
 import { runsCreated } from '../helpers/workspace.js';
 
 describe('worker graceful shutdown', () => {
@@ -28,41 +27,10 @@ describe('worker graceful shutdown', () => {
     await env?.teardown();
   });
 
-  async function startWorkerProcess(): Promise<{ worker: ChildProcess; output: () => string }> {
-    const worker = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src/worker.ts')], {
-      cwd: projectRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        TEMPORAL_ADDRESS: process.env.LAKELOOP_TEST_TEMPORAL_ADDRESS,
-        LAKELOOP_STACK_ENV: 'off',
-        LAKELOOP_TASK_QUEUE: taskQueue,
-        LAKELOOP_LOG_LEVEL: 'WARN',
-        LAKELOOP_SHUTDOWN_GRACE_SECONDS: '3',
-        LAKELOOP_WORKFLOW_BUNDLE: testWorkflowBundlePath(),
-        DATABRICKS_HOST: emulator.url,
-        DATABRICKS_TOKEN: PAT,
-      },
-    });
-    workers.push(worker);
-    let text = '';
-    worker.stdout!.on('data', (d: Buffer) => (text += d.toString()));
-    worker.stderr!.on('data', (d: Buffer) => (text += d.toString()));
-    await waitFor(
-      async () => text,
-      (t) => {
-        if (worker.exitCode !== null) throw new Error(`worker exited early:\n${t}`);
-        return t.includes('lakeloop worker polling');
-      },
-      { timeoutMs: 30_000, what: 'the worker to start polling' },
-    );
-    return { worker, output: () => text };
-  }
-
   test('in-flight poll and heartbeat workflows survive a SIGTERM of their worker', async () => {
     await emulator.control('POST', '/scenarios', { match: { runName: 'survivor' }, durationMs: 6_000 });
-    const first = await startWorkerProcess();
+    const first = await startWorkerProcess(emulator, taskQueue, { LAKELOOP_SHUTDOWN_GRACE_SECONDS: '3' });
+    workers.push(first.child);
     const modes = ['poll', 'heartbeat'] as const;
     const handles = await Promise.all(
       modes.map((mode) =>
@@ -93,14 +61,14 @@ describe('worker graceful shutdown', () => {
       { what: 'both workflows to be waiting' },
     );
 
-    first.worker.kill('SIGTERM');
+    first.child.kill('SIGTERM');
     const exitCode = await new Promise<number | null>((resolve) =>
-      first.worker.once('exit', (code) => resolve(code)),
+      first.child.once('exit', (code) => resolve(code)),
     );
     expect(exitCode).toBe(0);
     expect(first.output()).toContain('lakeloop worker stopped');
 
-    await startWorkerProcess();
+    workers.push((await startWorkerProcess(emulator, taskQueue)).child);
     const results = await Promise.all(handles.map((h) => h.result()));
     expect(results.map((r) => [r.waitMode, r.outcome])).toEqual([
       ['poll', 'SUCCESS'],
