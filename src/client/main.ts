@@ -3,11 +3,12 @@
  * worker (TEMPORAL_*, LAKELOOP_*, and `.lakeloop/stack.env` while the local stack runs), so it needs
  * no flags locally. Exit code 0 on success; otherwise non-zero with a one-line reason on stderr.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-
-type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
-import { ConfigError, loadConfig } from '../config/index.js';
+import { ConfigError } from '../config/index.js';
+import type { RunResult } from '../shared/run-types.js';
+import type { RunStatusView } from '../workflows/index.js';
+import { CommandFailed, parse, UsageError, withClient } from './cli-support.js';
 import { formatHealthCheck, runDoctor } from './commands/doctor.js';
+import { pipelineCommand } from './commands/pipeline-commands.js';
 import {
   describeStatus,
   explainFailure,
@@ -17,23 +18,7 @@ import {
   runInputFromFlags,
   startRun,
 } from './commands/runs.js';
-import {
-  createSchedule,
-  describeSchedule,
-  formatPipelineResult,
-  overlapPolicy,
-  readPipelineFile,
-  scheduleSpec,
-  updateSchedule,
-} from './commands/pipelines.js';
-import { connectClient, type LakeloopClient } from './connect.js';
-import { randomUUID } from 'node:crypto';
-import { userInfo } from 'node:os';
-import { LakeloopPipeline } from '../shared/search-attributes.js';
-import type { PipelineResult } from '../shared/pipeline-types.js';
-import type { PipelineStatusView } from '../workflows/ml-pipeline.js';
-import type { RunStatusView } from '../workflows/index.js';
-import type { RunResult } from '../shared/run-types.js';
+import { scheduleCommand } from './commands/schedule-commands.js';
 
 const USAGE = `usage: lakeloop <command> [options]
 
@@ -56,34 +41,6 @@ commands:
   doctor [--timeout SECONDS] [--json]
                                    check that Temporal is reachable and a worker is serving
   help                             show this text`;
-
-class UsageError extends Error {}
-
-/** A command that failed in an expected way (the run failed, nothing found): exit 1, one line. */
-class CommandFailed extends Error {}
-
-async function withClient<T>(body: (lakeloop: LakeloopClient) => Promise<T>): Promise<T> {
-  const lakeloop = await connectClient(loadConfig());
-  try {
-    return await body(lakeloop);
-  } finally {
-    await lakeloop.close();
-  }
-}
-
-function parse<const T extends OptionsConfig>(argv: string[], options: T, positionals = 0) {
-  try {
-    const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    if (parsed.positionals.length !== positionals) {
-      throw new UsageError(
-        positionals ? 'expected a workflow id' : `unexpected argument "${parsed.positionals[0]}"`,
-      );
-    }
-    return parsed;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
 
 function printResult(workflowId: string, result: RunResult, json: boolean): void {
   console.log(json ? JSON.stringify({ workflowId, result }) : formatResult(workflowId, result));
@@ -218,168 +175,6 @@ async function doctor(argv: string[]): Promise<void> {
   await withClient(async (lakeloop) => {
     const health = await runDoctor(lakeloop, { timeoutSeconds, requestedBy: 'lakeloop doctor' });
     console.log(values.json ? JSON.stringify(health) : formatHealthCheck(health));
-  });
-}
-
-async function pipelineCommand(argv: string[]): Promise<void> {
-  const [sub, ...rest] = argv;
-  if (sub === 'start') {
-    const { values, positionals } = parse(
-      rest,
-      {
-        wait: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        'workflow-id': { type: 'string' },
-      },
-      1,
-    );
-    const pipeline = readPipelineFile(positionals[0]!);
-    await withClient(async (lakeloop) => {
-      const handle = await lakeloop.client.workflow.start('mlPipeline', {
-        taskQueue: lakeloop.taskQueue,
-        workflowId: values['workflow-id'] ?? `pipeline-${pipeline.name}-${randomUUID().slice(0, 8)}`,
-        args: [pipeline],
-        typedSearchAttributes: [{ key: LakeloopPipeline, value: pipeline.name }],
-      });
-      if (!values.wait) {
-        console.log(
-          values.json ? JSON.stringify({ workflowId: handle.workflowId }) : `started ${handle.workflowId}`,
-        );
-        return;
-      }
-      try {
-        const result = (await handle.result()) as PipelineResult;
-        console.log(
-          values.json
-            ? JSON.stringify({ workflowId: handle.workflowId, result })
-            : formatPipelineResult(handle.workflowId, result),
-        );
-      } catch (err) {
-        throw new CommandFailed(explainFailure(err).reason);
-      }
-    });
-    return;
-  }
-  if (sub === 'status') {
-    const { values, positionals } = parse(rest, { json: { type: 'boolean', default: false } }, 1);
-    await withClient(async (lakeloop) => {
-      const view = await lakeloop.client.workflow
-        .getHandle(positionals[0]!)
-        .query<PipelineStatusView>('status');
-      if (values.json) return console.log(JSON.stringify(view));
-      console.log(`pipeline ${view.pipeline}${view.awaitingApproval ? ' (waiting for approval)' : ''}`);
-      for (const step of view.steps)
-        console.log(`  ${step.name.padEnd(9)} ${step.state.padEnd(9)} ${step.detail ?? ''}`);
-    });
-    return;
-  }
-  if (sub === 'approve' || sub === 'reject') {
-    const { values, positionals } = parse(rest, { by: { type: 'string' }, comment: { type: 'string' } }, 1);
-    await withClient(async (lakeloop) => {
-      const handle = lakeloop.client.workflow.getHandle(positionals[0]!);
-      const decision = await handle
-        .executeUpdate('decide', {
-          args: [{ decision: sub, by: values.by ?? userInfo().username, comment: values.comment }],
-        })
-        .catch((err: unknown) => {
-          throw new CommandFailed(
-            `${sub} refused: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message}`,
-          );
-        });
-      console.log(`${positionals[0]}: ${JSON.stringify(decision)}`);
-    });
-    return;
-  }
-  throw new UsageError(`unknown pipeline command "${sub ?? ''}": expected start, status, approve or reject`);
-}
-
-const SCHEDULE_FLAGS = {
-  pipeline: { type: 'string' },
-  cron: { type: 'string' },
-  every: { type: 'string' },
-  overlap: { type: 'string' },
-  'catchup-window': { type: 'string' },
-  'pause-on-failure': { type: 'boolean' },
-  note: { type: 'string' },
-  from: { type: 'string' },
-  to: { type: 'string' },
-  json: { type: 'boolean', default: false },
-} as const;
-
-async function scheduleCommand(argv: string[]): Promise<void> {
-  const [sub, ...rest] = argv;
-  const { values, positionals } = parse(rest, SCHEDULE_FLAGS, sub === 'list' ? 0 : 1);
-  const name = positionals[0]!;
-  const flags = {
-    cron: values.cron,
-    every: values.every,
-    overlap: values.overlap,
-    catchupWindow: values['catchup-window'],
-    pauseOnFailure: values['pause-on-failure'],
-  };
-  // Validate files and flags before connecting, so bad input never waits on the network.
-  const pipeline = values.pipeline ? readPipelineFile(values.pipeline) : undefined;
-  if (sub === 'create') {
-    if (!pipeline) throw new UsageError('--pipeline FILE is required');
-    scheduleSpec(flags);
-    overlapPolicy(flags.overlap);
-  }
-  await withClient(async (lakeloop) => {
-    const handle = () => lakeloop.client.schedule.getHandle(name);
-    switch (sub) {
-      case 'create':
-        await createSchedule(lakeloop, name, pipeline!, flags);
-        return console.log(`schedule ${name} created`);
-      case 'update':
-        await updateSchedule(lakeloop, name, { ...flags, ...(pipeline ? { pipeline } : {}) });
-        return console.log(`schedule ${name} updated`);
-      case 'describe':
-        return console.log(
-          JSON.stringify(describeSchedule(name, await handle().describe()), null, values.json ? 0 : 2),
-        );
-      case 'list': {
-        const rows = [];
-        for await (const s of lakeloop.client.schedule.list()) {
-          rows.push({
-            schedule: s.scheduleId,
-            paused: s.state.paused,
-            next: s.info.nextActionTimes[0]?.toISOString(),
-          });
-        }
-        return console.log(
-          values.json
-            ? JSON.stringify(rows)
-            : rows
-                .map((r) => `${r.schedule}  ${r.paused ? 'paused' : 'active'}  next ${r.next ?? '-'}`)
-                .join('\n'),
-        );
-      }
-      case 'pause':
-        await handle().pause(values.note ?? 'paused with lakeloop');
-        return console.log(`schedule ${name} paused`);
-      case 'unpause':
-        await handle().unpause(values.note ?? 'unpaused with lakeloop');
-        return console.log(`schedule ${name} unpaused`);
-      case 'trigger':
-        await handle().trigger();
-        return console.log(`schedule ${name} triggered`);
-      case 'backfill': {
-        const start = new Date(values.from ?? '');
-        const end = new Date(values.to ?? '');
-        if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end <= start) {
-          throw new UsageError(
-            '--from and --to: expected ISO times with --from before --to, e.g. 2026-11-01T00:00:00Z',
-          );
-        }
-        await handle().backfill({ start, end, overlap: 'ALLOW_ALL' });
-        return console.log(`schedule ${name} backfilled from ${start.toISOString()} to ${end.toISOString()}`);
-      }
-      case 'delete':
-        await handle().delete();
-        return console.log(`schedule ${name} deleted`);
-      default:
-        throw new UsageError(`unknown schedule command "${sub ?? ''}"`);
-    }
   });
 }
 

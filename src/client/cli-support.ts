@@ -1,0 +1,35 @@
+/** What every `lakeloop` command shares: argument parsing, the client's lifetime, and the error kinds main() maps to exit codes. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { loadConfig } from '../config/index.js';
+import { connectClient, type LakeloopClient } from './connect.js';
+
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/** Bad flags or arguments: exit 2. */
+export class UsageError extends Error {}
+
+/** A command that failed in an expected way (the run failed, nothing found): exit 1, one line. */
+export class CommandFailed extends Error {}
+
+export async function withClient<T>(body: (lakeloop: LakeloopClient) => Promise<T>): Promise<T> {
+  const lakeloop = await connectClient(loadConfig());
+  try {
+    return await body(lakeloop);
+  } finally {
+    await lakeloop.close();
+  }
+}
+
+export function parse<const T extends OptionsConfig>(argv: string[], options: T, positionals = 0) {
+  try {
+    const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    if (parsed.positionals.length !== positionals) {
+      throw new UsageError(
+        positionals ? 'expected a workflow id' : `unexpected argument "${parsed.positionals[0]}"`,
+      );
+    }
+    return parsed;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
