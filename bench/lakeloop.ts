@@ -1,0 +1,148 @@
+/**
+ * One scenario against Lakeloop in one wait mode: a fresh emulator process, a fresh worker (in this
+ * process, so its RSS and CPU are sampled here) on its own task queue, `databricksRun` workflows with
+ * the default wait settings of that mode.
+ */
+import type { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
+import { createLakeloopWorker } from '../src/create-worker.js';
+import { createWorkspaceClient } from '../src/databricks/workspace-client.js';
+import type { RunInput } from '../src/shared/run-input.js';
+import { databricksRun } from '../src/workflows/index.js';
+import {
+  api,
+  control,
+  requestCounts,
+  startEmulatorProcess,
+  stopEmulatorProcess,
+  type EmulatedRunTimes,
+} from './emulator-process.js';
+import { ResourceSampler, TerminalObserver, pool } from './observer.js';
+import { percentile, perRun, round, type ScenarioResult } from './output.js';
+import type { Scenario } from './scenarios.js';
+
+export interface LakeloopContext {
+  client: Client;
+  connection: NativeConnection;
+  namespace: string;
+  workflowBundlePath: string;
+  webhook: { url: string; username: string; password: string };
+}
+
+const PAT = 'dapi-bench';
+
+export async function benchLakeloop(
+  ctx: LakeloopContext,
+  scenario: Scenario,
+  mode: 'webhook' | 'poll',
+): Promise<ScenarioResult> {
+  const emulator = await startEmulatorProcess(PAT, scenario.timeScale);
+  const observer = new TerminalObserver();
+  const sampler = new ResourceSampler();
+  try {
+    await control(emulator.url, 'POST', '/scenarios', {
+      match: { runName: 'bench' },
+      durationMs: scenario.durationMs,
+    });
+    let webhookDestinationId: string | undefined;
+    if (mode === 'webhook') {
+      const destination = await api<{ id: string }>(emulator, '/api/2.0/notification-destinations', {
+        display_name: 'bench',
+        config: {
+          generic_webhook: {
+            url: ctx.webhook.url,
+            username: ctx.webhook.username,
+            password: ctx.webhook.password,
+          },
+        },
+      });
+      webhookDestinationId = destination.id;
+    }
+    const taskQueue = `bench-${scenario.name}-${mode}-${Date.now()}`;
+    const worker = await createLakeloopWorker({
+      connection: ctx.connection,
+      namespace: ctx.namespace,
+      taskQueue,
+      workflowBundlePath: ctx.workflowBundlePath,
+      shutdownGraceSeconds: 1,
+      deps: {
+        workerIdentity: `bench-${mode}`,
+        workerStartedAt: new Date().toISOString(),
+        lakeloopVersion: 'bench',
+        databricks: createWorkspaceClient(
+          { authType: 'pat', host: emulator.url, token: PAT },
+          { requestsPerSecond: 100_000, burst: 100_000, timeoutMs: 60_000 },
+        ),
+        webhookDestinationId,
+      },
+      overrides: {
+        maxConcurrentActivityTaskExecutions: 1_000,
+        maxConcurrentWorkflowTaskExecutions: 200,
+        maxCachedWorkflows: Math.max(1_000, scenario.runs),
+      },
+    });
+
+    const input: RunInput = {
+      submit: {
+        run_name: 'bench',
+        tasks: [{ task_key: 'only', notebook_task: { notebook_path: '/bench' } }],
+      },
+      wait: { mode },
+    };
+    const ids = Array.from({ length: scenario.runs }, (_, i) => `${taskQueue}-${i}`);
+    let completed = 0;
+    let failed = 0;
+    let wallMs = 0;
+    const before = await requestCounts(emulator.url);
+    observer.install(emulator.url);
+
+    await worker.runUntil(async () => {
+      sampler.start();
+      const began = performance.now();
+      const start = (workflowId: string) =>
+        ctx.client.workflow.start(databricksRun, { taskQueue, workflowId, args: [input] });
+      const handles =
+        scenario.launch === 'concurrent' ? await pool(ids, 200, start) : await pool(ids, 1, start);
+      await pool(handles, 500, (handle) =>
+        handle.result().then(
+          () => completed++,
+          () => failed++,
+        ),
+      );
+      wallMs = performance.now() - began;
+    });
+    const resources = sampler.stop();
+    observer.uninstall();
+    const after = await requestCounts(emulator.url);
+
+    // After the measured window: history lengths and the emulator's wall-clock end of each run.
+    const descriptions = await pool(ids, 50, (id) => ctx.client.workflow.getHandle(id).describe());
+    const historyEvents = descriptions.reduce((sum, d) => sum + d.historyLength, 0) / ids.length;
+    const latencies: number[] = [];
+    await pool([...observer.observedAt], 50, async ([runId, observedAt]) => {
+      const times = await control<EmulatedRunTimes>(emulator.url, 'GET', `/runs/${runId}`);
+      if (typeof times.ended_at_ms === 'number') latencies.push(observedAt - times.ended_at_ms);
+    });
+    const calls = perRun(before, after, scenario.runs);
+    return {
+      name: scenario.name,
+      system: 'lakeloop',
+      mode,
+      runs: scenario.runs,
+      emulatedRunMs: scenario.durationMs,
+      timeScale: scenario.timeScale,
+      apiCallsPerRun: calls.total,
+      apiCallsByEndpoint: calls.byEndpoint,
+      detectionLatencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+      historyEventsPerRun: round(historyEvents, 1),
+      peakRssMb: round(resources.peakRssMb, 1),
+      cpuSeconds: round(resources.cpuSeconds, 2),
+      completed,
+      failed,
+      wallSeconds: round(wallMs / 1000, 1),
+    };
+  } finally {
+    observer.uninstall();
+    await stopEmulatorProcess(emulator);
+  }
+}

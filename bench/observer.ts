@@ -1,0 +1,86 @@
+/**
+ * What the bench measures inside its own process:
+ *  - when the worker first *saw* each run terminal: a wrapper around global fetch notes the receive
+ *    time of every `runs/get` response to the emulator and, after parsing a clone, keeps the first one
+ *    whose state is terminal. In webhook mode that is the confirming runs/get after the notification;
+ *    in poll mode the poll that found the run finished. (The workflow's close time would be later still.)
+ *  - peak RSS (sampled every 100 ms) and CPU seconds (process.cpuUsage deltas) of this process.
+ */
+const TERMINAL = new Set(['TERMINATED', 'SKIPPED', 'INTERNAL_ERROR']);
+
+export class TerminalObserver {
+  /** run_id → wall-clock ms at which the first terminal runs/get response arrived. */
+  readonly observedAt = new Map<number, number>();
+  private original: typeof fetch | undefined;
+
+  install(emulatorUrl: string): void {
+    const original = globalThis.fetch;
+    this.original = original;
+    const seen = this.observedAt;
+    globalThis.fetch = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+      const response = await original(input, init);
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      if (url.startsWith(emulatorUrl) && url.includes('/jobs/runs/get?') && response.ok) {
+        const at = Date.now();
+        const runId = Number(new URL(url).searchParams.get('run_id'));
+        if (!seen.has(runId)) {
+          response
+            .clone()
+            .json()
+            .then((json: unknown) => {
+              const body = json as { state?: { life_cycle_state?: string }; status?: { state?: string } };
+              const terminal =
+                TERMINAL.has(body.state?.life_cycle_state ?? '') || body.status?.state === 'TERMINATED';
+              if (terminal && !seen.has(runId)) seen.set(runId, at);
+            })
+            .catch(() => undefined);
+        }
+      }
+      return response;
+    };
+  }
+
+  uninstall(): void {
+    if (this.original) globalThis.fetch = this.original;
+    this.original = undefined;
+  }
+}
+
+export class ResourceSampler {
+  private peakRss = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private cpuStart: NodeJS.CpuUsage | undefined;
+
+  start(): void {
+    this.peakRss = process.memoryUsage.rss();
+    this.cpuStart = process.cpuUsage();
+    this.timer = setInterval(() => {
+      this.peakRss = Math.max(this.peakRss, process.memoryUsage.rss());
+    }, 100);
+  }
+
+  stop(): { peakRssMb: number; cpuSeconds: number } {
+    clearInterval(this.timer);
+    this.peakRss = Math.max(this.peakRss, process.memoryUsage.rss());
+    const cpu = process.cpuUsage(this.cpuStart);
+    return { peakRssMb: this.peakRss / 1024 / 1024, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+export async function pool<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}

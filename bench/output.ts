@@ -1,0 +1,169 @@
+/**
+ * Pure parts of the benchmark: the result shape, percentiles, the markdown table and the SVG chart.
+ * No I/O here, so test/bench/output.test.ts can check them without a server.
+ */
+
+export interface ScenarioResult {
+  name: string;
+  system: 'lakeloop' | 'prefect';
+  mode: 'webhook' | 'poll';
+  runs: number;
+  /** Emulated duration of each run (ms) and the emulator's timeScale: real duration = emulated / timeScale. */
+  emulatedRunMs: number;
+  timeScale: number;
+  apiCallsPerRun: number;
+  apiCallsByEndpoint: Record<string, number>;
+  /** Emulator's wall-clock end of the run → first terminal runs/get response received by the worker. */
+  detectionLatencyMs: { p50: number | null; p99: number | null };
+  historyEventsPerRun: number | null;
+  peakRssMb: number;
+  cpuSeconds: number;
+  completed: number;
+  failed: number;
+  wallSeconds: number;
+}
+
+export interface BenchReport {
+  machine: Record<string, unknown>;
+  quick: boolean;
+  notes: string[];
+  scenarios: ScenarioResult[];
+}
+
+/** Nearest-rank percentile (p in 0..100) of unsorted values; null when there are none. */
+export function percentile(values: readonly number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+/** Per-run averages of emulator request-count deltas, keyed "METHOD /path". */
+export function perRun(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  runs: number,
+): { total: number; byEndpoint: Record<string, number> } {
+  const byEndpoint: Record<string, number> = {};
+  let total = 0;
+  for (const [key, count] of Object.entries(after)) {
+    const delta = count - (before[key] ?? 0);
+    if (delta <= 0) continue;
+    total += delta;
+    byEndpoint[key] = round(delta / Math.max(1, runs), 2);
+  }
+  return { total: round(total / Math.max(1, runs), 2), byEndpoint };
+}
+
+export function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+const show = (value: number | null): string => (value === null ? '–' : String(value));
+
+export function markdownTable(results: readonly ScenarioResult[]): string {
+  const header = [
+    'scenario',
+    'system',
+    'mode',
+    'runs',
+    'run length (emulated / real)',
+    'API calls/run',
+    'by endpoint',
+    'detect p50 ms',
+    'detect p99 ms',
+    'history events/run',
+    'peak RSS MB',
+    'CPU s',
+    'ok',
+    'failed',
+    'wall s',
+  ];
+  const rows = results.map((r) => [
+    r.name,
+    r.system,
+    r.mode,
+    String(r.runs),
+    `${r.emulatedRunMs / 1000} s / ${round(r.emulatedRunMs / r.timeScale / 1000, 2)} s`,
+    String(r.apiCallsPerRun),
+    Object.entries(r.apiCallsByEndpoint)
+      .map(([k, v]) => `${k.replace(/^(\w+) \/api\/[\d.]+\//, '$1 ')} ${v}`)
+      .join('<br>'),
+    show(r.detectionLatencyMs.p50),
+    show(r.detectionLatencyMs.p99),
+    show(r.historyEventsPerRun),
+    String(r.peakRssMb),
+    String(r.cpuSeconds),
+    String(r.completed),
+    String(r.failed),
+    String(r.wallSeconds),
+  ]);
+  return (
+    [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n') + '\n'
+  );
+}
+
+const escapeXml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * A grouped bar chart: for each scenario, API calls per run and detection latency p50 (seconds),
+ * one bar per system/mode. Hand-written SVG, no dependencies.
+ */
+export function svgChart(results: readonly ScenarioResult[]): string {
+  const panels: { title: string; value: (r: ScenarioResult) => number }[] = [
+    { title: 'Databricks API calls per run', value: (r) => r.apiCallsPerRun },
+    { title: 'Detection latency p50 (s)', value: (r) => (r.detectionLatencyMs.p50 ?? 0) / 1000 },
+  ];
+  const names = [...new Set(results.map((r) => r.name))];
+  const series = [...new Set(results.map((r) => `${r.system}/${r.mode}`))];
+  const colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728'];
+  const barW = 18;
+  const groupW = series.length * barW + 24;
+  const panelW = Math.max(260, names.length * groupW + 60);
+  const panelH = 240;
+  const width = panels.length * (panelW + 20) + 20;
+  const height = panelH + 110;
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+  ];
+  panels.forEach((panel, p) => {
+    const x0 = 20 + p * (panelW + 20) + 40;
+    const y0 = 30;
+    const plotH = panelH - 60;
+    const max = Math.max(1e-9, ...results.map(panel.value));
+    out.push(
+      `<text x="${x0}" y="${y0 - 10}" font-size="13" font-weight="bold">${escapeXml(panel.title)}</text>`,
+    );
+    out.push(
+      `<line x1="${x0}" y1="${y0 + plotH}" x2="${x0 + panelW - 50}" y2="${y0 + plotH}" stroke="#333"/>`,
+    );
+    out.push(`<text x="${x0 - 4}" y="${y0 + 4}" text-anchor="end">${round(max, 2)}</text>`);
+    out.push(`<text x="${x0 - 4}" y="${y0 + plotH}" text-anchor="end">0</text>`);
+    names.forEach((name, g) => {
+      const gx = x0 + 10 + g * groupW;
+      series.forEach((s, i) => {
+        const r = results.find((x) => x.name === name && `${x.system}/${x.mode}` === s);
+        if (!r) return;
+        const v = panel.value(r);
+        const h = (v / max) * plotH;
+        out.push(
+          `<rect x="${gx + i * barW}" y="${round(y0 + plotH - h, 1)}" width="${barW - 2}" height="${round(h, 1)}" fill="${colors[i % colors.length]}"><title>${escapeXml(`${name} ${s}: ${round(v, 3)}`)}</title></rect>`,
+        );
+      });
+      out.push(
+        `<text x="${gx}" y="${y0 + plotH + 14}" transform="rotate(20 ${gx} ${y0 + plotH + 14})">${escapeXml(name)}</text>`,
+      );
+    });
+  });
+  series.forEach((s, i) => {
+    const lx = 60 + i * 140;
+    out.push(
+      `<rect x="${lx}" y="${height - 22}" width="12" height="12" fill="${colors[i % colors.length]}"/>`,
+    );
+    out.push(`<text x="${lx + 16}" y="${height - 12}">${escapeXml(s)}</text>`);
+  });
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}

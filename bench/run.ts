@@ -1,0 +1,133 @@
+/**
+ * `npm run bench -- [--quick] [--out FILE] [--time-scale N]` — issue 8's benchmark harness.
+ * Starts a local Temporal dev server, the webhook receiver and (per scenario) an emulator process,
+ * runs every scenario against Lakeloop in webhook and poll mode, and writes JSON, a markdown table and
+ * an SVG chart to bench/results/. See bench/README.md for what each figure means.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { LAKELOOP_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js';
+import { startWebhookReceiver } from '../src/webhooks/receiver.js';
+import { workflowsPath } from '../src/workflows-path.js';
+import { projectRoot, resolveTemporalBinary, sdkExecutable } from '../scripts/lib/temporal-cli.js';
+import { benchLakeloop } from './lakeloop.js';
+import { PREFECT_REQUIREMENTS, benchPrefect, ensurePrefectVenv } from './prefect.js';
+import { markdownTable, svgChart, type BenchReport, type ScenarioResult } from './output.js';
+import { scenarios } from './scenarios.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    'time-scale': { type: 'string' },
+    only: { type: 'string' },
+    prefect: { type: 'boolean', default: false },
+  },
+});
+const quick = values.quick;
+const resultsDir = path.join(projectRoot, 'bench', 'results');
+const base = quick ? 'quick' : 'full';
+const outJson = path.resolve(values.out ?? path.join(resultsDir, `${base}.json`));
+const list = scenarios(quick, values['time-scale'] ? Number(values['time-scale']) : undefined).filter(
+  (s) => !values.only || values.only.split(',').includes(s.name),
+);
+
+const WEBHOOK = { username: 'databricks', password: 'bench-webhook-password' };
+const cli = resolveTemporalBinary('cli');
+console.log(cli.summary);
+// Worker state changes, bundler output and workflow logs would drown the figures; warnings still show.
+Runtime.install({ logger: new DefaultLogger('WARN') });
+const began = performance.now();
+const { code } = await bundleWorkflowCode({
+  workflowsPath: workflowsPath(),
+  logger: Runtime.instance().logger,
+});
+const bundlePath = path.join(os.tmpdir(), `lakeloop-bench-bundle-${process.pid}.js`);
+writeFileSync(bundlePath, code);
+const env = await TestWorkflowEnvironment.createLocal({
+  server: { executable: sdkExecutable(cli), ip: '127.0.0.1', searchAttributes: LAKELOOP_SEARCH_ATTRIBUTES },
+});
+const receiver = await startWebhookReceiver({ client: env.client, host: '127.0.0.1', port: 0, ...WEBHOOK });
+const python = values.prefect ? await ensurePrefectVenv() : undefined;
+const peerProblems: string[] = [];
+const results: ScenarioResult[] = [];
+try {
+  for (const scenario of list) {
+    for (const mode of ['webhook', 'poll'] as const) {
+      console.log(
+        `▶ ${scenario.name} (${scenario.runs} runs, timeScale ${scenario.timeScale}) lakeloop/${mode}`,
+      );
+      const result = await benchLakeloop(
+        {
+          client: env.client,
+          connection: env.nativeConnection,
+          namespace: env.namespace ?? 'default',
+          workflowBundlePath: bundlePath,
+          webhook: { url: receiver.url, ...WEBHOOK },
+        },
+        scenario,
+        mode,
+      );
+      console.log(`  ${JSON.stringify(result)}`);
+      results.push(result);
+    }
+    if (python) {
+      console.log(`▶ ${scenario.name} (${scenario.runs} runs, timeScale ${scenario.timeScale}) prefect/poll`);
+      try {
+        const result = await benchPrefect(python, scenario);
+        console.log(`  ${JSON.stringify(result)}`);
+        results.push(result);
+      } catch (error) {
+        const problem = `prefect ${scenario.name}: ${(error as Error).message.split('\n')[0]}`;
+        console.log(`  ${problem}`);
+        peerProblems.push(problem);
+      }
+    }
+  }
+} finally {
+  await receiver.close();
+  await env.teardown();
+}
+
+const report: BenchReport = {
+  machine: {
+    platform: `${os.platform()} ${os.release()}`,
+    arch: os.arch(),
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    memoryGb: Math.round(os.totalmem() / 1024 ** 3),
+    node: process.version,
+    temporal: cli.summary,
+    date: new Date().toISOString(),
+  },
+  quick,
+  notes: [
+    'Lakeloop runs databricksRun with the default wait settings of each mode (poll 5 s growing ×1.5 to 60 s; webhook with a 5 min safety net).',
+    'Emulated run time is compressed by the emulator timeScale; Lakeloop timers and polls run in real time. Real run length = emulated / timeScale.',
+    'detectionLatencyMs: emulator wall-clock ended_at_ms → receive time of the first terminal runs/get response in the worker (webhook: the confirming runs/get after the notification).',
+    'peakRssMb / cpuSeconds: the bench process = worker + Temporal client + webhook receiver (emulator and Temporal server are separate processes, not counted).',
+    'apiCallsByEndpoint: GET /__emulator/stats request-count deltas over the measured window, divided by runs.',
+    python
+      ? `Prefect peer: ${PREFECT_REQUIREMENTS.join(', ')}, jobs_runs_submit_and_wait_for_completion with defaults (10 s polls); only change: its hard-coded https:// base URL rewritten to http:// for the emulator. Its RSS/CPU are the flow process's (getrusage), not the ephemeral Prefect API server's; no Temporal history, so historyEventsPerRun is null.`
+      : 'Prefect peer not run (pass --prefect).',
+    ...peerProblems,
+  ],
+  scenarios: results,
+};
+const table = markdownTable(results);
+mkdirSync(path.dirname(outJson), { recursive: true });
+mkdirSync(resultsDir, { recursive: true });
+writeFileSync(outJson, `${JSON.stringify(report, null, 2)}\n`);
+writeFileSync(
+  path.join(resultsDir, `${base}.md`),
+  `# Lakeloop benchmark (${base})\n\n${table}\n${report.notes.map((n) => `- ${n}`).join('\n')}\n`,
+);
+writeFileSync(path.join(resultsDir, `${base}.svg`), svgChart(results));
+console.log(`\n${table}`);
+console.log(
+  `wrote ${path.relative(projectRoot, outJson)}, bench/results/${base}.md, bench/results/${base}.svg in ${Math.round((performance.now() - began) / 1000)} s`,
+);

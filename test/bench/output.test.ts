@@ -1,0 +1,86 @@
+import { describe, expect, it } from '@jest/globals';
+import { markdownTable, percentile, perRun, svgChart, type ScenarioResult } from '../../bench/output.js';
+
+const result: ScenarioResult = {
+  name: 'fan-out-100',
+  system: 'lakeloop',
+  mode: 'webhook',
+  runs: 100,
+  emulatedRunMs: 60_000,
+  timeScale: 10,
+  apiCallsPerRun: 4,
+  apiCallsByEndpoint: { 'POST /api/2.2/jobs/runs/submit': 1, 'GET /api/2.2/jobs/runs/get': 3 },
+  detectionLatencyMs: { p50: 40, p99: 120 },
+  historyEventsPerRun: 33,
+  peakRssMb: 400,
+  cpuSeconds: 2.5,
+  completed: 100,
+  failed: 0,
+  wallSeconds: 9.1,
+};
+
+describe('bench output', () => {
+  it('computes nearest-rank percentiles', () => {
+    expect(percentile([], 50)).toBeNull();
+    expect(percentile([5], 99)).toBe(5);
+    const values = Array.from({ length: 100 }, (_, i) => 100 - i); // 1..100, unsorted
+    expect(percentile(values, 50)).toBe(50);
+    expect(percentile(values, 99)).toBe(99);
+    expect(percentile(values, 100)).toBe(100);
+    expect(percentile([3, 1, 2], 0)).toBe(1);
+  });
+
+  it('turns request-count deltas into calls per run', () => {
+    const { total, byEndpoint } = perRun(
+      { 'GET /api/2.2/jobs/runs/get': 10, 'GET /other': 4 },
+      { 'GET /api/2.2/jobs/runs/get': 40, 'GET /other': 4, 'POST /api/2.2/jobs/runs/submit': 10 },
+      10,
+    );
+    expect(byEndpoint).toEqual({ 'GET /api/2.2/jobs/runs/get': 3, 'POST /api/2.2/jobs/runs/submit': 1 });
+    expect(total).toBe(4);
+  });
+
+  it('has the JSON shape issue 8 asks for', () => {
+    const json = JSON.parse(JSON.stringify({ machine: {}, scenarios: [result] })) as {
+      scenarios: Record<string, unknown>[];
+    };
+    for (const key of [
+      'name',
+      'system',
+      'mode',
+      'runs',
+      'apiCallsPerRun',
+      'apiCallsByEndpoint',
+      'detectionLatencyMs',
+      'historyEventsPerRun',
+      'peakRssMb',
+      'cpuSeconds',
+      'completed',
+      'failed',
+      'wallSeconds',
+    ]) {
+      expect(json.scenarios[0]).toHaveProperty(key);
+    }
+    expect(json.scenarios[0]!.detectionLatencyMs).toEqual({ p50: 40, p99: 120 });
+  });
+
+  it('renders one markdown row per scenario and system', () => {
+    const lines = markdownTable([
+      result,
+      { ...result, mode: 'poll', detectionLatencyMs: { p50: null, p99: null } },
+    ])
+      .trim()
+      .split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(/^\| scenario \| system \| mode \|/);
+    expect(lines[2]).toContain('| fan-out-100 | lakeloop | webhook | 100 | 60 s / 6 s | 4 |');
+    expect(lines[3]).toContain('| – | – |');
+  });
+
+  it('renders a well-formed SVG', () => {
+    const svg = svgChart([result]);
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.trim().endsWith('</svg>')).toBe(true);
+    expect(svg).toContain('lakeloop/webhook');
+  });
+});
