@@ -4,17 +4,22 @@
  * 1. Validate every setting; a bad or missing one stops start-up with a message naming the variable.
  * 2. Build the workspace client (token layer + request budget) and check the identity once: rejected
  *    credentials stop start-up here rather than fail every workflow later.
- * 3. Start the webhook receiver (when LAKELOOP_WEBHOOK_PORT is set) and the Temporal worker.
+ * 3. Start the metrics endpoints (LAKELOOP_METRICS_ADDR for Lakeloop's, LAKELOOP_TEMPORAL_METRICS_ADDR
+ *    for the Temporal runtime's), the webhook receiver (when LAKELOOP_WEBHOOK_PORT is set) and the
+ *    Temporal worker. Logs are structured (JSON lines, or pretty on a TTY) through one logger that is
+ *    also the Temporal runtime's, so workflow and activity `log` calls carry their context.
  * SIGINT/SIGTERM start a graceful shutdown: no new tasks, in-flight activities get
  * LAKELOOP_SHUTDOWN_GRACE_SECONDS to finish, then the receiver closes.
  */
 import os from 'node:os';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { AuthError } from './auth/index.js';
 import { ConfigError, loadConfig, type LakeloopConfig } from './config/index.js';
 import { createLakeloopWorker } from './create-worker.js';
 import type { DatabricksHttpClient } from './databricks/http.js';
 import { createWorkspaceClient } from './databricks/workspace-client.js';
+import { createLogger, type LakeloopLogger } from './observability/logger.js';
+import { LakeloopMetrics, startMetricsServer, type MetricsServer } from './observability/metrics.js';
 import { lakeloopVersion } from './shared/version.js';
 import { startReceiverFromConfig } from './webhooks/from-config.js';
 import type { WebhookReceiver } from './webhooks/receiver.js';
@@ -30,34 +35,58 @@ function requireDatabricks(config: LakeloopConfig): NonNullable<LakeloopConfig['
 }
 
 /** Fails start-up on rejected credentials; only warns when the workspace is merely unreachable. */
-async function checkIdentity(databricks: DatabricksHttpClient): Promise<void> {
+async function checkIdentity(databricks: DatabricksHttpClient, logger: LakeloopLogger): Promise<void> {
   try {
     await databricks.tokens.getToken();
   } catch (err) {
     if (err instanceof AuthError && !err.retryable) throw err;
-    console.warn(
-      `lakeloop worker: could not obtain a Databricks token yet (${(err as Error).message}); continuing`,
-    );
+    logger.warn('could not obtain a Databricks token yet; continuing', { error: (err as Error).message });
   }
 }
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const settings = requireDatabricks(config);
-  // Before any connection: the runtime's logger is fixed once created.
-  Runtime.install({ logger: new DefaultLogger(config.worker.logLevel) });
+  const logger = createLogger({
+    level: config.worker.logLevel,
+    format: config.worker.logFormat,
+    context: { component: 'worker' },
+  });
+  // Before any connection: the runtime's logger and telemetry are fixed once created.
+  Runtime.install({
+    logger,
+    ...(config.worker.temporalMetricsAddr
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.worker.temporalMetricsAddr } } } }
+      : {}),
+  });
+  const metrics = new LakeloopMetrics();
   const databricks = createWorkspaceClient(settings, {
     requestsPerSecond: config.worker.databricksRequestsPerSecond,
     burst: config.worker.databricksBurst,
     timeoutMs: config.worker.httpTimeoutSeconds * 1000,
-    warn: (message) => console.warn(`lakeloop worker: ${message}`),
+    warn: (message) => logger.warn(message),
+    onRefresh: (authType) => logger.debug('Databricks token refreshed', { authType }),
+    onRefreshFailure: (authType, error) =>
+      logger.warn('Databricks token refresh failed', { authType, error: (error as Error)?.message }),
+    metrics,
   });
-  await checkIdentity(databricks);
+  await checkIdentity(databricks, logger);
+
+  let metricsServer: MetricsServer | undefined;
+  if (config.worker.metricsAddr) {
+    metricsServer = await startMetricsServer(metrics.registry, config.worker.metricsAddr);
+    logger.notice('Lakeloop metrics listening', { url: metricsServer.url });
+  }
+  if (config.worker.temporalMetricsAddr) {
+    logger.notice('Temporal runtime metrics listening', {
+      url: `http://${config.worker.temporalMetricsAddr}/metrics`,
+    });
+  }
 
   const connection = await NativeConnection.connect(config.temporal.connection);
   let receiver: WebhookReceiver | undefined;
   try {
-    receiver = await startReceiverFromConfig(config);
+    receiver = await startReceiverFromConfig(config, { metrics, logger });
     const worker = await createLakeloopWorker({
       connection,
       namespace: config.temporal.namespace,
@@ -70,18 +99,23 @@ async function main(): Promise<void> {
         lakeloopVersion: lakeloopVersion(),
         databricks,
         webhookDestinationId: config.worker.webhookDestinationId,
+        metrics,
       },
     });
-    console.log(
-      `lakeloop worker polling task queue "${config.worker.taskQueue}" on ${config.temporal.address} ` +
-        `(namespace ${config.temporal.namespace}; Databricks ${settings.host} via ${settings.authType})`,
-    );
+    logger.notice(`lakeloop worker polling task queue "${config.worker.taskQueue}"`, {
+      taskQueue: config.worker.taskQueue,
+      temporalAddress: config.temporal.address,
+      namespace: config.temporal.namespace,
+      databricksHost: settings.host,
+      authType: settings.authType,
+    });
     // Worker.run() installs SIGINT/SIGTERM handlers that call shutdown() and resolves when drained.
     await worker.run();
-    console.log('lakeloop worker stopped');
+    logger.notice('lakeloop worker stopped');
   } finally {
     await receiver?.close();
     await connection.close();
+    await metricsServer?.close();
   }
 }
 

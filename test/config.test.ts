@@ -107,3 +107,48 @@ describe('webhook receiver settings', () => {
     );
   });
 });
+
+describe('metrics and log settings', () => {
+  test('metrics endpoints are off and the log format follows the TTY by default', () => {
+    const { worker } = loadConfig(base);
+    expect(worker.metricsAddr).toBeUndefined();
+    expect(worker.temporalMetricsAddr).toBeUndefined();
+    expect(worker.logFormat).toBeUndefined();
+  });
+
+  test('reads the metrics addresses and the log format', () => {
+    const { worker } = loadConfig({
+      ...base,
+      LAKELOOP_METRICS_ADDR: '0.0.0.0:9464',
+      LAKELOOP_TEMPORAL_METRICS_ADDR: '[::1]:9465',
+      LAKELOOP_LOG_FORMAT: 'PRETTY',
+    });
+    expect(worker).toMatchObject({
+      metricsAddr: '0.0.0.0:9464',
+      temporalMetricsAddr: '[::1]:9465',
+      logFormat: 'pretty',
+    });
+  });
+
+  test('bad values name their variable', () => {
+    expect(
+      problemsOf({
+        LAKELOOP_METRICS_ADDR: '9464',
+        LAKELOOP_TEMPORAL_METRICS_ADDR: 'http://localhost:9465',
+        LAKELOOP_LOG_FORMAT: 'xml',
+      }),
+    ).toEqual([
+      'LAKELOOP_LOG_FORMAT: expected one of json, pretty',
+      'LAKELOOP_METRICS_ADDR: expected host:port, e.g. 0.0.0.0:9464 or 127.0.0.1:9464',
+      'LAKELOOP_TEMPORAL_METRICS_ADDR: expected host:port, e.g. 0.0.0.0:9464 or 127.0.0.1:9464',
+    ]);
+    expect(problemsOf({ LAKELOOP_METRICS_ADDR: 'localhost:70000' })).toEqual([
+      'LAKELOOP_METRICS_ADDR: expected host:port, e.g. 0.0.0.0:9464 or 127.0.0.1:9464',
+    ]);
+    expect(
+      problemsOf({ LAKELOOP_METRICS_ADDR: '0.0.0.0:9464', LAKELOOP_TEMPORAL_METRICS_ADDR: '0.0.0.0:9464' }),
+    ).toEqual([
+      'LAKELOOP_TEMPORAL_METRICS_ADDR: must differ from LAKELOOP_METRICS_ADDR (the Temporal runtime binds its own port)',
+    ]);
+  });
+});

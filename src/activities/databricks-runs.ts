@@ -3,11 +3,12 @@
  * client; every failure is converted by toActivityFailure (non-retryable for validation, permission
  * and missing jobs; retryable for throttling, 5xx and network errors).
  */
-import { activityInfo, ApplicationFailure, heartbeat, sleep } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, heartbeat, log, sleep } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import type { JobsClient } from '../databricks/jobs.js';
 import type { Job } from '../databricks/jobs-schemas.js';
-import { isTerminal } from '../shared/run-classification.js';
+import type { LakeloopMetrics } from '../observability/metrics.js';
+import { classify, isTerminal } from '../shared/run-classification.js';
 import type { SubmitSpec } from '../shared/run-input.js';
 import type { RunSnapshot, SubmitResult, TaskOutput } from '../shared/run-types.js';
 import { withActivityFailures } from './failures.js';
@@ -22,6 +23,8 @@ export interface RunActivityDeps {
   webhookDestinationId?: string;
   /** Bounds on what enters workflow history per task. */
   outputLimits?: { resultBytes: number; logTailBytes: number };
+  /** Runs submitted/finished and termination-detection latency; absent in workers without metrics. */
+  metrics?: LakeloopMetrics;
 }
 
 export interface SubmitRunRequest {
@@ -85,6 +88,25 @@ function tail(text: string | undefined, bytes: number): string | undefined {
  * activities, and they fail non-retryably with a clear message instead of "activity not registered".
  */
 export function createRunActivities(workspace: () => RunActivityDeps) {
+  /**
+   * The activity returning a terminal snapshot is where Lakeloop observes the end of a run: count it
+   * (once per run and end time) and measure end_time → now. Workflows stay free of clocks and I/O.
+   */
+  function observeTerminal(deps: RunActivityDeps, snapshot: RunSnapshot, mode: string): RunSnapshot {
+    if (!isTerminal(snapshot)) return snapshot;
+    const verdict = classify(snapshot);
+    const latencySeconds = deps.metrics?.runTerminal(snapshot, verdict, mode);
+    log.info('Databricks run observed terminal', {
+      databricksRunId: snapshot.runId,
+      outcome: verdict.outcome,
+      terminationType: verdict.terminationType,
+      terminationCode: verdict.terminationCode,
+      waitMode: mode,
+      ...(latencySeconds !== undefined ? { detectionLatencySeconds: latencySeconds } : {}),
+    });
+    return snapshot;
+  }
+
   async function resolveJob(jobs: JobsClient, request: SubmitRunRequest): Promise<Job> {
     if (request.jobId !== undefined) return jobs.getJob(request.jobId);
     const matches = await jobs.findJobsByName(request.jobName!);
@@ -115,6 +137,12 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
           const wantWebhook = request.notifyWebhook && deps.webhookDestinationId !== undefined;
           const spec = wantWebhook ? withWebhook(request.submit, deps.webhookDestinationId!) : request.submit;
           const { run_id } = await jobs.submitRun({ ...spec, idempotency_token: token });
+          deps.metrics?.runSubmitted('submit');
+          log.info('Databricks run submitted', {
+            step: request.step,
+            databricksRunId: run_id,
+            webhook: wantWebhook,
+          });
           return {
             runId: run_id,
             jobFingerprint: fingerprint(request.submit),
@@ -127,6 +155,12 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
           idempotency_token: token,
           ...(request.jobParameters ? { job_parameters: request.jobParameters } : {}),
         });
+        deps.metrics?.runSubmitted('run-now');
+        log.info('Databricks job run started', {
+          step: request.step,
+          databricksRunId: run_id,
+          databricksJobId: job.job_id,
+        });
         return {
           runId: run_id,
           jobId: job.job_id,
@@ -138,8 +172,9 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
     },
 
     async getRunState(runId: number): Promise<RunSnapshot> {
-      const { jobs } = workspace();
-      return withActivityFailures(async () => toSnapshot(await jobs.getRun(runId)));
+      const deps = workspace();
+      const snapshot = await withActivityFailures(async () => toSnapshot(await deps.jobs.getRun(runId)));
+      return observeTerminal(deps, snapshot, 'webhook');
     },
 
     /**
@@ -159,9 +194,10 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
           category: ApplicationFailureCategory.BENIGN,
         });
       }
-      const { jobs } = workspace();
-      const snapshot = await withActivityFailures(async () => toSnapshot(await jobs.getRun(runId)));
-      if (isTerminal(snapshot)) return snapshot;
+      const deps = workspace();
+      const snapshot = await withActivityFailures(async () => toSnapshot(await deps.jobs.getRun(runId)));
+      if (isTerminal(snapshot))
+        return observeTerminal(deps, snapshot, options.skipFirstAttempt ? 'safety-net' : 'poll');
       throw ApplicationFailure.create({
         type: 'RunNotTerminal',
         message: `run ${runId} is ${snapshot.lifeCycleState ?? snapshot.statusState ?? 'not terminal'}`,
@@ -174,14 +210,15 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
      * so a retried attempt after a worker crash resumes the same wait (and cancellation arrives).
      */
     async waitForTermination(runId: number, intervalMs: number): Promise<RunSnapshot> {
-      const { jobs } = workspace();
+      const deps = workspace();
+      const { jobs } = deps;
       const resumed = activityInfo().heartbeatDetails as { polls?: number } | undefined;
       let polls = resumed?.polls ?? 0;
       for (;;) {
         const snapshot = await withActivityFailures(async () => toSnapshot(await jobs.getRun(runId)));
         polls++;
         heartbeat({ polls, lifeCycleState: snapshot.lifeCycleState });
-        if (isTerminal(snapshot)) return snapshot;
+        if (isTerminal(snapshot)) return observeTerminal(deps, snapshot, 'heartbeat');
         await sleep(intervalMs);
       }
     },
@@ -212,13 +249,15 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
 
     /** Cancels the run and waits (heartbeating) until Databricks reports it terminal. */
     async cancelRun(runId: number, intervalMs = 1_000): Promise<RunSnapshot> {
-      const { jobs } = workspace();
+      const deps = workspace();
+      const { jobs } = deps;
       return withActivityFailures(async () => {
         await jobs.cancelRun(runId);
+        log.info('Databricks run cancellation requested', { databricksRunId: runId });
         for (;;) {
           const snapshot = toSnapshot(await jobs.getRun(runId));
           heartbeat({ lifeCycleState: snapshot.lifeCycleState });
-          if (isTerminal(snapshot)) return snapshot;
+          if (isTerminal(snapshot)) return observeTerminal(deps, snapshot, 'cancel');
           await sleep(intervalMs);
         }
       });

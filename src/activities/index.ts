@@ -2,6 +2,7 @@ import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import type { DatabricksHttpClient } from '../databricks/http.js';
 import { JobsClient } from '../databricks/jobs.js';
 import { MlflowClient } from '../mlflow/client.js';
+import type { LakeloopMetrics } from '../observability/metrics.js';
 import { createRunActivities, type RunActivityDeps } from './databricks-runs.js';
 import { describeIdentity, type IdentityDescription } from './describe-identity.js';
 import { createMlflowActivities, type MlflowActivityDeps } from './mlflow.js';
@@ -21,6 +22,8 @@ export interface ActivityDeps {
   /** The notification destination pointing at this worker's webhook receiver, when it has one. */
   webhookDestinationId?: string;
   outputLimits?: RunActivityDeps['outputLimits'];
+  /** The worker's metrics (runs submitted/finished, detection latency); tests pass a real one. */
+  metrics?: LakeloopMetrics;
 }
 
 export interface WorkerDescription {
@@ -49,6 +52,7 @@ export function createActivities(deps: ActivityDeps) {
       host: http.host,
       webhookDestinationId: deps.webhookDestinationId,
       outputLimits: deps.outputLimits,
+      metrics: deps.metrics,
     };
     return workspace;
   };

@@ -30,6 +30,9 @@ export const WORKER_ENV = {
   webhookUsername: 'LAKELOOP_WEBHOOK_USERNAME',
   webhookPassword: 'LAKELOOP_WEBHOOK_PASSWORD',
   webhookDestinationId: 'LAKELOOP_WEBHOOK_DESTINATION_ID',
+  logFormat: 'LAKELOOP_LOG_FORMAT',
+  metricsAddr: 'LAKELOOP_METRICS_ADDR',
+  temporalMetricsAddr: 'LAKELOOP_TEMPORAL_METRICS_ADDR',
 } as const;
 
 /** Variables read through @temporalio/envconfig (not by our schema, but part of our configuration). */
@@ -55,6 +58,18 @@ export const KNOWN_ENV_NAMES: readonly string[] = [
 ];
 
 export const DEFAULT_TASK_QUEUE = 'lakeloop';
+
+const LOG_FORMATS = ['json', 'pretty'] as const;
+
+/** host:port or [ipv6]:port, port 0–65535 (0: any free port, for tests). */
+const hostPort = z
+  .string()
+  .refine(
+    (s) =>
+      /^(?:[^\s:/[\]]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.test(s) &&
+      Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535,
+    'expected host:port, e.g. 0.0.0.0:9464 or 127.0.0.1:9464',
+  );
 
 const workerSchema = z
   .object({
@@ -104,6 +119,16 @@ const workerSchema = z
       .optional(),
     /** The Databricks notification destination whose URL is this receiver (submit runs reference it). */
     webhookDestinationId: z.string().min(1).optional(),
+    /** Unset: human-readable lines when stdout is a TTY, JSON lines otherwise. */
+    logFormat: z
+      .string()
+      .transform((s) => s.toLowerCase())
+      .pipe(z.enum(LOG_FORMATS, { message: `expected one of ${LOG_FORMATS.join(', ')}` }))
+      .optional(),
+    /** Lakeloop's Prometheus metrics (GET /metrics); off when unset. */
+    metricsAddr: hostPort.optional(),
+    /** The Temporal runtime's own Prometheus endpoint (worker/SDK metrics); off when unset. */
+    temporalMetricsAddr: hostPort.optional(),
   })
   .superRefine((settings, ctx) => {
     if (settings.webhookPort !== undefined && settings.webhookPassword === undefined) {
@@ -111,6 +136,17 @@ const workerSchema = z
         code: 'custom',
         path: ['webhookPassword'],
         message: 'required when LAKELOOP_WEBHOOK_PORT is set (or LAKELOOP_WEBHOOK_PASSWORD_FILE)',
+      });
+    }
+    if (
+      settings.metricsAddr !== undefined &&
+      settings.metricsAddr === settings.temporalMetricsAddr &&
+      !settings.metricsAddr.endsWith(':0')
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['temporalMetricsAddr'],
+        message: 'must differ from LAKELOOP_METRICS_ADDR (the Temporal runtime binds its own port)',
       });
     }
   });

@@ -1,12 +1,23 @@
 import { Client, Connection } from '@temporalio/client';
 import type { LakeloopConfig } from '../config/index.js';
+import type { LakeloopLogger } from '../observability/logger.js';
+import type { LakeloopMetrics } from '../observability/metrics.js';
 import { startWebhookReceiver, type WebhookReceiver } from './receiver.js';
+
+export interface ReceiverObservability {
+  /** Counts deliveries by outcome. */
+  metrics?: LakeloopMetrics;
+  logger?: LakeloopLogger;
+}
 
 /**
  * Starts the receiver with its own Temporal client from validated settings, or returns undefined
  * when LAKELOOP_WEBHOOK_PORT is not set. Closing it closes the client's connection too.
  */
-export async function startReceiverFromConfig(config: LakeloopConfig): Promise<WebhookReceiver | undefined> {
+export async function startReceiverFromConfig(
+  config: LakeloopConfig,
+  observability: ReceiverObservability = {},
+): Promise<WebhookReceiver | undefined> {
   const { webhookPort, webhookHost, webhookUsername, webhookPassword } = config.worker;
   if (webhookPort === undefined || webhookPassword === undefined) return undefined;
   const { address, tls, apiKey, metadata } = config.temporal.connection;
@@ -18,8 +29,11 @@ export async function startReceiverFromConfig(config: LakeloopConfig): Promise<W
       port: webhookPort,
       username: webhookUsername,
       password: webhookPassword,
+      ...(observability.metrics ? { onDelivery: observability.metrics.onDelivery } : {}),
     });
-    console.log(`lakeloop webhook receiver listening on ${receiver.url}`);
+    if (observability.logger)
+      observability.logger.notice('lakeloop webhook receiver listening', { url: receiver.url });
+    else console.log(`lakeloop webhook receiver listening on ${receiver.url}`);
     return {
       ...receiver,
       close: async () => {

@@ -1,0 +1,91 @@
+/**
+ * `npm run worker` with both metrics endpoints and JSON logs, configured only by its environment:
+ * Lakeloop's metrics on LAKELOOP_METRICS_ADDR, the Temporal runtime's on LAKELOOP_TEMPORAL_METRICS_ADDR.
+ */
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { databricksRun } from '../../src/workflows/index.js';
+import { PAT, startTestEmulator, waitFor, type TestEmulator } from '../emulator/helpers.js';
+import { connectToTestServer, uniqueTaskQueue } from '../helpers/temporal.js';
+import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('worker process metrics and logs', () => {
+  let env: TestWorkflowEnvironment;
+  let emulator: TestEmulator;
+  let worker: WorkerProcess | undefined;
+
+  beforeAll(async () => {
+    env = await connectToTestServer();
+    emulator = await startTestEmulator();
+  });
+  afterAll(async () => {
+    if (worker && worker.child.exitCode === null) {
+      const exited = new Promise((resolve) => worker!.child.once('exit', resolve));
+      worker.child.kill('SIGTERM');
+      await exited;
+    }
+    await emulator?.close();
+    await env?.teardown();
+  });
+
+  test('serves Lakeloop and Temporal metrics on their own ports and logs JSON without the token', async () => {
+    const lakeloopPort = await freePort();
+    const temporalPort = await freePort();
+    const taskQueue = uniqueTaskQueue('metrics-proc');
+    worker = await startWorkerProcess(emulator, taskQueue, {
+      LAKELOOP_LOG_LEVEL: 'INFO',
+      LAKELOOP_LOG_FORMAT: 'json',
+      LAKELOOP_METRICS_ADDR: `127.0.0.1:${lakeloopPort}`,
+      LAKELOOP_TEMPORAL_METRICS_ADDR: `127.0.0.1:${temporalPort}`,
+    });
+    const result = await env.client.workflow.execute(databricksRun, {
+      taskQueue,
+      workflowId: `metrics-proc-${Date.now()}`,
+      args: [
+        {
+          submit: { run_name: 'proc', tasks: [{ task_key: 'only', notebook_task: { notebook_path: '/x' } }] },
+          wait: { mode: 'poll', pollInterval: '100ms', maxPollInterval: '300ms' },
+        },
+      ],
+    });
+    expect(result.outcome).toBe('SUCCESS');
+
+    const lakeloop = await (await fetch(`http://127.0.0.1:${lakeloopPort}/metrics`)).text();
+    expect(lakeloop).toMatch(
+      /^lakeloop_runs_finished_total\{outcome="SUCCESS",termination_type="SUCCESS"\} 1$/m,
+    );
+    expect(lakeloop).toMatch(/^lakeloop_runs_submitted_total\{kind="submit"\} 1$/m);
+    expect(lakeloop).toMatch(/^lakeloop_token_refreshes_total\{auth_type="pat"\} 1$/m);
+    const temporal = await waitFor(
+      async () => (await fetch(`http://127.0.0.1:${temporalPort}/metrics`)).text(),
+      (text) => text.includes('temporal_'),
+      { timeoutMs: 10_000, what: 'Temporal runtime metrics' },
+    );
+    expect(temporal).not.toContain('lakeloop_');
+
+    const records = worker
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          level: 'INFO',
+          message: expect.stringContaining('lakeloop worker polling'),
+        }),
+        expect.objectContaining({ message: 'Databricks run submitted', databricksRunId: result.runId }),
+      ]),
+    );
+    expect(worker.output()).not.toContain(PAT);
+  });
+});
