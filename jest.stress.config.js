@@ -1,0 +1,12 @@
+// The load tests (test/stress): the same setup as jest.config.js, one file at a time, after the main
+// suite, so their load does not slow the timing-sensitive integration tests down.
+import base from './jest.config.js';
+
+/** @type {import('jest').Config} */
+export default {
+  ...base,
+  testMatch: ['<rootDir>/test/stress/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/'],
+  maxWorkers: 1,
+  testTimeout: 180_000,
+};
