@@ -27,6 +27,12 @@ export interface RunActivityDeps {
   metrics?: LakeloopMetrics;
 }
 
+/** The task runs whose outputs to collect: from the terminal snapshot the workflow holds. */
+export interface OutputsTarget {
+  runId: number;
+  tasks: Array<{ taskKey: string; runId: number }>;
+}
+
 export interface SubmitRunRequest {
   /** Names this submission within the workflow ("attempt-1"…): part of the idempotency token. */
   step: string;
@@ -223,19 +229,26 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
       }
     },
 
-    /** Outputs of every task run, bounded: result, log tail, error and trace (never artifacts' bytes). */
-    async getRunOutputs(runId: number): Promise<TaskOutput[]> {
+    /**
+     * Outputs of every task run, bounded: result, log tail, error and trace (never artifacts' bytes).
+     * The workflow passes the task runs of the terminal snapshot it already has, which saves a
+     * runs/get per run; a bare run id (workflows started before that) still reads them first.
+     */
+    async getRunOutputs(target: number | OutputsTarget): Promise<TaskOutput[]> {
       const { jobs, outputLimits } = workspace();
       const limits = outputLimits ?? DEFAULT_LIMITS;
       return withActivityFailures(async () => {
-        const run = await jobs.getRun(runId);
+        const tasks =
+          typeof target === 'number'
+            ? ((await jobs.getRun(target)).tasks ?? []).map((t) => ({ taskKey: t.task_key, runId: t.run_id }))
+            : target.tasks;
         const outputs: TaskOutput[] = [];
-        for (const task of run.tasks ?? []) {
-          const output = await jobs.getRunOutput(task.run_id);
+        for (const task of tasks) {
+          const output = await jobs.getRunOutput(task.runId);
           const result = truncateEnd(output.notebook_output?.result, limits.resultBytes);
           outputs.push({
-            taskKey: task.task_key,
-            runId: task.run_id,
+            taskKey: task.taskKey,
+            runId: task.runId,
             ...(result.text !== undefined ? { result: result.text } : {}),
             ...(result.truncated || output.notebook_output?.truncated ? { resultTruncated: true } : {}),
             ...(output.logs !== undefined ? { logTail: tail(output.logs, limits.logTailBytes) } : {}),

@@ -287,10 +287,15 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
   async function finish(c: Classification): Promise<RunResult> {
     show({ phase: 'collecting-outputs', outcome: c.outcome });
     const outputs = last
-      ? await api.getRunOutputs(last.runId).catch((err: unknown) => {
-          log.warn('could not collect task outputs', { error: String(err) });
-          return [];
-        })
+      ? await api
+          .getRunOutputs({
+            runId: last.runId,
+            tasks: last.tasks.map((t) => ({ taskKey: t.taskKey, runId: t.runId })),
+          })
+          .catch((err: unknown) => {
+            log.warn('could not collect task outputs', { error: String(err) });
+            return [];
+          })
       : [];
     show({ phase: 'done' });
     return { ...buildResult(c, false), outputs };

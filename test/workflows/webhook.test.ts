@@ -91,8 +91,8 @@ describe('webhook mode', () => {
     };
     const result = await execute(spec('notified', { mode: 'auto' }));
     expect(result).toMatchObject({ outcome: 'SUCCESS', waitMode: 'webhook' });
-    // One runs/get confirms the notification, one reads the tasks for their outputs; nothing polled.
-    expect((await runsGets()) - before.gets).toBe(2);
+    // One runs/get confirms the notification (its tasks give the outputs to fetch); nothing polled.
+    expect((await runsGets()) - before.gets).toBe(1);
     expect(receiver.stats().signalled - before.signalled).toBe(1); // on_success (on_start is acknowledged, not forwarded)
     expect((await runsCreated(emulator)) - before.runs).toBe(1);
   });
