@@ -32,6 +32,13 @@ function tagsRecord(tags: { key: string; value: string }[] | undefined): Record<
   return Object.fromEntries((tags ?? []).map((t) => [t.key, t.value]));
 }
 
+/** log-parameter and set-tag take the same body: a run (by run_id or legacy run_uuid), a key and a value. */
+const runKeyValueSchema = z.object({
+  run_id: requiredString.optional(),
+  run_uuid: requiredString.optional(),
+  key: requiredString,
+  value: z.string(),
+});
 export function registerTrackingRoutes(
   router: Router,
   mlflow: MlflowServices,
@@ -146,30 +153,14 @@ export function registerTrackingRoutes(
 
   // MLflow's REST path is runs/log-parameter (the Python client's log_param calls it).
   route('POST', '/runs/log-parameter', (ctx) => {
-    const body = parseMlflow(
-      z.object({
-        run_id: requiredString.optional(),
-        run_uuid: requiredString.optional(),
-        key: requiredString,
-        value: z.string(),
-      }),
-      requestParams(ctx),
-    );
+    const body = parseMlflow(runKeyValueSchema, requestParams(ctx));
     tracking.logParam(tracking.activeRun(requireRunId(body)), body.key, body.value);
     mlflow.changed();
     return ok({});
   });
 
   route('POST', '/runs/set-tag', (ctx) => {
-    const body = parseMlflow(
-      z.object({
-        run_id: requiredString.optional(),
-        run_uuid: requiredString.optional(),
-        key: requiredString,
-        value: z.string(),
-      }),
-      requestParams(ctx),
-    );
+    const body = parseMlflow(runKeyValueSchema, requestParams(ctx));
     const run = tracking.activeRun(requireRunId(body));
     run.tags[body.key] = body.value;
     if (body.key === 'mlflow.runName') run.run_name = body.value;
