@@ -7,8 +7,14 @@ import type { Worker } from '@temporalio/worker';
 import type { DatabricksHttpClient } from '../../src/databricks/http.js';
 import { createWorkspaceClient } from '../../src/databricks/workspace-client.js';
 import type { DatabricksAuthSettings } from '../../src/config/databricks.js';
-import { PAT, type TestEmulator } from '../emulator/helpers.js';
-import { createTestWorker, testActivityDeps } from './temporal.js';
+import type { EmulatorOptions } from '../../emulator/options.js';
+import {
+  startWebhookReceiver,
+  type WebhookReceiver,
+  type WebhookReceiverOptions,
+} from '../../src/webhooks/receiver.js';
+import { PAT, startTestEmulator, type TestEmulator } from '../emulator/helpers.js';
+import { connectToTestServer, createTestWorker, testActivityDeps, uniqueTaskQueue } from './temporal.js';
 
 export function databricksClientFor(
   emulator: TestEmulator,
@@ -47,4 +53,70 @@ export async function requestCounts(emulator: TestEmulator): Promise<Record<stri
 
 export async function runsCreated(emulator: TestEmulator): Promise<number> {
   return (await emulator.control<{ runs: { created: number } }>('GET', '/stats')).runs.created;
+}
+
+export interface WorkspaceHarnessOptions {
+  /** Task-queue prefix (each harness gets a unique queue). */
+  name: string;
+  emulator?: Partial<EmulatorOptions>;
+  /** Also run a webhook receiver and register it as the worker's notification destination. */
+  receiver?: Omit<WebhookReceiverOptions, 'client' | 'host' | 'port'>;
+}
+
+/** A running test set-up: dev-server client, emulator, optional receiver, and a worker serving `taskQueue`. */
+export interface WorkspaceHarness {
+  env: TestWorkflowEnvironment;
+  emulator: TestEmulator;
+  taskQueue: string;
+  receiver?: WebhookReceiver;
+  destinationId?: string;
+  /** Stops the worker (waiting for it to drain), the receiver, the emulator and the client. */
+  close(): Promise<void>;
+}
+
+export async function startWorkspaceHarness(options: WorkspaceHarnessOptions): Promise<WorkspaceHarness> {
+  const env = await connectToTestServer();
+  const emulator = await startTestEmulator(options.emulator);
+  const taskQueue = uniqueTaskQueue(options.name);
+  let receiver: WebhookReceiver | undefined;
+  let destinationId: string | undefined;
+  if (options.receiver) {
+    receiver = await startWebhookReceiver({
+      client: env.client,
+      host: '127.0.0.1',
+      port: 0,
+      ...options.receiver,
+    });
+    const created = await emulator.api<{ id: string }>('POST', '/api/2.0/notification-destinations', {
+      display_name: `lakeloop-${options.name}`,
+      config: {
+        generic_webhook: {
+          url: receiver.url,
+          username: options.receiver.username,
+          password: options.receiver.password,
+        },
+      },
+    });
+    if (created.status !== 200)
+      throw new Error(`creating the notification destination failed: ${created.status}`);
+    destinationId = created.body.id;
+  }
+  const worker = await createWorkspaceWorker(env, taskQueue, emulator, {
+    webhookDestinationId: destinationId,
+  });
+  const running = worker.run();
+  return {
+    env,
+    emulator,
+    taskQueue,
+    receiver,
+    destinationId,
+    async close() {
+      worker.shutdown();
+      await running;
+      await receiver?.close();
+      await emulator.close();
+      await env.teardown();
+    },
+  };
 }

@@ -9,13 +9,11 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import type { RunInput } from '../../src/shared/run-input.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../src/webhooks/receiver.js';
 import { databricksRun } from '../../src/workflows/index.js';
-import { startTestEmulator, type TestEmulator } from '../emulator/helpers.js';
-import { connectToTestServer, uniqueTaskQueue } from '../helpers/temporal.js';
-import { createWorkspaceWorker, runsCreated } from '../helpers/workspace.js';
+import type { TestEmulator } from '../emulator/helpers.js';
+import { runsCreated, startWorkspaceHarness, type WorkspaceHarness } from '../helpers/workspace.js';
 
 const USER = 'databricks';
 const PASSWORD = `hardening-secret-${Math.random().toString(36).slice(2)}`;
@@ -93,40 +91,22 @@ function spec(runName: string): RunInput {
 }
 
 describe('webhook receiver hardening', () => {
+  let harness: WorkspaceHarness;
   let env: TestWorkflowEnvironment;
   let emulator: TestEmulator;
   let receiver: WebhookReceiver;
-  let worker: Worker;
-  let running: Promise<void>;
   let taskQueue: string;
 
   beforeAll(async () => {
-    env = await connectToTestServer();
-    emulator = await startTestEmulator();
-    receiver = await startWebhookReceiver({
-      client: env.client,
-      host: '127.0.0.1',
-      port: 0,
-      username: USER,
-      password: PASSWORD,
-      bodyLimitBytes: BODY_LIMIT,
-      lookupTimeoutMs: 150,
+    harness = await startWorkspaceHarness({
+      name: 'webhook-hardening',
+      receiver: { username: USER, password: PASSWORD, bodyLimitBytes: BODY_LIMIT, lookupTimeoutMs: 150 },
     });
-    const created = await emulator.api<{ id: string }>('POST', '/api/2.0/notification-destinations', {
-      display_name: 'lakeloop-hardening',
-      config: { generic_webhook: { url: receiver.url, username: USER, password: PASSWORD } },
-    });
-    expect(created.status).toBe(200);
-    taskQueue = uniqueTaskQueue('webhook-hardening');
-    worker = await createWorkspaceWorker(env, taskQueue, emulator, { webhookDestinationId: created.body.id });
-    running = worker.run();
+    ({ env, emulator, taskQueue } = harness);
+    receiver = harness.receiver!;
   });
   afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await receiver?.close();
-    await emulator?.close();
-    await env?.teardown();
+    await harness?.close();
     agent.destroy();
   });
 

@@ -6,36 +6,30 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/g
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import type { RunInput } from '../../src/shared/run-input.js';
 import type { RunResult } from '../../src/shared/run-types.js';
 import { databricksRun } from '../../src/workflows/index.js';
-import { createJob, startTestEmulator, waitFor, getRun, type TestEmulator } from '../emulator/helpers.js';
-import { connectToTestServer, uniqueTaskQueue } from '../helpers/temporal.js';
-import { createWorkspaceWorker, requestCounts, runsCreated } from '../helpers/workspace.js';
+import { createJob, getRun, waitFor, type TestEmulator } from '../emulator/helpers.js';
+import {
+  requestCounts,
+  runsCreated,
+  startWorkspaceHarness,
+  type WorkspaceHarness,
+} from '../helpers/workspace.js';
 
 const FAST_POLL = { mode: 'poll' as const, pollInterval: '100ms', maxPollInterval: '300ms' };
 
 describe('databricksRun', () => {
+  let harness: WorkspaceHarness;
   let env: TestWorkflowEnvironment;
   let emulator: TestEmulator;
-  let worker: Worker;
   let taskQueue: string;
-  let running: Promise<void>;
 
   beforeAll(async () => {
-    env = await connectToTestServer();
-    emulator = await startTestEmulator();
-    taskQueue = uniqueTaskQueue('dbrun');
-    worker = await createWorkspaceWorker(env, taskQueue, emulator);
-    running = worker.run();
+    harness = await startWorkspaceHarness({ name: 'dbrun' });
+    ({ env, emulator, taskQueue } = harness);
   });
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await emulator?.close();
-    await env?.teardown();
-  });
+  afterAll(() => harness?.close());
   beforeEach(async () => {
     await emulator.control('POST', '/reset');
   });

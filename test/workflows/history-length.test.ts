@@ -17,17 +17,15 @@ import type { Worker } from '@temporalio/worker';
 import { resolveTemporalBinary, sdkExecutable } from '../../scripts/lib/temporal-cli.js';
 import type { RunInput } from '../../src/shared/run-input.js';
 import { LAKELOOP_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../../src/webhooks/receiver.js';
 import { databricksRun } from '../../src/workflows/index.js';
 import { startTestEmulator, type TestEmulator } from '../emulator/helpers.js';
 import {
-  connectToTestServer,
   createTestWorker,
   installQuietRuntime,
   testActivityDeps,
   uniqueTaskQueue,
 } from '../helpers/temporal.js';
-import { databricksClientFor } from '../helpers/workspace.js';
+import { databricksClientFor, startWorkspaceHarness, type WorkspaceHarness } from '../helpers/workspace.js';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -89,48 +87,32 @@ describe('poll mode on the time-skipping server', () => {
 });
 
 describe('webhook mode on the dev server with the real receiver', () => {
-  let env: TestWorkflowEnvironment;
-  let emulator: TestEmulator;
-  let receiver: WebhookReceiver;
-  let worker: Worker;
-  let running: Promise<void>;
-  const taskQueue = uniqueTaskQueue('history-webhook');
+  let harness: WorkspaceHarness;
 
   beforeAll(async () => {
-    env = await connectToTestServer();
-    emulator = await startTestEmulator({ timeScale: 3600 });
-    receiver = await startWebhookReceiver({
-      client: env.client,
-      host: '127.0.0.1',
-      port: 0,
-      username: 'u',
-      password: 'history-test-password',
+    harness = await startWorkspaceHarness({
+      name: 'history-webhook',
+      emulator: { timeScale: 3600 },
+      receiver: { username: 'u', password: 'history-test-password' },
     });
-    const destination = await emulator.api<{ id: string }>('POST', '/api/2.0/notification-destinations', {
-      display_name: 'lakeloop',
-      config: { generic_webhook: { url: receiver.url, username: 'u', password: 'history-test-password' } },
-    });
-    worker = await createTestWorker(
-      env,
-      taskQueue,
-      testActivityDeps({
-        databricks: databricksClientFor(emulator),
-        webhookDestinationId: destination.body.id,
-      }),
-    );
-    running = worker.run();
   });
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await receiver?.close();
-    await emulator?.close();
-    await env?.teardown();
-  });
+  afterAll(() => harness?.close());
 
   test('a 1-hour run records as many events as a 1-minute run', async () => {
-    const short = await historyLength(env.client, emulator, taskQueue, 'webhook', MINUTE);
-    const long = await historyLength(env.client, emulator, taskQueue, 'webhook', HOUR);
+    const short = await historyLength(
+      harness.env.client,
+      harness.emulator,
+      harness.taskQueue,
+      'webhook',
+      MINUTE,
+    );
+    const long = await historyLength(
+      harness.env.client,
+      harness.emulator,
+      harness.taskQueue,
+      'webhook',
+      HOUR,
+    );
     expect(long).toBe(short);
   });
 });

@@ -6,13 +6,11 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import type { PipelineDefinition } from '../../src/shared/pipeline-definition.js';
 import type { PipelineResult } from '../../src/shared/pipeline-types.js';
 import { mlPipeline } from '../../src/workflows/index.js';
-import { startTestEmulator, waitFor, type TestEmulator } from '../emulator/helpers.js';
-import { connectToTestServer, uniqueTaskQueue } from '../helpers/temporal.js';
-import { createWorkspaceWorker } from '../helpers/workspace.js';
+import { waitFor } from '../emulator/helpers.js';
+import { startWorkspaceHarness, type WorkspaceHarness } from '../helpers/workspace.js';
 
 const POLL = { mode: 'poll' as const, pollInterval: '200ms', maxPollInterval: '500ms' };
 
@@ -71,25 +69,15 @@ function definition(
 }
 
 describe('mlPipeline', () => {
+  let harness: WorkspaceHarness;
   let env: TestWorkflowEnvironment;
-  let emulator: TestEmulator;
-  let worker: Worker;
-  let running: Promise<void>;
   let taskQueue: string;
 
   beforeAll(async () => {
-    env = await connectToTestServer();
-    emulator = await startTestEmulator();
-    taskQueue = uniqueTaskQueue('pipeline');
-    worker = await createWorkspaceWorker(env, taskQueue, emulator);
-    running = worker.run();
+    harness = await startWorkspaceHarness({ name: 'pipeline' });
+    ({ env, taskQueue } = harness);
   });
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await emulator?.close();
-    await env?.teardown();
-  });
+  afterAll(() => harness?.close());
 
   function execute(def: PipelineDefinition, workflowId = `pipeline-${Math.random().toString(36).slice(2)}`) {
     return env.client.workflow.execute(mlPipeline, { taskQueue, workflowId, args: [def] });

@@ -4,13 +4,16 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import type { RunInput } from '../../src/shared/run-input.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../../src/webhooks/receiver.js';
+import type { WebhookReceiver } from '../../src/webhooks/receiver.js';
 import { databricksRun } from '../../src/workflows/index.js';
-import { startTestEmulator, type TestEmulator } from '../emulator/helpers.js';
-import { connectToTestServer, uniqueTaskQueue } from '../helpers/temporal.js';
-import { createWorkspaceWorker, requestCounts, runsCreated } from '../helpers/workspace.js';
+import type { TestEmulator } from '../emulator/helpers.js';
+import {
+  requestCounts,
+  runsCreated,
+  startWorkspaceHarness,
+  type WorkspaceHarness,
+} from '../helpers/workspace.js';
 
 const USER = 'databricks';
 const PASSWORD = `webhook-secret-${Math.random().toString(36).slice(2)}`;
@@ -23,46 +26,21 @@ function spec(runName: string, wait: RunInput['wait']): RunInput {
 }
 
 describe('webhook mode', () => {
+  let harness: WorkspaceHarness;
   let env: TestWorkflowEnvironment;
   let emulator: TestEmulator;
   let receiver: WebhookReceiver;
-  let worker: Worker;
-  let running: Promise<void>;
   let taskQueue: string;
-  let destinationId: string;
 
   beforeAll(async () => {
-    env = await connectToTestServer();
-    emulator = await startTestEmulator();
-    receiver = await startWebhookReceiver({
-      client: env.client,
-      host: '127.0.0.1',
-      port: 0,
-      username: USER,
-      password: PASSWORD,
-      lookupTimeoutMs: 1_000,
+    harness = await startWorkspaceHarness({
+      name: 'webhook',
+      receiver: { username: USER, password: PASSWORD, lookupTimeoutMs: 1_000 },
     });
-    taskQueue = uniqueTaskQueue('webhook');
-    destinationId = await createDestination();
-    worker = await createWorkspaceWorker(env, taskQueue, emulator, { webhookDestinationId: destinationId });
-    running = worker.run();
+    ({ env, emulator, taskQueue } = harness);
+    receiver = harness.receiver!;
   });
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await receiver?.close();
-    await emulator?.close();
-    await env?.teardown();
-  });
-
-  async function createDestination(): Promise<string> {
-    const created = await emulator.api<{ id: string }>('POST', '/api/2.0/notification-destinations', {
-      display_name: 'lakeloop',
-      config: { generic_webhook: { url: receiver.url, username: USER, password: PASSWORD } },
-    });
-    expect(created.status).toBe(200);
-    return created.body.id;
-  }
+  afterAll(() => harness?.close());
 
   // Not /reset: it would forget the destination the worker was configured with. Tests compare deltas.
   beforeEach(async () => {
