@@ -93,7 +93,9 @@ describe('webhook mode on the dev server with the real receiver', () => {
     harness = await startWorkspaceHarness({
       name: 'history-webhook',
       emulator: { timeScale: 3600 },
-      receiver: { username: 'u', password: 'history-test-password' },
+      // A busy CI machine once showed the run's id to the receiver too late (5 s default): look for
+      // 9 s, still under the emulator's 10 s delivery timeout so no duplicate adds history events.
+      receiver: { username: 'u', password: 'history-test-password', lookupTimeoutMs: 9_000 },
     });
   });
   afterAll(() => harness?.close());
