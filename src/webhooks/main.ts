@@ -1,19 +1,41 @@
 /**
  * The webhook receiver on its own: `npm run webhooks`. Normally it runs inside the worker
  * (LAKELOOP_WEBHOOK_PORT); run it apart to expose only this endpoint at the edge of the network.
- * Needs the Temporal settings and LAKELOOP_WEBHOOK_* (port, username, password, host).
+ * Needs the Temporal settings and LAKELOOP_WEBHOOK_* (port, username, password, host). Like the worker,
+ * it logs through the structured logger (LAKELOOP_LOG_LEVEL / LAKELOOP_LOG_FORMAT) and serves its
+ * delivery counters on LAKELOOP_METRICS_ADDR when set — an edge process nobody can see is one nobody
+ * notices failing.
  */
 import { ConfigError, loadConfig } from '../config/index.js';
+import { createLogger } from '../observability/logger.js';
+import { LakeloopMetrics, startMetricsServer, type MetricsServer } from '../observability/metrics.js';
 import { startReceiverFromConfig } from './from-config.js';
 
 async function main(): Promise<void> {
-  const receiver = await startReceiverFromConfig(loadConfig());
+  const config = loadConfig();
+  const logger = createLogger({
+    level: config.worker.logLevel,
+    format: config.worker.logFormat,
+    context: { component: 'webhook-receiver' },
+  });
+  const metrics = new LakeloopMetrics();
+  let metricsServer: MetricsServer | undefined;
+  if (config.worker.metricsAddr) {
+    metricsServer = await startMetricsServer(metrics.registry, config.worker.metricsAddr);
+    logger.notice('Lakeloop metrics listening', { url: metricsServer.url });
+  }
+  const receiver = await startReceiverFromConfig(config, { metrics, logger });
   if (!receiver) {
+    await metricsServer?.close();
     throw new ConfigError([
       'LAKELOOP_WEBHOOK_PORT: required to run the receiver on its own (with LAKELOOP_WEBHOOK_PASSWORD)',
     ]);
   }
-  const stop = () => void receiver.close().then(() => process.exit(0));
+  const stop = () =>
+    void receiver
+      .close()
+      .then(() => metricsServer?.close())
+      .then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
