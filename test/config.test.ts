@@ -80,6 +80,21 @@ describe('loadConfig', () => {
       /^LAKELOOP_TASK_QUEUE_FILE=.*missing: cannot read the file \(ENOENT\)$/,
     );
   });
+
+  test('TEMPORAL_API_KEY_FILE: the API key from a mounted secret, which turns TLS on like the key itself', () => {
+    const file = path.join(tmp, 'temporal-api-key');
+    writeFileSync(file, 'tmprl-api-key-from-file\n');
+    const { temporal } = loadConfig({
+      ...base,
+      TEMPORAL_ADDRESS: 'us-east-1.aws.api.temporal.io:7233',
+      TEMPORAL_API_KEY_FILE: file,
+    });
+    expect(temporal.connection.apiKey).toBe('tmprl-api-key-from-file');
+    expect(temporal.connection.tls).toBeTruthy();
+    expect(problemsOf({ TEMPORAL_API_KEY_FILE: file, TEMPORAL_API_KEY: 'x' })).toEqual([
+      'TEMPORAL_API_KEY and TEMPORAL_API_KEY_FILE are both set: set only one of them',
+    ]);
+  });
 });
 
 describe('environmentWithStack', () => {

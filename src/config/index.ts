@@ -171,6 +171,11 @@ function loadTemporal(env: Env, problems: string[]): TemporalSettings | undefine
   const overrideEnvVars = Object.fromEntries(
     Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
   );
+  // envconfig knows no _FILE twins; the API key is the one Temporal secret that is a value rather than
+  // a path (TLS keys are paths already), so it gets the same mounted-secret indirection as ours.
+  const apiKey = readSetting(env, 'TEMPORAL_API_KEY', problems);
+  delete overrideEnvVars.TEMPORAL_API_KEY_FILE;
+  if (apiKey !== undefined) overrideEnvVars.TEMPORAL_API_KEY = apiKey;
   try {
     const { connectionOptions, namespace } = loadClientConnectConfig({ overrideEnvVars });
     const address = connectionOptions.address ?? 'localhost:7233';
