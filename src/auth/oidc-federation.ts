@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import { AuthError, toAuthError } from './errors.js';
 import { databricksDiscoveryUrl, discover, memoizeAsync, toAccessToken } from './openid.js';
@@ -27,17 +28,27 @@ export interface OidcFederationSettings {
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 
+/** The `exp` claim in ms, read without verification (the workspace verifies); undefined if absent or not a JWT. */
+function jwtExpiry(token: string): number | undefined {
+  try {
+    const { exp } = decodeJwt(token);
+    return typeof exp === 'number' ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads a fresh subject token each time: projected Kubernetes tokens and IdP tokens rotate. */
-function subjectTokenReader(source: SubjectTokenSource): () => Promise<string> {
+function subjectTokenReader(source: SubjectTokenSource, now: () => number): () => Promise<string> {
   switch (source.kind) {
     case 'env':
       return async () => source.token;
     case 'file':
       return async () => {
+        let token: string;
         try {
-          const token = (await readFile(source.path, 'utf8')).trim();
+          token = (await readFile(source.path, 'utf8')).trim();
           if (!token) throw new Error('the file is empty');
-          return token;
         } catch (err) {
           throw new AuthError(
             `cannot read the OIDC subject token from DATABRICKS_OIDC_TOKEN_FILE=${source.path}: ${(err as Error).message}`,
@@ -46,6 +57,20 @@ function subjectTokenReader(source: SubjectTokenSource): () => Promise<string> {
             true,
           );
         }
+        // A file token is rotated by whoever mounts it (kubelet refreshes projected tokens well before
+        // expiry), so an expired one means "not rotated yet": retryable, and not worth an exchange the
+        // workspace would refuse with a permanent-looking invalid_grant.
+        const expiresAt = jwtExpiry(token);
+        if (expiresAt !== undefined && expiresAt <= now()) {
+          throw new AuthError(
+            `the OIDC subject token in DATABRICKS_OIDC_TOKEN_FILE=${source.path} expired at ` +
+              `${new Date(expiresAt).toISOString()}; waiting for it to be rotated (check whatever writes the file)`,
+            'oidc-federation',
+            'subject_token_expired',
+            true,
+          );
+        }
+        return token;
       };
     case 'idp-client-credentials': {
       const configuration = memoizeAsync(() =>
@@ -79,7 +104,7 @@ export function oidcFederationTokenSource(
   settings: OidcFederationSettings,
   now: () => number = Date.now,
 ): () => Promise<AccessToken> {
-  const readSubjectToken = subjectTokenReader(settings.subject);
+  const readSubjectToken = subjectTokenReader(settings.subject, now);
   const sendClientId: oidc.ClientAuth = (_as, _client, body) => {
     if (settings.clientId) body.set('client_id', settings.clientId);
   };

@@ -83,6 +83,12 @@ async function issued(emu: TestEmulator): Promise<number> {
   return (await emu.control<{ tokens: { issued: number } }>('GET', '/stats')).tokens.issued;
 }
 
+/** Every answer of the token endpoint, issued or refused. */
+async function tokenRequests(emu: TestEmulator): Promise<number> {
+  const stats = await emu.control<{ requests: Record<string, number> }>('GET', '/stats');
+  return stats.requests['POST /oidc/v1/token'] ?? 0;
+}
+
 describe('token layer against the emulator and a real identity provider', () => {
   let idp: TestIdentityProvider;
   let emu: TestEmulator;
@@ -242,12 +248,16 @@ describe('token layer against the emulator and a real identity provider', () => 
       });
       expect(settings).toMatchObject({ authType: 'oidc-federation', subject: { kind: 'file', path: file } });
       const { provider, http } = client(settings);
+      // Expired in the file: retryable (the mounter rotates it), refused locally before any exchange.
+      const exchangesBefore = await tokenRequests(emu);
       const expired = await failure(provider.getToken());
-      expect(expired).toMatchObject({ code: 'invalid_grant', retryable: false });
-      expect(expired.message).toMatch(/expired/);
+      expect(expired).toMatchObject({ code: 'subject_token_expired', retryable: true });
+      expect(expired.message).toMatch(/expired at .*waiting for it to be rotated/);
+      expect(await tokenRequests(emu)).toBe(exchangesBefore);
 
       writeFileSync(file, `${await idp.issueToken()}\n`);
       expect(await getCurrentPrincipal(http)).toMatchObject({ applicationId: SP_FED });
+      expect(await tokenRequests(emu)).toBe(exchangesBefore + 1); // rotated: exchanged once
     });
   });
 
