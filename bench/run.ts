@@ -16,7 +16,7 @@ import { startWebhookReceiver } from '../src/webhooks/receiver.js';
 import { projectRoot, resolveTemporalBinary, sdkExecutable } from '../scripts/lib/temporal-cli.js';
 import { benchLakeloop } from './lakeloop.js';
 import { PREFECT_REQUIREMENTS, benchPrefect, ensurePrefectVenv } from './prefect.js';
-import { markdownTable, svgChart, type BenchReport, type ScenarioResult } from './output.js';
+import { markdownTable, round, svgChart, type BenchReport, type ScenarioResult } from './output.js';
 import { scenarios } from './scenarios.js';
 
 const { values } = parseArgs({
@@ -44,6 +44,7 @@ console.log(cli.summary);
 // Worker state changes, bundler output and workflow logs would drown the figures; warnings still show.
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const began = performance.now();
+const loadAtStart = os.loadavg().map((l) => round(l, 2));
 // Bundled in a child process, as the Dockerfile pre-bundles for production: webpack's heap would
 // otherwise stay in this process's RSS and be counted as the worker's.
 const bundlePath = path.join(os.tmpdir(), `lakeloop-bench-bundle-${process.pid}.js`);
@@ -114,6 +115,9 @@ const report: BenchReport = {
     node: process.version,
     temporal: cli.summary,
     date: new Date().toISOString(),
+    // Figures from a busy machine are not comparable with an idle one's: say how busy it was.
+    loadAverageAtStart: loadAtStart,
+    loadAverageAtEnd: os.loadavg().map((l) => round(l, 2)),
   },
   quick,
   notes: [
