@@ -10,7 +10,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY scripts/build-workflow-bundle.ts ./scripts/
 RUN npm run build \
- && node --import tsx scripts/build-workflow-bundle.ts lib/workflow-bundle.js
+ && node --import tsx scripts/build-workflow-bundle.ts lib/workflow-bundle.js --tracing
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \

@@ -1,18 +1,24 @@
 /**
- * `node --import tsx scripts/build-workflow-bundle.ts OUT.js` — pre-bundles the workflow code so the
- * production worker starts without webpack (set LAKELOOP_WORKFLOW_BUNDLE=OUT.js). Used by the Dockerfile.
+ * `node --import tsx scripts/build-workflow-bundle.ts OUT.js [--tracing]` — pre-bundles the workflow
+ * code so the production worker starts without webpack (set LAKELOOP_WORKFLOW_BUNDLE=OUT.js). With
+ * --tracing it also writes OUT.tracing.js, which includes OpenTelemetry's workflow interceptors; the
+ * worker uses that twin when the OTEL_* variables turn tracing on. Used by the Dockerfile.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { workflowsPath } from '../src/workflows-path.js';
+import { tracingBundlePath, workflowInterceptorModules, workflowsPath } from '../src/workflows-path.js';
 
-const out = process.argv[2];
-if (!out) {
-  console.error('usage: build-workflow-bundle.ts OUT.js');
+const [out, flag] = process.argv.slice(2);
+if (!out || (flag !== undefined && flag !== '--tracing')) {
+  console.error('usage: build-workflow-bundle.ts OUT.js [--tracing]');
   process.exit(2);
 }
-const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath() });
 mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
-writeFileSync(out, code);
-console.log(`workflow bundle written to ${out} (${(code.length / 1024).toFixed(0)} KiB)`);
+const bundles: [string, string[]][] = [[out, []]];
+if (flag === '--tracing') bundles.push([tracingBundlePath(out), workflowInterceptorModules()]);
+for (const [file, workflowInterceptorModules] of bundles) {
+  const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), workflowInterceptorModules });
+  writeFileSync(file, code);
+  console.log(`workflow bundle written to ${file} (${(code.length / 1024).toFixed(0)} KiB)`);
+}

@@ -1,7 +1,9 @@
+import type { PayloadCodec } from '@temporalio/common';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities/index.js';
-import { workflowsPath } from './workflows-path.js';
+import { workerTracingInterceptors, workflowSpanSinks, type Tracing } from './observability/tracing.js';
+import { workflowInterceptorModules, workflowsPath } from './workflows-path.js';
 
 export interface LakeloopWorkerOptions {
   connection: NativeConnection;
@@ -11,6 +13,10 @@ export interface LakeloopWorkerOptions {
   /** A pre-built bundle (container image, test suites); otherwise the workflows are bundled now. */
   workflowBundlePath?: string;
   shutdownGraceSeconds?: number;
+  /** Started tracing (src/observability/tracing.ts); undefined: tracing is off. */
+  tracing?: Tracing;
+  /** Encrypts and decrypts every payload the worker exchanges with Temporal (src/codec); undefined: none. */
+  payloadCodec?: PayloadCodec;
   /** Test and benchmark knobs passed straight to Worker.create. */
   overrides?: Partial<WorkerOptions>;
 }
@@ -26,6 +32,16 @@ export async function createLakeloopWorker(options: LakeloopWorkerOptions): Prom
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: workflowsPath() }),
+    interceptors: {
+      ...workerTracingInterceptors(options.tracing),
+      // Workflow spans only when tracing is on; a pre-built bundle has them or not from its build
+      // (src/worker.ts picks the .tracing.js twin when tracing is on).
+      ...(options.workflowBundlePath || !options.tracing
+        ? {}
+        : { workflowModules: workflowInterceptorModules() }),
+    },
+    sinks: workflowSpanSinks(options.tracing),
+    ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
     shutdownGraceTime: `${options.shutdownGraceSeconds ?? 30}s`,
     ...options.overrides,
   });

@@ -8,19 +8,25 @@
  *    for the Temporal runtime's), the webhook receiver (when LAKELOOP_WEBHOOK_PORT is set) and the
  *    Temporal worker. Logs are structured (JSON lines, or pretty on a TTY) through one logger that is
  *    also the Temporal runtime's, so workflow and activity `log` calls carry their context.
+ * 4. When the OTEL_* variables turn tracing on, install the tracer provider first, so workflows,
+ *    activities and Databricks requests are traced; buffered spans are exported at shutdown.
  * SIGINT/SIGTERM start a graceful shutdown: no new tasks, in-flight activities get
  * LAKELOOP_SHUTDOWN_GRACE_SECONDS to finish, then the receiver closes.
  */
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { AuthError } from './auth/index.js';
+import { payloadCodecFor } from './codec/index.js';
 import { ConfigError, loadConfig, type LakeloopConfig } from './config/index.js';
 import { createLakeloopWorker } from './create-worker.js';
 import type { DatabricksHttpClient } from './databricks/http.js';
 import { createWorkspaceClient } from './databricks/workspace-client.js';
 import { createLogger, type LakeloopLogger } from './observability/logger.js';
 import { LakeloopMetrics, startMetricsServer, type MetricsServer } from './observability/metrics.js';
+import { startTracing } from './observability/tracing.js';
 import { lakeloopVersion } from './shared/version.js';
+import { tracingBundlePath } from './workflows-path.js';
 import { startReceiverFromConfig } from './webhooks/from-config.js';
 import type { WebhookReceiver } from './webhooks/receiver.js';
 
@@ -44,6 +50,23 @@ async function checkIdentity(databricks: DatabricksHttpClient, logger: LakeloopL
   }
 }
 
+/** With tracing on, a pre-built bundle's tracing twin (it has the workflow span interceptors). */
+function workflowBundleFor(
+  bundlePath: string | undefined,
+  tracing: boolean,
+  logger: LakeloopLogger,
+): string | undefined {
+  if (!bundlePath || !tracing) return bundlePath;
+  const twin = tracingBundlePath(bundlePath);
+  if (existsSync(twin)) return twin;
+  logger.warn('no tracing twin of the pre-built workflow bundle: workflows will have no spans', {
+    bundle: bundlePath,
+    expected: twin,
+    fix: 'build it with scripts/build-workflow-bundle.ts OUT.js --tracing',
+  });
+  return bundlePath;
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const settings = requireDatabricks(config);
@@ -60,6 +83,13 @@ async function main(): Promise<void> {
       : {}),
   });
   const metrics = new LakeloopMetrics();
+  const tracing = startTracing(config.tracing, {
+    component: 'worker',
+    warn: (message) => logger.warn(message),
+  });
+  if (config.tracing.enabled) {
+    logger.notice('OpenTelemetry tracing on', { tracesUrl: config.tracing.tracesUrl });
+  }
   const databricks = createWorkspaceClient(settings, {
     requestsPerSecond: config.worker.databricksRequestsPerSecond,
     burst: config.worker.databricksBurst,
@@ -86,13 +116,15 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect(config.temporal.connection);
   let receiver: WebhookReceiver | undefined;
   try {
-    receiver = await startReceiverFromConfig(config, { metrics, logger });
+    receiver = await startReceiverFromConfig(config, { metrics, logger, tracing });
     const worker = await createLakeloopWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.worker.taskQueue,
       shutdownGraceSeconds: config.worker.shutdownGraceSeconds,
-      workflowBundlePath: config.worker.workflowBundlePath,
+      workflowBundlePath: workflowBundleFor(config.worker.workflowBundlePath, tracing !== undefined, logger),
+      tracing,
+      payloadCodec: payloadCodecFor(config.codecKeys),
       deps: {
         workerIdentity: `${process.pid}@${os.hostname()}`,
         workerStartedAt: new Date().toISOString(),
@@ -108,6 +140,8 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       databricksHost: settings.host,
       authType: settings.authType,
+      // The key id only: which key encrypts new payloads (undefined: payloads are not encrypted).
+      payloadEncryptionKeyId: config.codecKeys?.activeKeyId,
     });
     // Worker.run() installs SIGINT/SIGTERM handlers that call shutdown() and resolves when drained.
     await worker.run();
@@ -116,6 +150,7 @@ async function main(): Promise<void> {
     await receiver?.close();
     await connection.close();
     await metricsServer?.close();
+    await tracing?.shutdown();
   }
 }
 

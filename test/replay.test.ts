@@ -7,7 +7,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from '@jest/globals';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { workflowSpanSinks } from '../src/observability/tracing.js';
+import { workflowInterceptorModules, workflowsPath } from '../src/workflows-path.js';
 import { testWorkflowBundlePath } from './helpers/temporal.js';
 
 const historiesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'histories');
@@ -25,11 +27,28 @@ describe('replay of recorded histories', () => {
   // npm run histories records each workflow with the file's name as its id (child ids derive from it).
   test.each(files)('%s replays without non-determinism', async (file) => {
     await Worker.runReplayHistory(
-      { workflowBundle: { codePath: testWorkflowBundlePath() } },
+      { workflowBundle: { codePath: testWorkflowBundlePath() }, sinks: workflowSpanSinks(undefined) },
       loadHistory(file),
       file.replace(/\.json$/, ''),
     );
   });
+
+  // Turning tracing on swaps in the bundle with OpenTelemetry's workflow interceptors: workflows that
+  // started without them must replay with them (they add only headers, which replay does not compare).
+  test('every history replays with the tracing bundle too', async () => {
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: workflowsPath(),
+      workflowInterceptorModules: workflowInterceptorModules(),
+      logger: new DefaultLogger('WARN'),
+    });
+    for (const file of files) {
+      await Worker.runReplayHistory(
+        { workflowBundle: { code }, sinks: workflowSpanSinks(undefined) },
+        loadHistory(file),
+        file.replace(/\.json$/, ''),
+      );
+    }
+  }, 120_000);
 
   test('the check fails on a history the code could not have produced', async () => {
     // Proves the replay test has teeth: an activity the workflow never schedules must be rejected.
@@ -38,7 +57,7 @@ describe('replay of recorded histories', () => {
     scheduled!.activityTaskScheduledEventAttributes.activityType.name = 'someOtherActivity';
     await expect(
       Worker.runReplayHistory(
-        { workflowBundle: { codePath: testWorkflowBundlePath() } },
+        { workflowBundle: { codePath: testWorkflowBundlePath() }, sinks: workflowSpanSinks(undefined) },
         history,
         'tampered',
       ),

@@ -1,3 +1,5 @@
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { redactString } from '../observability/logger.js';
 import type { AccessToken, AuthType, TokenProvider, TokenStats } from './types.js';
 
 const FIVE_MINUTES = 5 * 60_000;
@@ -50,7 +52,7 @@ export class CachingTokenProvider implements TokenProvider {
   }
 
   private refresh(): Promise<AccessToken> {
-    this.inflight ??= this.fetchToken()
+    this.inflight ??= this.fetchTokenTraced()
       .then((token) => {
         this.current = token;
         this.counters.refreshes++;
@@ -66,6 +68,30 @@ export class CachingTokenProvider implements TokenProvider {
         this.inflight = undefined;
       });
     return this.inflight;
+  }
+
+  /** A span around the exchange (OAuth / federation), carrying the method and lifetime, never a token. */
+  private async fetchTokenTraced(): Promise<AccessToken> {
+    if (this.authType === 'pat') return this.fetchToken(); // nothing is exchanged
+    const span = trace.getTracer('lakeloop.auth').startSpan('databricks token exchange', {
+      kind: SpanKind.CLIENT,
+      attributes: { 'databricks.auth_type': this.authType },
+    });
+    try {
+      const token = await this.fetchToken();
+      if (span.isRecording() && token.expiresAt !== Infinity) {
+        span.setAttribute('databricks.token.lifetime_s', Math.round(lifetime(token) / 1000));
+      }
+      return token;
+    } catch (err) {
+      span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: redactString((err as Error)?.message ?? String(err)),
+      });
+      throw err;
+    } finally {
+      span.end();
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 /** What every `lakeloop` command shares: argument parsing, the client's lifetime, and the error kinds main() maps to exit codes. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig } from '../config/index.js';
+import { startTracing } from '../observability/tracing.js';
 import { connectClient, type LakeloopClient } from './connect.js';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
@@ -12,11 +13,18 @@ export class UsageError extends Error {}
 export class CommandFailed extends Error {}
 
 export async function withClient<T>(body: (lakeloop: LakeloopClient) => Promise<T>): Promise<T> {
-  const lakeloop = await connectClient(loadConfig());
+  const config = loadConfig();
+  // `lakeloop run` then starts the trace the workflow, its activities and Databricks calls continue.
+  const tracing = startTracing(config.tracing, { component: 'cli' });
   try {
-    return await body(lakeloop);
+    const lakeloop = await connectClient(config, { tracing });
+    try {
+      return await body(lakeloop);
+    } finally {
+      await lakeloop.close();
+    }
   } finally {
-    await lakeloop.close();
+    await tracing?.shutdown();
   }
 }
 

@@ -8,11 +8,15 @@
  */
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import { z } from 'zod';
+import type { KeyRing } from '../codec/key-ring.js';
+import { CODEC_ENV_NAMES, loadCodecKeys } from './codec.js';
 import { DATABRICKS_ENV, loadDatabricksSettings, type DatabricksAuthSettings } from './databricks.js';
 import { ConfigError, describeIssues, environmentWithStack, readSetting, type Env } from './env.js';
+import { loadTracingSettings, OTEL_SDK_ENV, TRACING_ENV, type TracingSettings } from './tracing.js';
 
 export { ConfigError, environmentWithStack, type Env } from './env.js';
 export type { DatabricksAuthSettings } from './databricks.js';
+export type { TracingSettings } from './tracing.js';
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 
@@ -54,6 +58,9 @@ export const KNOWN_ENV_NAMES: readonly string[] = [
   ...Object.values(WORKER_ENV),
   ...TEMPORAL_ENV,
   ...DATABRICKS_ENV,
+  ...Object.values(TRACING_ENV),
+  ...OTEL_SDK_ENV,
+  ...CODEC_ENV_NAMES,
   'LAKELOOP_STACK_ENV',
 ];
 
@@ -165,6 +172,10 @@ export interface LakeloopConfig {
   worker: WorkerSettings;
   /** Undefined only when no Databricks setting exists at all (the worker then refuses to start). */
   databricks: DatabricksAuthSettings | undefined;
+  /** OpenTelemetry tracing from the standard OTEL_* variables; off unless they ask for it. */
+  tracing: TracingSettings;
+  /** Payload encryption keys (LAKELOOP_CODEC_KEYS); undefined: payloads are not encrypted. */
+  codecKeys: KeyRing | undefined;
 }
 
 function loadTemporal(env: Env, problems: string[]): TemporalSettings | undefined {
@@ -210,6 +221,8 @@ export function loadConfig(env: Env = environmentWithStack()): LakeloopConfig {
   const temporal = loadTemporal(env, problems);
   const worker = loadWorker(env, problems);
   const databricks = loadDatabricksSettings(env, problems);
+  const tracing = loadTracingSettings(env, problems);
+  const codecKeys = loadCodecKeys(env, problems);
   if (problems.length > 0 || !temporal || !worker) throw new ConfigError(problems);
-  return { temporal, worker, databricks };
+  return { temporal, worker, databricks, tracing, codecKeys };
 }

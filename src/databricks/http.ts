@@ -2,9 +2,17 @@
  * The one HTTP layer for a Databricks workspace (Jobs, SCIM, MLflow): bearer token from the token
  * layer, a transparent retry after a 401 with a fresh token, the shared request budget and Retry-After,
  * bounded timeouts, and errors mapped to DatabricksApiError. Nothing here logs or returns a token.
+ *
+ * Each request() is one OpenTelemetry client span ("databricks GET /api/2.2/jobs/runs/get"), a child of
+ * the activity's span, carrying the method, path (never the query string), status, endpoint and the
+ * Jobs run/job ids it concerns. Headers and bodies never go into a span. With tracing off the tracer
+ * is @opentelemetry/api's no-op and no attribute is computed.
  */
+import { SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import type { z } from 'zod';
 import type { TokenProvider } from '../auth/index.js';
+import { redactString } from '../observability/logger.js';
+import { normaliseEndpointPath } from '../observability/metrics.js';
 import { DatabricksApiError, errorFromResponse } from './errors.js';
 import type { RequestBudget } from './request-budget.js';
 
@@ -61,12 +69,62 @@ export class DatabricksHttpClient {
     for (const [key, value] of Object.entries(request.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
+    // Looked up per request, not kept: a tracer obtained before tracing starts stays a no-op.
+    const tracer = trace.getTracer('lakeloop.databricks');
+    const endpointPath = normaliseEndpointPath(url.pathname);
+    return tracer.startActiveSpan(
+      `databricks ${method} ${endpointPath}`,
+      { kind: SpanKind.CLIENT },
+      async (span) => {
+        const recording = span.isRecording();
+        const namedIds = recording
+          ? idAttributes(url.pathname, { ...asRecord(request.body), ...request.query })
+          : {};
+        if (recording) {
+          span.setAttributes({
+            'http.request.method': method,
+            'url.path': url.pathname,
+            'server.address': url.hostname,
+            'databricks.endpoint': endpointPath,
+            ...namedIds,
+          });
+        }
+        try {
+          const result = await this.requestWithRetries(method, path, url, request, span);
+          // Ids the response reveals (runs/submit's run_id); those the request named stay as they were.
+          if (recording) span.setAttributes({ ...idAttributes(url.pathname, asRecord(result)), ...namedIds });
+          return result;
+        } catch (err) {
+          if (span.isRecording()) {
+            const apiError = err instanceof DatabricksApiError ? err : undefined;
+            span.setAttribute('error.type', apiError?.errorCode ?? (err as Error).name ?? 'Error');
+            span.setStatus({ code: SpanStatusCode.ERROR, message: redactString((err as Error).message) });
+          }
+          throw err;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  private async requestWithRetries<T>(
+    method: HttpMethod,
+    path: string,
+    url: URL,
+    request: RequestOptions<T>,
+    span: Span,
+  ): Promise<T> {
     const endpoint = `${method} ${path}`;
     let retriedUnauthenticated = false;
-    for (let throttled = 0; ;) {
+    for (let throttled = 0, attempt = 0; ; attempt++) {
       await this.options.budget.acquire();
       const token = await this.options.tokens.getToken();
       const response = await this.send(method, url, token.value, request.body, endpoint);
+      if (span.isRecording()) {
+        span.setAttribute('http.response.status_code', response.status);
+        if (attempt > 0) span.setAttribute('http.request.resend_count', attempt);
+      }
       const body = await readBody(response);
       if (response.ok) return this.validate(request.schema, body, endpoint);
 
@@ -75,11 +133,17 @@ export class DatabricksHttpClient {
         // The token may have been revoked or expired early: drop it and try once with a new one.
         retriedUnauthenticated = true;
         this.options.tokens.invalidate(token.value);
+        span.addEvent('databricks.token_rejected');
         continue;
       }
       if ((response.status === 429 || response.status === 503) && throttled < this.maxThrottleRetries) {
         throttled++;
-        this.options.budget.pauseFor(error.retryAfterMs ?? this.defaultRetryAfterMs * throttled);
+        const pauseMs = error.retryAfterMs ?? this.defaultRetryAfterMs * throttled;
+        this.options.budget.pauseFor(pauseMs);
+        span.addEvent('databricks.throttled', {
+          'http.response.status_code': response.status,
+          pause_ms: pauseMs,
+        });
         continue;
       }
       if (error.retryAfterMs !== undefined) this.options.budget.pauseFor(error.retryAfterMs);
@@ -144,6 +208,40 @@ export class DatabricksHttpClient {
       endpoint,
     );
   }
+}
+
+/**
+ * The Jobs run and job a request concerns, from its query or body (runs/get, runs/cancel, repair…) or
+ * its response (runs/submit, run-now). MLflow calls name an MLflow run, kept apart from Jobs runs.
+ * Only these ids are read; nothing else of a body is ever put on a span.
+ */
+function idAttributes(path: string, fields: Record<string, unknown>): Attributes {
+  const names: Array<[string, string]> = path.includes('/jobs/')
+    ? [
+        ['run_id', 'databricks.run_id'],
+        ['job_id', 'databricks.job_id'],
+      ]
+    : path.includes('/mlflow/')
+      ? [['run_id', 'mlflow.run_id']]
+      : [];
+  const attributes: Attributes = {};
+  for (const [field, attribute] of names) {
+    const value = fields[field];
+    // Ids only: a whole number, or a short token of letters, digits, "_" and "-" (MLflow's hex ids).
+    if (
+      typeof value === 'number'
+        ? Number.isSafeInteger(value)
+        : typeof value === 'string' && /^[\w-]{1,64}$/.test(value)
+    )
+      attributes[attribute] = String(value);
+  }
+  return attributes;
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
 }
 
 async function readBody(response: Response): Promise<unknown> {

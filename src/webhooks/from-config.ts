@@ -1,13 +1,17 @@
 import { Client, Connection } from '@temporalio/client';
+import { dataConverterFor } from '../codec/index.js';
 import type { LakeloopConfig } from '../config/index.js';
 import type { LakeloopLogger } from '../observability/logger.js';
 import type { LakeloopMetrics } from '../observability/metrics.js';
+import { clientTracingInterceptors, type Tracing } from '../observability/tracing.js';
 import { startWebhookReceiver, type WebhookReceiver } from './receiver.js';
 
 export interface ReceiverObservability {
   /** Counts deliveries by outcome. */
   metrics?: LakeloopMetrics;
   logger?: LakeloopLogger;
+  /** Signals then carry the trace context of the delivery. */
+  tracing?: Tracing;
 }
 
 /**
@@ -24,7 +28,13 @@ export async function startReceiverFromConfig(
   const connection = await Connection.connect({ address, tls, apiKey, metadata });
   try {
     const receiver = await startWebhookReceiver({
-      client: new Client({ connection, namespace: config.temporal.namespace }),
+      // The signal it sends carries the run id: encrypted like every other payload when keys are set.
+      client: new Client({
+        connection,
+        namespace: config.temporal.namespace,
+        dataConverter: dataConverterFor(config.codecKeys),
+        interceptors: clientTracingInterceptors(observability.tracing),
+      }),
       host: webhookHost,
       port: webhookPort,
       username: webhookUsername,

@@ -9,6 +9,7 @@
 import { ConfigError, loadConfig } from '../config/index.js';
 import { createLogger } from '../observability/logger.js';
 import { LakeloopMetrics, startMetricsServer, type MetricsServer } from '../observability/metrics.js';
+import { startTracing } from '../observability/tracing.js';
 import { startReceiverFromConfig } from './from-config.js';
 
 async function main(): Promise<void> {
@@ -24,9 +25,11 @@ async function main(): Promise<void> {
     metricsServer = await startMetricsServer(metrics.registry, config.worker.metricsAddr);
     logger.notice('Lakeloop metrics listening', { url: metricsServer.url });
   }
-  const receiver = await startReceiverFromConfig(config, { metrics, logger });
+  const tracing = startTracing(config.tracing, { component: 'webhooks', warn: (m) => logger.warn(m) });
+  const receiver = await startReceiverFromConfig(config, { metrics, logger, tracing });
   if (!receiver) {
     await metricsServer?.close();
+    await tracing?.shutdown();
     throw new ConfigError([
       'LAKELOOP_WEBHOOK_PORT: required to run the receiver on its own (with LAKELOOP_WEBHOOK_PASSWORD)',
     ]);
@@ -35,6 +38,7 @@ async function main(): Promise<void> {
     void receiver
       .close()
       .then(() => metricsServer?.close())
+      .then(() => tracing?.shutdown())
       .then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

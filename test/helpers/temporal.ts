@@ -3,10 +3,13 @@
  * Lakeloop worker using the pre-built workflow bundle.
  */
 import { randomUUID } from 'node:crypto';
+import type { PayloadCodec } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type RuntimeOptions, type Worker } from '@temporalio/worker';
 import type { ActivityDeps } from '../../src/activities/index.js';
 import { createLakeloopWorker } from '../../src/create-worker.js';
+import { openTestOutput } from './secrets-ledger.js';
+import { toJsonLine } from './secrets-sweep.js';
 
 function requireEnv(name: string): string {
   const value = process.env[name];
@@ -24,7 +27,14 @@ let runtimeInstalled = false;
 export function installQuietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const printed = new DefaultLogger('WARN');
+  const recordLine = openTestOutput('in-process Temporal runtime log');
+  // Printed as before, and kept (with metadata: errors, payload excerpts) for the secrets sweep.
+  const logger = new DefaultLogger('WARN', (entry) => {
+    recordLine(`${toJsonLine(entry)}\n`);
+    printed.log(entry.level, entry.message, entry.meta);
+  });
+  Runtime.install({ logger });
 }
 
 /**
@@ -62,6 +72,7 @@ export function createTestWorker(
   env: TestWorkflowEnvironment,
   taskQueue: string,
   deps = testActivityDeps(),
+  options: { payloadCodec?: PayloadCodec } = {},
 ): Promise<Worker> {
   return createLakeloopWorker({
     connection: env.nativeConnection,
@@ -70,5 +81,6 @@ export function createTestWorker(
     deps,
     workflowBundlePath: testWorkflowBundlePath(),
     shutdownGraceSeconds: 1,
+    payloadCodec: options.payloadCodec,
   });
 }

@@ -2,6 +2,7 @@
  * A Lakeloop worker wired to an in-process emulator: the real token layer, HTTP client and request
  * budget, exactly as src/worker.ts builds them, pointed at a local workspace.
  */
+import type { PayloadCodec } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { DatabricksHttpClient } from '../../src/databricks/http.js';
@@ -28,7 +29,7 @@ export function createWorkspaceWorker(
   env: TestWorkflowEnvironment,
   taskQueue: string,
   emulator: TestEmulator,
-  extra: { webhookDestinationId?: string; auth?: DatabricksAuthSettings } = {},
+  extra: { webhookDestinationId?: string; auth?: DatabricksAuthSettings; payloadCodec?: PayloadCodec } = {},
 ): Promise<Worker> {
   return createTestWorker(
     env,
@@ -37,6 +38,7 @@ export function createWorkspaceWorker(
       databricks: databricksClientFor(emulator, extra.auth),
       webhookDestinationId: extra.webhookDestinationId,
     }),
+    { payloadCodec: extra.payloadCodec },
   );
 }
 
@@ -61,6 +63,8 @@ export interface WorkspaceHarnessOptions {
   emulator?: Partial<EmulatorOptions>;
   /** Also run a webhook receiver and register it as the worker's notification destination. */
   receiver?: Omit<WebhookReceiverOptions, 'client' | 'host' | 'port'>;
+  /** The worker's payload codec (e.g. encryption); the harness's `env.client` stays without it. */
+  payloadCodec?: PayloadCodec;
 }
 
 /** A running test set-up: dev-server client, emulator, optional receiver, and a worker serving `taskQueue`. */
@@ -103,6 +107,7 @@ export async function startWorkspaceHarness(options: WorkspaceHarnessOptions): P
   }
   const worker = await createWorkspaceWorker(env, taskQueue, emulator, {
     webhookDestinationId: destinationId,
+    payloadCodec: options.payloadCodec,
   });
   const running = worker.run();
   return {
