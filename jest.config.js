@@ -12,8 +12,9 @@ export default {
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // Load tests (test/stress) run in a second, serial pass (jest.stress.config.js): a 10,000-request
-  // flood next to the webhook-mode tests starved the shared dev server and timed them out.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/stress/'],
+  // flood next to the webhook-mode tests starved the shared dev server and timed them out. The Web UI
+  // test (test/ui: a headless Chromium) runs there too, for the same reason.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/stress/', '<rootDir>/test/ui/'],
   modulePathIgnorePatterns: ['<rootDir>/lib/', '<rootDir>/.tools/'],
   globalSetup: '<rootDir>/test/setup/global-setup.js',
   globalTeardown: '<rootDir>/test/setup/global-teardown.js',

@@ -14,6 +14,7 @@ import { formatHealthCheck, runDoctor } from '../src/client/commands/doctor.js';
 import { followRun, formatResult, startRun } from '../src/client/commands/runs.js';
 import { formatPipelineResult, readPipelineFile } from '../src/client/commands/pipelines.js';
 import { LakeloopPipeline } from '../src/shared/search-attributes.js';
+import { pipelineSummary } from '../src/shared/ui-summary.js';
 import { mlPipeline, type PipelineStatusView } from '../src/workflows/index.js';
 import type { WorkflowHandle } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
@@ -109,6 +110,7 @@ try {
         workflowId: `pipeline-${definition.name}-${randomUUID().slice(0, 8)}`,
         args: [definition],
         typedSearchAttributes: [{ key: LakeloopPipeline, value: definition.name }],
+        staticSummary: pipelineSummary(definition),
       });
       await followPipeline(pipelineHandle);
       const result = await pipelineHandle.result();

@@ -1,6 +1,7 @@
-// `npm test [-- jest arguments]`: the main suite, then — for a full run — the load tests in
-// test/stress one at a time, so their load cannot slow the timing-sensitive integration tests.
-// Arguments naming test/stress run only the load tests; other arguments run only the main suite.
+// `npm test [-- jest arguments]`: the main suite, then — for a full run — the serial pass: the load
+// tests in test/stress and the Web UI test in test/ui, one at a time, so their load cannot slow the
+// timing-sensitive integration tests. Arguments naming test/stress or test/ui run only the serial
+// pass; other arguments run only the main suite.
 import { spawnSync } from 'node:child_process';
 
 const args = process.argv.slice(2);
@@ -11,7 +12,7 @@ const jest = (extra) =>
 const stress = ['--config', 'jest.stress.config.js'];
 
 let code;
-if (args.some((a) => a.includes('test/stress'))) code = jest([...stress, ...args]);
+if (args.some((a) => /test\/(stress|ui)\b/.test(a))) code = jest([...stress, ...args]);
 else {
   code = jest(args);
   if (code === 0 && args.length === 0) code = jest(stress);

@@ -29,6 +29,7 @@ import {
 import type { ApprovalDecision, PipelineResult, StepName, StepStatus } from '../shared/pipeline-types.js';
 import type { RunResult } from '../shared/run-types.js';
 import { LakeloopPipeline } from '../shared/search-attributes.js';
+import { pipelineStepSummary } from '../shared/ui-summary.js';
 import { databricksRun } from './databricks-run.js';
 
 export interface PipelineStatusView {
@@ -140,10 +141,7 @@ export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<Pip
     setCurrentDetails(
       `**Pipeline** ${pipeline.name}\n\n` +
         steps
-          .map(
-            (s) =>
-              `- ${s.name}: ${s.state}${s.detail ? ` — ${s.detail}` : ''}${s.runPageUrl ? ` ([run](${s.runPageUrl}))` : ''}`,
-          )
+          .map((s) => `- ${s.name}: ${s.state}${s.detail ? ` — ${s.detail}` : ''}${runLink(s)}`)
           .join('\n'),
     );
   }
@@ -152,7 +150,12 @@ export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<Pip
     const workflowId = `${id}/${name}`;
     step(name, { state: 'running', workflowId });
     try {
-      const result = await executeChild(databricksRun, { workflowId, args: [input] });
+      const result = await executeChild(databricksRun, {
+        workflowId,
+        args: [input],
+        // User metadata: not part of the determinism check, so recorded histories still replay.
+        staticSummary: pipelineStepSummary(pipeline.name, name, input),
+      });
       step(name, {
         state: 'succeeded',
         databricksRunId: result.runId,
@@ -280,4 +283,10 @@ function safeJson(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The Databricks run of a train/score step in the current details: " (run [123](url))". */
+function runLink(s: StepStatus): string {
+  if (!s.runPageUrl) return s.databricksRunId !== undefined ? ` (run ${s.databricksRunId})` : '';
+  return ` (run [${s.databricksRunId ?? 'page'}](${s.runPageUrl}))`;
 }

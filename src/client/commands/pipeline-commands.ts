@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import type { PipelineResult } from '../../shared/pipeline-types.js';
 import { LakeloopPipeline } from '../../shared/search-attributes.js';
+import { pipelineSummary } from '../../shared/ui-summary.js';
 import type { PipelineStatusView } from '../../workflows/ml-pipeline.js';
 import { CommandFailed, parse, UsageError, withClient } from '../cli-support.js';
 import { formatPipelineResult, readPipelineFile } from './pipelines.js';
@@ -27,6 +28,7 @@ export async function pipelineCommand(argv: string[]): Promise<void> {
         workflowId: values['workflow-id'] ?? `pipeline-${pipeline.name}-${randomUUID().slice(0, 8)}`,
         args: [pipeline],
         typedSearchAttributes: [{ key: LakeloopPipeline, value: pipeline.name }],
+        staticSummary: pipelineSummary(pipeline),
       });
       if (!values.wait) {
         console.log(

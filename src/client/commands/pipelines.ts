@@ -16,6 +16,7 @@ import { parseDuration } from '../../shared/duration.js';
 import { parsePipeline, type ValidPipeline } from '../../shared/pipeline-definition.js';
 import type { PipelineResult } from '../../shared/pipeline-types.js';
 import { LakeloopPipeline } from '../../shared/search-attributes.js';
+import { pipelineSummary } from '../../shared/ui-summary.js';
 import type { LakeloopClient } from '../connect.js';
 import { InputError } from './runs.js';
 
@@ -108,6 +109,7 @@ export async function createSchedule(
       workflowId: `pipeline-${pipeline.name}`,
       args: [pipeline],
       typedSearchAttributes: [{ key: LakeloopPipeline, value: pipeline.name }],
+      staticSummary: pipelineSummary(pipeline),
     },
     policies: {
       ...(overlap ? { overlap } : {}),
@@ -140,7 +142,11 @@ export async function updateSchedule(
     if (changes.pauseOnFailure !== undefined)
       next.policies = { ...next.policies, pauseOnFailure: changes.pauseOnFailure };
     if (changes.pipeline && next.action.type === 'startWorkflow')
-      next.action = { ...next.action, args: [changes.pipeline] };
+      next.action = {
+        ...next.action,
+        args: [changes.pipeline],
+        staticSummary: pipelineSummary(changes.pipeline),
+      };
     return next;
   });
 }

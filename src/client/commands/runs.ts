@@ -9,6 +9,7 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { parseRunInput, type RunInput, type ValidRunInput } from '../../shared/run-input.js';
 import type { RunResult } from '../../shared/run-types.js';
+import { runSummary } from '../../shared/ui-summary.js';
 import type { databricksRun, RunStatusView } from '../../workflows/index.js';
 import type { LakeloopClient } from '../connect.js';
 
@@ -86,6 +87,7 @@ export async function startRun(
     taskQueue: lakeloop.taskQueue,
     workflowId: workflowId ?? `databricks-run-${randomUUID()}`,
     args: [input],
+    staticSummary: runSummary(input),
   });
 }
 

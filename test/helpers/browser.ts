@@ -1,0 +1,51 @@
+/**
+ * Headless Chromium for the UI tests, through playwright-core (which downloads no browser). The
+ * browser is Debian's `chromium` package in CI (.ci/run installs it); a Playwright-managed one works
+ * too. Tests skip when none is found, except in CI, where a missing browser fails them.
+ */
+import { accessSync, constants } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+
+export interface ChromiumLookup {
+  /** The executable to launch; absent when none was found. */
+  path?: string;
+  /** Where we looked (or why $CHROMIUM_PATH was rejected), for the skip/failure message. */
+  searched: string[];
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** $CHROMIUM_PATH, then Debian's /usr/bin/chromium, /usr/bin/chromium-browser, then Playwright's cache. */
+export function findChromium(): ChromiumLookup {
+  const fromEnv = process.env.CHROMIUM_PATH;
+  if (fromEnv) {
+    return isExecutable(fromEnv)
+      ? { path: fromEnv, searched: [fromEnv] }
+      : { searched: [`$CHROMIUM_PATH=${fromEnv} (not an executable file)`] };
+  }
+  const candidates = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
+  try {
+    // Where `npx playwright install chromium` would have put it (honours PLAYWRIGHT_BROWSERS_PATH).
+    candidates.push(chromium.executablePath());
+  } catch {
+    // No Playwright browser registry entry for this platform.
+  }
+  return { path: candidates.find(isExecutable), searched: candidates };
+}
+
+export function launchChromium(executablePath: string): Promise<Browser> {
+  return chromium.launch({
+    executablePath,
+    headless: true,
+    // Root (CI containers) needs --no-sandbox; /dev/shm is often tiny in containers; no GPU here.
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
+    timeout: 60_000,
+  });
+}
