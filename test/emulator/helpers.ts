@@ -5,6 +5,7 @@
 import type { EmulatorHandle } from '../../emulator/server.js';
 import { startEmulator } from '../../emulator/server.js';
 import type { EmulatorOptions } from '../../emulator/options.js';
+import { openTestOutput, recordTestSecret } from '../helpers/secrets-ledger.js';
 
 export const PAT = 'dapi-emulator-test-token';
 
@@ -30,7 +31,21 @@ export interface TestEmulator {
 }
 
 export async function startTestEmulator(options: Partial<EmulatorOptions> = {}): Promise<TestEmulator> {
-  const handle = await startEmulator({ pats: [PAT], log: () => undefined, ...options });
+  const pats = options.pats ?? [PAT];
+  for (const pat of pats) recordTestSecret('an emulator PAT', pat);
+  for (const sp of options.servicePrincipals ?? [])
+    recordTestSecret(`the secret of service principal ${sp.applicationId}`, sp.secret);
+  // What the emulator logs (internal errors only, unless verbose) is swept for secrets too.
+  const logOutput = options.log ? undefined : openTestOutput('in-process emulator log');
+  const handle = await startEmulator({
+    pats,
+    log: (line) => logOutput?.(`${line}\n`),
+    ...options,
+    onTokenIssued: (token, record) => {
+      recordTestSecret(`an emulator ${record.kind} token`, token);
+      options.onTokenIssued?.(token, record);
+    },
+  });
   const api = async <T>(
     method: string,
     path: string,
@@ -38,6 +53,7 @@ export async function startTestEmulator(options: Partial<EmulatorOptions> = {}):
     callOptions: { token?: string | null } = {},
   ): Promise<ApiResult<T>> => {
     const token = callOptions.token === undefined ? PAT : callOptions.token;
+    if (/\/notification-destinations/.test(path)) recordDestinationPassword(body);
     const response = await fetch(`${handle.url}${path}`, {
       method,
       headers: {
@@ -65,6 +81,20 @@ export async function startTestEmulator(options: Partial<EmulatorOptions> = {}):
     },
     close: () => handle.close(),
   };
+}
+
+/** A webhook destination's Basic password, as a test creates or updates it through the API. */
+function recordDestinationPassword(body: unknown): void {
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      return; // a malformed request body the emulator rejects: no destination is created
+    }
+  }
+  const config = (body as { config?: { generic_webhook?: { password?: unknown } } } | undefined)?.config;
+  const password = config?.generic_webhook?.password;
+  if (typeof password === 'string') recordTestSecret('a webhook destination password', password);
 }
 
 /** Poll `read` until `done` holds, or fail after `timeoutMs` with the last value seen. */

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, jest } from '@jest/globals';
+import { recordTestOutput } from './secrets-ledger.js';
 
 export interface CapturedConsole {
   out: string[];
@@ -15,8 +16,15 @@ export function captureConsole(): CapturedConsole {
   beforeEach(() => {
     captured.out.length = 0;
     captured.err.length = 0;
-    jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void captured.out.push(a.join(' ')));
-    jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void captured.err.push(a.join(' ')));
+    // Every line also goes to the secrets sweep's output files.
+    const capture =
+      (lines: string[], stream: string) =>
+      (...a: unknown[]) => {
+        lines.push(a.join(' '));
+        recordTestOutput('lakeloop CLI output', `${stream}: ${a.join(' ')}`);
+      };
+    jest.spyOn(console, 'log').mockImplementation(capture(captured.out, 'stdout'));
+    jest.spyOn(console, 'error').mockImplementation(capture(captured.err, 'stderr'));
   });
   afterEach(() => {
     jest.restoreAllMocks();

@@ -13,6 +13,7 @@ import type { JWTPayload } from 'jose';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import Provider from 'oidc-provider';
+import { recordTestSecret } from './secrets-ledger.js';
 
 export interface TestIdentityProvider {
   issuer: string;
@@ -48,7 +49,14 @@ export async function startTestIdentityProvider(
   const ec = await generateKeyPair('ES256', { extractable: true });
   const jwk = { ...(await exportJWK(rsa.privateKey)), kid: 'test-idp-key', use: 'sig', alg: 'RS256' };
   const ecJwk = { ...(await exportJWK(ec.privateKey)), kid: 'test-idp-ec-key', use: 'sig', alg: 'ES256' };
+  recordTestSecret('the test IdP client secret', clientSecret);
+  recordTestSecret('the test IdP RSA private key', jwk.d);
+  recordTestSecret('the test IdP EC private key', ecJwk.d);
   const issuedTokens: string[] = [];
+  const recordIssued = (token: string) => {
+    issuedTokens.push(token);
+    recordTestSecret('a test IdP access token', token);
+  };
   const ttlSeconds = options.accessTokenTtlSeconds ?? 300;
 
   // The issuer must be known before the provider is built, so bind a port first.
@@ -94,7 +102,7 @@ export async function startTestIdentityProvider(
   // JWT-format tokens are not stored by the provider; take them from each successful grant's response.
   provider.on('grant.success', (ctx) => {
     const body = ctx.body as { access_token?: unknown } | undefined;
-    if (typeof body?.access_token === 'string') issuedTokens.push(body.access_token);
+    if (typeof body?.access_token === 'string') recordIssued(body.access_token);
   });
   const handle = provider.callback();
   server.on('request', (req, res) => void handle(req, res));
@@ -134,7 +142,7 @@ export async function startTestIdentityProvider(
     const token = await new SignJWT(payload as JWTPayload)
       .setProtectedHeader({ alg, typ: 'at+jwt', kid: alg === 'RS256' ? jwk.kid : ecJwk.kid })
       .sign(alg === 'RS256' ? rsa.privateKey : ec.privateKey);
-    issuedTokens.push(token);
+    recordIssued(token);
     return token;
   };
 

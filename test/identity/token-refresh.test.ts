@@ -20,7 +20,13 @@ import {
   testWorkflowBundlePath,
   uniqueTaskQueue,
 } from '../helpers/temporal.js';
-import { LogCapture, findLeaks, historyHaystacks, summariseLeaks, type Secret } from './secrets-sweep.js';
+import {
+  LogCapture,
+  findLeaks,
+  historyHaystacks,
+  summariseLeaks,
+  type Secret,
+} from '../helpers/secrets-sweep.js';
 
 const SP = '5ec0dd55-0001-4000-8000-000000003600';
 const SP_SECRET = `dose${randomBytes(16).toString('hex')}`;

@@ -45,7 +45,7 @@ import {
   searchableHistoryText,
   summariseLeaks,
   type Secret,
-} from './secrets-sweep.js';
+} from '../helpers/secrets-sweep.js';
 
 const secret = () => `dose${randomBytes(16).toString('hex')}`;
 const SP_M2M = 'b7e1c0de-5a5a-4f00-8c1e-1a2b3c4d5e6f';

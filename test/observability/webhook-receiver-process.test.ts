@@ -10,6 +10,7 @@ import { freePort } from '../../scripts/lib/processes.js';
 import { projectRoot } from '../../scripts/lib/temporal-cli.js';
 import { NOTIFICATIONS_PATH } from '../../src/webhooks/receiver.js';
 import { waitFor } from '../emulator/helpers.js';
+import { openTestOutput, recordTestSecret } from '../helpers/secrets-ledger.js';
 
 const PASSWORD = 'receiver-process-password-7f3a';
 
@@ -45,8 +46,14 @@ describe('standalone webhook receiver process', () => {
         LAKELOOP_METRICS_ADDR: `127.0.0.1:${metricsPort}`,
       },
     });
-    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    recordTestSecret('the standalone receiver password', PASSWORD);
+    const recordOutput = openTestOutput('standalone webhook receiver process');
+    const onOutput = (d: Buffer) => {
+      output += d.toString();
+      recordOutput(d.toString());
+    };
+    child.stdout!.on('data', onOutput);
+    child.stderr!.on('data', onOutput);
     await waitFor(
       async () => output,
       (text) => {

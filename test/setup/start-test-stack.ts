@@ -3,26 +3,36 @@
  * bundles the workflow code once for the whole suite. Test files reach both through env variables
  * that Jest's workers inherit; global-teardown.ts stops the server.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { freePort } from '../../scripts/lib/processes.js';
 import { projectRoot, resolveTemporalBinary, sdkExecutable } from '../../scripts/lib/temporal-cli.js';
 import { LAKELOOP_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes.js';
 import { workflowsPath } from '../../src/workflows-path.js';
+import { SECRETS_DIR_ENV } from '../helpers/secrets-ledger.js';
 
 declare global {
   var __lakeloopTestEnv: TestWorkflowEnvironment | undefined;
 }
 
 export async function startTestStack(): Promise<void> {
+  // The secrets ledger every test process appends to; swept and removed by the global teardown.
+  process.env[SECRETS_DIR_ENV] = mkdtempSync(path.join(os.tmpdir(), 'lakeloop-test-secrets-'));
   const cli = resolveTemporalBinary('cli');
   console.log(`\n${cli.summary}`);
+  // The Web UI (served by the same process, idle unless opened) is on for test/ui; a free port,
+  // because the SDK's default (gRPC port + 1000) may be taken.
+  const uiPort = await freePort();
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: sdkExecutable(cli),
       ip: '127.0.0.1',
+      ui: true,
+      uiPort,
       searchAttributes: LAKELOOP_SEARCH_ATTRIBUTES,
       log: { format: 'pretty', level: 'warn' },
     },
@@ -32,10 +42,13 @@ export async function startTestStack(): Promise<void> {
   const bundleDir = path.join(projectRoot, '.lakeloop', 'test');
   mkdirSync(bundleDir, { recursive: true });
   const bundlePath = path.join(bundleDir, `workflow-bundle-${process.pid}.js`);
+  // The same bundle as production's default (scripts/build-workflow-bundle.ts without --tracing);
+  // test/observability/tracing.test.ts bundles its own with the tracing interceptors.
   const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quietLogger });
   await writeFile(bundlePath, code);
 
   process.env.LAKELOOP_TEST_TEMPORAL_ADDRESS = env.address;
+  process.env.LAKELOOP_TEST_TEMPORAL_UI = `http://127.0.0.1:${uiPort}`;
   process.env.LAKELOOP_TEST_WORKFLOW_BUNDLE = bundlePath;
 }
 

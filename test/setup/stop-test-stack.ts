@@ -1,8 +1,23 @@
 import { rmSync } from 'node:fs';
+import { SECRETS_DIR_ENV } from '../helpers/secrets-ledger.js';
+import { assertNoLeaks, summaryLine, sweepTestRun } from './secrets-sweep-run.js';
 
 export async function stopTestStack(): Promise<void> {
-  await globalThis.__lakeloopTestEnv?.teardown();
-  globalThis.__lakeloopTestEnv = undefined;
-  const bundle = process.env.LAKELOOP_TEST_WORKFLOW_BUNDLE;
-  if (bundle) rmSync(bundle, { force: true });
+  const env = globalThis.__lakeloopTestEnv;
+  const secretsDir = process.env[SECRETS_DIR_ENV];
+  try {
+    // Before the dev server stops: the sweep reads every workflow history from it. A leak throws,
+    // which Jest turns into a failed run (exit code 1).
+    if (env && secretsDir) {
+      const summary = await sweepTestRun(env, secretsDir);
+      console.log(summaryLine(summary));
+      assertNoLeaks(summary);
+    }
+  } finally {
+    await env?.teardown();
+    globalThis.__lakeloopTestEnv = undefined;
+    const bundle = process.env.LAKELOOP_TEST_WORKFLOW_BUNDLE;
+    if (bundle) rmSync(bundle, { force: true });
+    if (secretsDir) rmSync(secretsDir, { recursive: true, force: true });
+  }
 }

@@ -1,7 +1,8 @@
 /**
- * The secrets sweep of the identity tests: every log line the Temporal runtime emitted (TS and
- * forwarded Core logs, with their metadata), everything written to console.*, and the full history of
- * every workflow a test ran — searched for every secret the tests used or saw.
+ * Searching text for secrets, shared by the identity tests' own sweeps and the suite-wide sweep the
+ * global teardown runs (test/setup/secrets-sweep-run.ts): every log line the Temporal runtime emitted
+ * (TS and forwarded Core logs, with their metadata), everything written to console.*, and the full
+ * history of every workflow — searched for every secret the tests used or saw.
  *
  * Histories are searched twice: as the JSON `temporal workflow show` prints (payloads are base64
  * there) and as the decoded text of every base64 string in it (payload data, metadata, search
@@ -9,6 +10,7 @@
  * found however it was encoded. A leak is reported by where it is and the secret's label, never by
  * the secret itself.
  */
+import { createHash } from 'node:crypto';
 import { format, inspect } from 'node:util';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { Client } from '@temporalio/client';
@@ -31,17 +33,84 @@ export interface Leak {
   label: string;
 }
 
-/** Every (haystack, secret) pair where the secret occurs; empty secrets are refused, not ignored. */
-export function findLeaks(haystacks: readonly Haystack[], secrets: readonly Secret[]): Leak[] {
-  const leaks: Leak[] = [];
-  for (const secret of secrets) {
-    // A short "secret" would match by accident and an empty one everywhere: both are test bugs.
-    if (secret.value.length < 8) throw new Error(`secret "${secret.label}" is shorter than 8 characters`);
+/** Secrets shorter than this match by accident (and an empty one everywhere). */
+export const MIN_SECRET_LENGTH = 8;
+const HASH_BASE = 31;
+/** HASH_BASE^(MIN_SECRET_LENGTH - 1), wrapped to 32 bits like the rolling hash itself. */
+const HASH_TOP = Array.from({ length: MIN_SECRET_LENGTH - 1 }).reduce<number>(
+  (power) => Math.imul(power, HASH_BASE),
+  1,
+);
+
+/**
+ * Finds which of many secrets occur in a text in one pass: a rolling hash of every
+ * MIN_SECRET_LENGTH-character window is looked up among the secrets' first windows, and only a hit
+ * is compared in full. A run records thousands of tokens and hundreds of megabytes of history text;
+ * `text.includes` per secret would cost their product.
+ */
+export class SecretMatcher {
+  private readonly byFirstWindow = new Map<number, number[]>();
+
+  constructor(readonly secrets: readonly Secret[]) {
+    secrets.forEach((secret, index) => {
+      if (secret.value.length < MIN_SECRET_LENGTH) {
+        // A test bug, not a pass: the secret could never be told apart from ordinary text.
+        throw new Error(`secret "${secret.label}" is shorter than ${MIN_SECRET_LENGTH} characters`);
+      }
+      let hash = 0;
+      for (let i = 0; i < MIN_SECRET_LENGTH; i++)
+        hash = (Math.imul(hash, HASH_BASE) + secret.value.charCodeAt(i)) | 0;
+      const bucket = this.byFirstWindow.get(hash);
+      if (bucket) bucket.push(index);
+      else this.byFirstWindow.set(hash, [index]);
+    });
   }
+
+  /** Index of each secret found in `text` → the offset of its first occurrence. */
+  find(text: string): Map<number, number> {
+    const found = new Map<number, number>();
+    if (text.length < MIN_SECRET_LENGTH || this.secrets.length === 0) return found;
+    let hash = 0;
+    for (let i = 0; i < MIN_SECRET_LENGTH; i++) hash = (Math.imul(hash, HASH_BASE) + text.charCodeAt(i)) | 0;
+    for (let start = 0; ; start++) {
+      const candidates = this.byFirstWindow.get(hash);
+      if (candidates) {
+        for (const index of candidates) {
+          if (!found.has(index) && text.startsWith(this.secrets[index]!.value, start))
+            found.set(index, start);
+        }
+      }
+      const next = start + MIN_SECRET_LENGTH;
+      if (next >= text.length) break;
+      hash =
+        (Math.imul(hash - Math.imul(text.charCodeAt(start), HASH_TOP), HASH_BASE) + text.charCodeAt(next)) |
+        0;
+    }
+    return found;
+  }
+}
+
+/** Every (haystack, secret) pair where the secret occurs; secrets shorter than 8 characters are refused. */
+export function findLeaks(haystacks: readonly Haystack[], secrets: readonly Secret[]): Leak[] {
+  const matcher = new SecretMatcher(secrets);
+  const leaks: Leak[] = [];
   for (const { where, text } of haystacks) {
-    for (const { label, value } of secrets) if (text.includes(value)) leaks.push({ where, label });
+    const found = matcher.find(text);
+    secrets.forEach(({ label }, index) => {
+      if (found.has(index)) leaks.push({ where, label });
+    });
   }
   return leaks;
+}
+
+/**
+ * Enough to tell which secret leaked without printing it: its length and a digest prefix (to compare
+ * with a suspect value), plus its first 4 characters when that leaves most of it unknown.
+ */
+export function fingerprint(value: string): string {
+  const digest = createHash('sha256').update(value).digest('hex').slice(0, 12);
+  const prefix = value.length >= 16 ? `"${value.slice(0, 4)}…", ` : '';
+  return `${prefix}${value.length} chars, sha256 ${digest}`;
 }
 
 /** One line per leaked secret: where it was found (the first few places), never the secret itself. */
