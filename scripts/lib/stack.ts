@@ -42,8 +42,13 @@ export interface StackOptions {
 export interface RunningStack {
   settings: StackSettings;
   stop(): Promise<void>;
-  /** Resolves if the dev server exits on its own (it should not). */
-  serverExited: Promise<number | string>;
+  /** Resolves if the current dev server process exits on its own (it should not). */
+  readonly serverExited: Promise<number | string>;
+  /**
+   * Stops the dev server (SIGTERM, or SIGKILL with `kill`) and starts it again on the same ports and
+   * SQLite file; resolves once it answers. Workflows, timers and search attributes survive (chaos tests).
+   */
+  restartTemporal(options?: { kill?: boolean }): Promise<void>;
 }
 
 const NAMESPACE = 'default';
@@ -115,28 +120,30 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const uiPort = await choosePort(options.uiPort, 'Temporal UI', '--ui-port');
   const address = `127.0.0.1:${port}`;
 
-  const server = startProcess(
-    'temporal',
-    cli,
-    [
-      'server',
-      'start-dev',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--ui-port',
-      String(uiPort),
-      '--db-filename',
-      dbFile,
-      '--namespace',
-      NAMESPACE,
-      '--log-level',
-      options.verbose ? 'info' : 'warn',
-      ...searchAttributeCliFlags(),
-    ],
-    { echo: options.verbose ?? false },
-  );
+  const startServer = () =>
+    startProcess(
+      'temporal',
+      cli,
+      [
+        'server',
+        'start-dev',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--ui-port',
+        String(uiPort),
+        '--db-filename',
+        dbFile,
+        '--namespace',
+        NAMESPACE,
+        '--log-level',
+        options.verbose ? 'info' : 'warn',
+        ...searchAttributeCliFlags(),
+      ],
+      { echo: options.verbose ?? false },
+    );
+  let server = startServer();
   const stackEnvFile = path.join(stateDir, path.basename(STACK_ENV_RELATIVE_PATH));
   const stoppers: Array<{ name: string; stop(): Promise<void> }> = [
     { name: 'temporal', stop: () => server.stop() },
@@ -150,7 +157,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     stoppers.length = 0;
   };
 
-  try {
+  const awaitServerReady = async () => {
     const connection = await waitForServer(address, server, 60_000);
     try {
       const missing = await missingSearchAttributes(connection);
@@ -158,6 +165,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     } finally {
       await connection.close();
     }
+  };
+
+  try {
+    await awaitServerReady();
     const settings: StackSettings = {
       env: { TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: NAMESPACE },
       addresses: [
@@ -173,11 +184,52 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     }
     writeStackEnv(stackEnvFile, settings.env);
     settings.addresses.push(['Settings file', stackEnvFile]);
-    return { settings, stop, serverExited: server.exited };
+    return {
+      settings,
+      stop,
+      get serverExited() {
+        return server.exited;
+      },
+      async restartTemporal({ kill = false } = {}) {
+        if (kill) {
+          server.child.kill('SIGKILL');
+          await server.exited;
+        } else {
+          await server.stop();
+        }
+        server = startServer();
+        await awaitServerReady();
+      },
+    };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/**
+ * `src/worker.ts` as a child process configured only by `env`, resolved once it says it is polling
+ * (failing with its output if it exits or stays silent first).
+ */
+export async function startWorkerProcess(
+  env: NodeJS.ProcessEnv,
+  options: { echo: boolean; name?: string; readyTimeoutMs?: number },
+): Promise<ManagedProcess> {
+  const worker = startProcess(
+    options.name ?? 'worker',
+    process.execPath,
+    ['--import', 'tsx', path.join(projectRoot, 'src/worker.ts')],
+    { cwd: projectRoot, echo: options.echo, env },
+  );
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  while (!worker.recentOutput().some((l) => l.includes('lakeloop worker polling'))) {
+    if (worker.child.exitCode !== null || Date.now() > deadline) {
+      await worker.stop();
+      throw new Error(`worker failed to start:\n${worker.recentOutput().join('\n')}`);
+    }
+    await sleep(100);
+  }
+  return worker;
 }
 
 /** The worker as a child process (so it can be killed and restarted apart from the stack). */
@@ -185,26 +237,11 @@ export function workerService(options: { echo: boolean }): StackService {
   return {
     name: 'worker',
     async start(settings) {
-      const worker = startProcess(
-        'worker',
-        process.execPath,
-        ['--import', 'tsx', path.join(projectRoot, 'src/worker.ts')],
-        {
-          cwd: projectRoot,
-          echo: options.echo,
-          // WARN unless asked: at INFO the SDK prints webpack's build report on every start.
-          env: { LAKELOOP_LOG_LEVEL: 'WARN', ...process.env, ...settings.env, LAKELOOP_STACK_ENV: 'off' },
-        },
+      const worker = await startWorkerProcess(
+        // WARN unless asked: at INFO the SDK prints webpack's build report on every start.
+        { LAKELOOP_LOG_LEVEL: 'WARN', ...process.env, ...settings.env, LAKELOOP_STACK_ENV: 'off' },
+        { echo: options.echo },
       );
-      // Ready when it says it is polling; fail fast with its output if it exits first.
-      const deadline = Date.now() + 60_000;
-      while (!worker.recentOutput().some((l) => l.includes('lakeloop worker polling'))) {
-        if (worker.child.exitCode !== null || Date.now() > deadline) {
-          await worker.stop();
-          throw new Error(`worker failed to start:\n${worker.recentOutput().join('\n')}`);
-        }
-        await sleep(100);
-      }
       settings.addresses.push(['Worker', `pid ${worker.child.pid}`]);
       return { stop: () => worker.stop(35_000) };
     },

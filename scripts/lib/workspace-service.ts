@@ -72,7 +72,7 @@ export function workspaceService(options: WorkspaceServiceOptions): StackService
 }
 
 /** Registers the receiver as a generic-webhook destination, authenticating as the service principal. */
-async function createDestination(
+export async function createDestination(
   host: string,
   clientId: string,
   clientSecret: string,

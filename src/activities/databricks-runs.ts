@@ -202,8 +202,13 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
       }
       const deps = workspace();
       const snapshot = await withActivityFailures(async () => toSnapshot(await deps.jobs.getRun(runId)));
+      // The safety net always passes its options (its first look is immediate after a slow submission).
       if (isTerminal(snapshot))
-        return observeTerminal(deps, snapshot, options.skipFirstAttempt ? 'safety-net' : 'poll');
+        return observeTerminal(
+          deps,
+          snapshot,
+          options.skipFirstAttempt !== undefined ? 'safety-net' : 'poll',
+        );
       throw ApplicationFailure.create({
         type: 'RunNotTerminal',
         message: `run ${runId} is ${snapshot.lifeCycleState ?? snapshot.statusState ?? 'not terminal'}`,

@@ -16,6 +16,7 @@ import {
   defineSignal,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -57,6 +58,14 @@ export const notificationSignal = defineSignal<[RunNotification]>('databricksNot
 
 const TERMINAL_EVENTS = new Set(['jobs.on_success', 'jobs.on_failure']);
 const DAY = 86_400_000;
+/**
+ * The receiver looks for a run's workflow for 5 s and then gives up on the notification. A submission
+ * slower than this (a lost response, a crashed worker, throttling) may have let the run end, and its
+ * notification go unrouted, before the run id became visible: then the wait looks at the run at once.
+ */
+const SLOW_SUBMISSION_MS = 3_000;
+/** Webhook waits that count notifications from the request on and look at once after a slow submission. */
+const EARLY_NOTIFICATIONS_PATCH = 'webhook-notifications-before-wait';
 
 export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
   const parsed = parseRunInput(rawInput);
@@ -73,6 +82,8 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
   const activityDeadlineMs = (input.timeout ?? 7 * DAY) + 10 * 60_000;
 
   const view: RunStatusView = { phase: 'submitting', attempts: [] };
+  /** The attempt in progress (or the last one, once done): for the current details only. */
+  let attempt = 1;
   setHandler(statusQuery, () => view);
   const terminalNotifications = new Map<number, number>();
   setHandler(notificationSignal, (notification) => {
@@ -135,7 +146,7 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
     setCurrentDetails(
       [
         `**Databricks run** ${link}${view.jobId !== undefined ? ` (job ${view.jobId})` : ''}`,
-        `**State** ${state} · **Phase** ${view.phase} · **Attempt** ${view.attempts.length + 1}`,
+        `**State** ${state} · **Phase** ${view.phase} · **Attempt** ${attempt}`,
         view.waitMode ? `**Waiting by** ${view.waitMode}` : '',
       ]
         .filter(Boolean)
@@ -143,7 +154,11 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
     );
   }
 
+  /** What the next webhook wait must know about the request (submit or repair) that started it. */
+  let pendingWait = { notifiedBefore: 0, lookNow: false };
+
   async function submit(attempt: number): Promise<SubmitResult> {
+    const requestedAt = Date.now();
     const submission = await api.submitRun({
       step: `attempt-${attempt}`,
       jobId: input.jobId,
@@ -152,6 +167,7 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
       jobParameters: input.jobParameters,
       notifyWebhook: input.wait.mode === 'auto' || input.wait.mode === 'webhook',
     });
+    pendingWait = { notifiedBefore: 0, lookNow: Date.now() - requestedAt > SLOW_SUBMISSION_MS };
     const waitMode = chooseWaitMode(input, submission);
     show({
       runId: submission.runId,
@@ -164,11 +180,20 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
   }
 
   async function waitByWebhook(runId: number): Promise<RunSnapshot> {
+    const notifications = () => terminalNotifications.get(runId) ?? 0;
+    const { notifiedBefore, lookNow } = pendingWait;
+    // Notifications count from the request on, not from now: a repaired run can end, and say so,
+    // before runs/repair's answer is back. (Each patched() call sits where behaviour differs, so the
+    // usual history is unchanged.)
+    let seen =
+      notifications() > notifiedBefore && patched(EARLY_NOTIFICATIONS_PATCH)
+        ? notifiedBefore
+        : notifications();
+    let skipFirstAttempt = !(lookNow && patched(EARLY_NOTIFICATIONS_PATCH));
     for (;;) {
-      const seen = terminalNotifications.get(runId) ?? 0;
       const netScope = new CancellationScope();
-      const net = netScope.run(() => safetyNet.pollUntilTerminal(runId, { skipFirstAttempt: true }));
-      const notified = condition(() => (terminalNotifications.get(runId) ?? 0) > seen);
+      const net = netScope.run(() => safetyNet.pollUntilTerminal(runId, { skipFirstAttempt }));
+      const notified = condition(() => notifications() > seen);
       const first = await Promise.race([
         net.then((snapshot) => ({ snapshot })),
         notified.then(() => ({ snapshot: undefined })),
@@ -177,12 +202,16 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
       netScope.cancel();
       net.catch(() => undefined); // its cancellation is expected
       // One runs/get confirms the notification (and fills in the result); stale duplicates loop.
+      const answered = notifications();
       const confirmed = await api.getRunState(runId);
       if (isTerminal(confirmed)) return confirmed;
       log.info('notification did not match a terminal run state; waiting again', {
         runId,
         state: confirmed.lifeCycleState,
       });
+      // One that arrived while runs/get was on its way may be the real end: confirm it too.
+      seen = notifications() > answered && patched(EARLY_NOTIFICATIONS_PATCH) ? answered : notifications();
+      skipFirstAttempt = true;
     }
   }
 
@@ -217,7 +246,6 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
   try {
     await runScope.run(async () => {
       submission = await submit(1);
-      let attempt = 1;
       let kind: AttemptRecord['kind'] = 'submit';
       for (;;) {
         show({ phase: 'waiting' });
@@ -230,6 +258,7 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
         const failedTasks = failedTaskKeys(last);
         if (input.retry.strategy === 'repair' && failedTasks.length > 0) {
           show({ phase: 'repairing' });
+          pendingWait = { notifiedBefore: terminalNotifications.get(last.runId) ?? 0, lookNow: false };
           const { repairId } = await api.repairRun(last.runId, last.repairCount);
           log.info('repairing failed tasks', { runId: last.runId, tasks: failedTasks, repairId });
           kind = 'repair';

@@ -95,6 +95,49 @@ describe('webhook mode', () => {
     expect((await runsCreated(emulator)) - before.runs).toBe(1);
   });
 
+  // Found by the chaos test (test/stress/chaos.test.ts): both waited for the safety net, an hour here.
+  test('a run that ended while its submission was being retried is looked at once, not after the safety net', async () => {
+    // Three submits reach the workspace but their answers are lost: the run exists, and ends, seconds
+    // before the workflow records its id, so the receiver finds no workflow for its notification.
+    await emulator.control('POST', '/faults', {
+      method: 'POST',
+      path: '/jobs/runs/submit',
+      dropResponse: true,
+      count: 3,
+    });
+    await emulator.control('POST', '/scenarios', { match: { runName: 'slow-submit' }, durationMs: 0 });
+    const before = { unknown: receiver.stats()['unknown-run'], runs: await runsCreated(emulator) };
+    const result = await execute(spec('slow-submit', { mode: 'webhook', safetyNetInterval: '1h' }));
+    expect(result).toMatchObject({ outcome: 'SUCCESS', waitMode: 'webhook' });
+    expect(receiver.stats()['unknown-run'] - before.unknown).toBe(1); // its on_success, too early
+    expect((await runsCreated(emulator)) - before.runs).toBe(1);
+  });
+
+  test('a repaired run that ends before runs/repair has answered is confirmed at once, not after the safety net', async () => {
+    // The repair is done but its answer is lost; the repaired task ends at once and its notification
+    // arrives while the workflow is still retrying runs/repair.
+    await emulator.control('POST', '/faults', {
+      method: 'POST',
+      path: '/jobs/runs/repair',
+      dropResponse: true,
+      count: 1,
+    });
+    await emulator.control('POST', '/scenarios', {
+      match: { runName: 'quick-repair' },
+      durationMs: 0,
+      failTimes: 1,
+      terminationCode: 'DRIVER_ERROR',
+    });
+    const before = receiver.stats().signalled;
+    const result = await execute({
+      ...spec('quick-repair', { mode: 'webhook', safetyNetInterval: '1h' }),
+      retry: { maxAttempts: 2, strategy: 'repair' },
+    });
+    expect(result).toMatchObject({ outcome: 'SUCCESS', repairs: 1 });
+    expect(result.attempts.map((a) => a.kind)).toEqual(['submit', 'repair']);
+    expect(receiver.stats().signalled - before).toBe(2); // on_failure, then the repaired run's on_success
+  });
+
   test('the receiver rejects bad credentials, bad bodies and oversized bodies, and acknowledges unknown runs', async () => {
     const post = (body: string, auth = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`) =>
       fetch(receiver.url, {
