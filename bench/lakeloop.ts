@@ -75,11 +75,6 @@ export async function benchLakeloop(
         ),
         webhookDestinationId,
       },
-      overrides: {
-        maxConcurrentActivityTaskExecutions: 1_000,
-        maxConcurrentWorkflowTaskExecutions: 200,
-        maxCachedWorkflows: Math.max(1_000, scenario.runs),
-      },
     });
 
     const input: RunInput = {

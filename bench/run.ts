@@ -122,6 +122,7 @@ const report: BenchReport = {
   quick,
   notes: [
     'Lakeloop runs databricksRun with the default wait settings of each mode (poll 5 s growing ×1.5 to 60 s; webhook with a 5 min safety net).',
+    'Lakeloop worker: the production worker (createLakeloopWorker) with the SDK default worker options (cache size, task slots), as `npm run worker` runs; only its Databricks request budget is lifted (production default 20 requests/s, burst 40) so the figures show the orchestrator rather than the budget.',
     'Emulated run time is compressed by the emulator timeScale; Lakeloop timers and polls run in real time. Real run length = emulated / timeScale.',
     'detectionLatencyMs: emulator wall-clock ended_at_ms → receive time of the first terminal runs/get response in the worker (webhook: the confirming runs/get after the notification).',
     'peakRssMb / cpuSeconds: the bench process = worker + Temporal client + webhook receiver (emulator and Temporal server are separate processes, not counted).',
