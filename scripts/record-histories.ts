@@ -171,6 +171,41 @@ const scenarios: Record<string, Scenario> = {
   'ml-pipeline-rejected': async (client, _emulator, workflowId) => {
     await client.workflow.execute(mlPipeline, { taskQueue, workflowId, args: [churnPipeline(true)] });
   },
+  // The patched webhook paths (EARLY_NOTIFICATIONS_PATCH in databricks-run.ts): a submission whose
+  // answers were lost, so the run ended before its id was recorded, and a repaired run that ended
+  // before runs/repair answered.
+  'databricks-run-webhook-slow-submit': async (client, emulator, workflowId) => {
+    await control(emulator, 'POST', '/faults', {
+      method: 'POST',
+      path: '/jobs/runs/submit',
+      dropResponse: true,
+      count: 3,
+    });
+    await control(emulator, 'POST', '/scenarios', { match: { runName: 'slow-submit' }, durationMs: 0 });
+    return runToEnd(client, workflowId, {
+      submit: submitSpec('slow-submit'),
+      wait: { mode: 'webhook', safetyNetInterval: '1h' },
+    });
+  },
+  'databricks-run-webhook-repair-early': async (client, emulator, workflowId) => {
+    await control(emulator, 'POST', '/faults', {
+      method: 'POST',
+      path: '/jobs/runs/repair',
+      dropResponse: true,
+      count: 1,
+    });
+    await control(emulator, 'POST', '/scenarios', {
+      match: { runName: 'quick-repair' },
+      durationMs: 0,
+      failTimes: 1,
+      terminationCode: 'DRIVER_ERROR',
+    });
+    return runToEnd(client, workflowId, {
+      submit: submitSpec('quick-repair'),
+      wait: { mode: 'webhook', safetyNetInterval: '1h' },
+      retry: { maxAttempts: 2, strategy: 'repair' },
+    });
+  },
   'databricks-run-invalid-input': (client, _emulator, workflowId) =>
     runToEnd(client, workflowId, { jobId: 1, jobName: 'two selectors' } as RunInput),
 };
