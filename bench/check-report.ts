@@ -4,9 +4,7 @@
  * and Lakeloop completed every run in both modes) and never a timing: figures depend on the machine.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
-import { projectRoot } from '../scripts/lib/temporal-cli.js';
 
 const count = z.number().nonnegative();
 const scenarioSchema = z.object({
@@ -54,16 +52,11 @@ if (!parsed.success) {
         problems.push(`${name} lakeloop/${mode}: expected exactly one runs/submit per run`);
     }
   }
-  // run.ts writes the table and chart next to its default JSON, whatever --out says.
+  // run.ts writes the table and chart next to the JSON, under its name.
   for (const extension of ['.md', '.svg']) {
-    const written = path.join(
-      projectRoot,
-      'bench',
-      'results',
-      `${report.quick ? 'quick' : 'full'}${extension}`,
-    );
+    const written = file.replace(/\.json$/, extension);
     if (!existsSync(written) || readFileSync(written, 'utf8').length === 0)
-      problems.push(`${path.relative(projectRoot, written)}: missing or empty`);
+      problems.push(`${written}: missing or empty`);
   }
 }
 if (problems.length > 0) {

@@ -8,6 +8,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import { createLakeloopWorker } from '../src/create-worker.js';
 import { createWorkspaceClient } from '../src/databricks/workspace-client.js';
 import type { RunInput } from '../src/shared/run-input.js';
+import type { RunDirectory } from '../src/webhooks/run-directory.js';
 import { databricksRun } from '../src/workflows/index.js';
 import {
   api,
@@ -27,6 +28,8 @@ export interface LakeloopContext {
   namespace: string;
   workflowBundlePath: string;
   webhook: { url: string; username: string; password: string };
+  /** Shared with the webhook receiver, as in the production worker. */
+  runDirectory: RunDirectory;
 }
 
 const PAT = 'dapi-bench';
@@ -74,6 +77,7 @@ export async function benchLakeloop(
           { requestsPerSecond: 100_000, burst: 100_000, timeoutMs: 60_000 },
         ),
         webhookDestinationId,
+        runDirectory: ctx.runDirectory,
       },
     });
 

@@ -13,6 +13,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { LAKELOOP_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js';
 import { startWebhookReceiver } from '../src/webhooks/receiver.js';
+import { RunDirectory } from '../src/webhooks/run-directory.js';
 import { projectRoot, resolveTemporalBinary, sdkExecutable } from '../scripts/lib/temporal-cli.js';
 import { benchLakeloop } from './lakeloop.js';
 import { PREFECT_REQUIREMENTS, benchPrefect, ensurePrefectVenv } from './prefect.js';
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     prefect: { type: 'boolean', default: false },
     'prefect-max-runs': { type: 'string', default: '1000' },
+    modes: { type: 'string' },
   },
 });
 const quick = values.quick;
@@ -34,6 +36,13 @@ const prefectMaxRuns = Number(values['prefect-max-runs']);
 const resultsDir = path.join(projectRoot, 'bench', 'results');
 const base = quick ? 'quick' : 'full';
 const outJson = path.resolve(values.out ?? path.join(resultsDir, `${base}.json`));
+// The table and chart go next to the JSON, under its name: a partial run cannot overwrite the full one's.
+const outStem = outJson.replace(/\.json$/, '');
+const modes = (values.modes ?? 'webhook,poll').split(',') as Array<'webhook' | 'poll'>;
+if (modes.length === 0 || modes.some((m) => m !== 'webhook' && m !== 'poll')) {
+  console.error(`--modes: expected webhook, poll or webhook,poll (got "${values.modes}")`);
+  process.exit(2);
+}
 const list = scenarios(quick, values['time-scale'] ? Number(values['time-scale']) : undefined).filter(
   (s) => !values.only || values.only.split(',').includes(s.name),
 );
@@ -59,13 +68,21 @@ execFileSync(
 const env = await TestWorkflowEnvironment.createLocal({
   server: { executable: sdkExecutable(cli), ip: '127.0.0.1', searchAttributes: LAKELOOP_SEARCH_ATTRIBUTES },
 });
-const receiver = await startWebhookReceiver({ client: env.client, host: '127.0.0.1', port: 0, ...WEBHOOK });
+// As in `npm run worker` with LAKELOOP_WEBHOOK_PORT: the receiver beside the worker reads its submissions.
+const runDirectory = new RunDirectory();
+const receiver = await startWebhookReceiver({
+  client: env.client,
+  host: '127.0.0.1',
+  port: 0,
+  runDirectory,
+  ...WEBHOOK,
+});
 const python = values.prefect ? await ensurePrefectVenv() : undefined;
 const peerProblems: string[] = [];
 const results: ScenarioResult[] = [];
 try {
   for (const scenario of list) {
-    for (const mode of ['webhook', 'poll'] as const) {
+    for (const mode of modes) {
       console.log(
         `▶ ${scenario.name} (${scenario.runs} runs, timeScale ${scenario.timeScale}) lakeloop/${mode}`,
       );
@@ -76,6 +93,7 @@ try {
           namespace: env.namespace ?? 'default',
           workflowBundlePath: bundlePath,
           webhook: { url: receiver.url, ...WEBHOOK },
+          runDirectory,
         },
         scenario,
         mode,
@@ -136,14 +154,13 @@ const report: BenchReport = {
 };
 const table = markdownTable(results);
 mkdirSync(path.dirname(outJson), { recursive: true });
-mkdirSync(resultsDir, { recursive: true });
 writeFileSync(outJson, `${JSON.stringify(report, null, 2)}\n`);
 writeFileSync(
-  path.join(resultsDir, `${base}.md`),
+  `${outStem}.md`,
   `# Lakeloop benchmark (${base})\n\n${table}\n${report.notes.map((n) => `- ${n}`).join('\n')}\n`,
 );
-writeFileSync(path.join(resultsDir, `${base}.svg`), svgChart(results));
+writeFileSync(`${outStem}.svg`, svgChart(results));
 console.log(`\n${table}`);
 console.log(
-  `wrote ${path.relative(projectRoot, outJson)}, bench/results/${base}.md, bench/results/${base}.svg in ${Math.round((performance.now() - began) / 1000)} s`,
+  `wrote ${path.relative(projectRoot, outJson)}, ${path.relative(projectRoot, outStem)}.md and .svg in ${Math.round((performance.now() - began) / 1000)} s`,
 );

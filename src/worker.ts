@@ -28,6 +28,7 @@ import { startTracing } from './observability/tracing.js';
 import { lakeloopVersion } from './shared/version.js';
 import { tracingBundlePath } from './workflows-path.js';
 import { startReceiverFromConfig } from './webhooks/from-config.js';
+import { RunDirectory } from './webhooks/run-directory.js';
 import type { WebhookReceiver } from './webhooks/receiver.js';
 
 function requireDatabricks(config: LakeloopConfig): NonNullable<LakeloopConfig['databricks']> {
@@ -113,10 +114,12 @@ async function main(): Promise<void> {
     });
   }
 
+  // Submissions of this worker, for the receiver beside it (src/webhooks/run-directory.ts).
+  const runDirectory = new RunDirectory();
   const connection = await NativeConnection.connect(config.temporal.connection);
   let receiver: WebhookReceiver | undefined;
   try {
-    receiver = await startReceiverFromConfig(config, { metrics, logger, tracing });
+    receiver = await startReceiverFromConfig(config, { metrics, logger, tracing, runDirectory });
     const worker = await createLakeloopWorker({
       connection,
       namespace: config.temporal.namespace,
@@ -132,6 +135,7 @@ async function main(): Promise<void> {
         databricks,
         webhookDestinationId: config.worker.webhookDestinationId,
         metrics,
+        runDirectory,
       },
     });
     logger.notice(`lakeloop worker polling task queue "${config.worker.taskQueue}"`, {

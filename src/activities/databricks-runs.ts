@@ -14,6 +14,7 @@ import type { RunSnapshot, SubmitResult, TaskOutput } from '../shared/run-types.
 import { withActivityFailures } from './failures.js';
 import { fingerprint, idempotencyToken } from './fingerprint.js';
 import { toSnapshot } from './run-snapshot.js';
+import type { RunDirectory } from '../webhooks/run-directory.js';
 
 export interface RunActivityDeps {
   jobs: JobsClient;
@@ -25,6 +26,8 @@ export interface RunActivityDeps {
   outputLimits?: { resultBytes: number; logTailBytes: number };
   /** Runs submitted/finished and termination-detection latency; absent in workers without metrics. */
   metrics?: LakeloopMetrics;
+  /** Shared with the receiver in this process: it finds the workflow of a run without a visibility query. */
+  runDirectory?: RunDirectory;
 }
 
 /** The task runs whose outputs to collect: from the terminal snapshot the workflow holds. */
@@ -143,6 +146,7 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
           const wantWebhook = request.notifyWebhook && deps.webhookDestinationId !== undefined;
           const spec = wantWebhook ? withWebhook(request.submit, deps.webhookDestinationId!) : request.submit;
           const { run_id } = await jobs.submitRun({ ...spec, idempotency_token: token });
+          deps.runDirectory?.remember(run_id, execution);
           deps.metrics?.runSubmitted('submit');
           log.info('Databricks run submitted', {
             step: request.step,
@@ -161,6 +165,7 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
           idempotency_token: token,
           ...(request.jobParameters ? { job_parameters: request.jobParameters } : {}),
         });
+        deps.runDirectory?.remember(run_id, execution);
         deps.metrics?.runSubmitted('run-now');
         log.info('Databricks job run started', {
           step: request.step,

@@ -6,6 +6,7 @@ import type { LakeloopMetrics } from '../observability/metrics.js';
 import { createRunActivities, type RunActivityDeps } from './databricks-runs.js';
 import { describeIdentity, type IdentityDescription } from './describe-identity.js';
 import { createMlflowActivities, type MlflowActivityDeps } from './mlflow.js';
+import type { RunDirectory } from '../webhooks/run-directory.js';
 
 export type { IdentityDescription } from './describe-identity.js';
 export type { ArtifactReference, ModelVersionInfo, RunMetrics } from './mlflow.js';
@@ -24,6 +25,8 @@ export interface ActivityDeps {
   outputLimits?: RunActivityDeps['outputLimits'];
   /** The worker's metrics (runs submitted/finished, detection latency); tests pass a real one. */
   metrics?: LakeloopMetrics;
+  /** Filled on every submission, read by the webhook receiver in the same process. */
+  runDirectory?: RunDirectory;
 }
 
 export interface WorkerDescription {
@@ -53,6 +56,7 @@ export function createActivities(deps: ActivityDeps) {
       webhookDestinationId: deps.webhookDestinationId,
       outputLimits: deps.outputLimits,
       metrics: deps.metrics,
+      runDirectory: deps.runDirectory,
     };
     return workspace;
   };

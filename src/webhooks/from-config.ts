@@ -5,6 +5,7 @@ import type { LakeloopLogger } from '../observability/logger.js';
 import type { LakeloopMetrics } from '../observability/metrics.js';
 import { clientTracingInterceptors, type Tracing } from '../observability/tracing.js';
 import { startWebhookReceiver, type WebhookReceiver } from './receiver.js';
+import type { RunDirectory } from './run-directory.js';
 
 export interface ReceiverObservability {
   /** Counts deliveries by outcome. */
@@ -12,6 +13,8 @@ export interface ReceiverObservability {
   logger?: LakeloopLogger;
   /** Signals then carry the trace context of the delivery. */
   tracing?: Tracing;
+  /** Inside the worker: its submissions, so most deliveries need no visibility query. */
+  runDirectory?: RunDirectory;
 }
 
 /**
@@ -40,6 +43,7 @@ export async function startReceiverFromConfig(
       username: webhookUsername,
       password: webhookPassword,
       ...(observability.metrics ? { onDelivery: observability.metrics.onDelivery } : {}),
+      ...(observability.runDirectory ? { runDirectory: observability.runDirectory } : {}),
     });
     if (observability.logger)
       observability.logger.notice('lakeloop webhook receiver listening', { url: receiver.url });

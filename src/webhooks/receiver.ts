@@ -2,18 +2,20 @@
  * The webhook receiver: `POST /databricks/notifications`. Databricks (or the emulator) calls it when a
  * run starts, succeeds or fails; it finds the workflow waiting on that run and signals it.
  *
- *   Basic auth (constant time) → body limit → JSON + schema → find the workflow by the
- *   DatabricksRunId search attribute (retrying briefly: the attribute may not be visible yet) → signal.
+ *   Basic auth (constant time) → body limit → JSON + schema → find the workflow: in the worker's own
+ *   run directory when the receiver runs inside it, else by the DatabricksRunId search attribute
+ *   (retrying briefly: the attribute may not be visible yet) → signal.
  *
  * Duplicates and out-of-order deliveries are harmless: the workflow confirms with runs/get. Unknown runs
  * are acknowledged (202) so Databricks does not retry them forever.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { notificationSignal } from '../workflows/databricks-run.js';
 import { basicAuthMatches } from './basic-auth.js';
 import { jobRunIdOf, notificationSchema } from './notification.js';
+import type { RunDirectory } from './run-directory.js';
 
 export const NOTIFICATIONS_PATH = '/databricks/notifications';
 
@@ -28,6 +30,8 @@ export interface WebhookReceiverOptions {
   lookupTimeoutMs?: number;
   /** Workflow lookups (visibility queries) in flight at once; further deliveries wait for a slot. */
   maxConcurrentLookups?: number;
+  /** The worker's own submissions (when the receiver runs inside it): asked before visibility. */
+  runDirectory?: RunDirectory;
   onDelivery?(outcome: DeliveryOutcome): void;
 }
 
@@ -43,6 +47,8 @@ const WAKING_EVENTS = new Set(['jobs.on_success', 'jobs.on_failure']);
 export interface WebhookReceiver {
   url: string;
   stats(): Record<DeliveryOutcome, number>;
+  /** How signalled deliveries found their workflow: the run directory or a visibility query. */
+  lookups(): { directory: number; visibility: number };
   close(): Promise<void>;
 }
 
@@ -111,6 +117,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     malformed: 0,
     error: 0,
   };
+  const lookups = { directory: 0, visibility: 0 };
   const count = (outcome: DeliveryOutcome) => {
     counters[outcome]++;
     options.onDelivery?.(outcome);
@@ -167,6 +174,22 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       count('ignored');
       return reply(res, 200, { status: 'ignored', runId });
     }
+    const signal = { eventType: parsed.data.event_type, runId };
+    const known = options.runDirectory?.lookup(runId);
+    if (known) {
+      try {
+        await options.client.workflow
+          .getHandle(known.workflowId, known.runId)
+          .signal(notificationSignal, signal);
+        lookups.directory++;
+        count('signalled');
+        return reply(res, 200, { status: 'signalled', workflowId: known.workflowId });
+      } catch (err) {
+        // Closed (or reset to a new run) since it submitted: the search attribute says who waits now.
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        options.runDirectory?.forget(runId);
+      }
+    }
     const target = await lookupSlot(() => findWorkflow(runId));
     if (!target) {
       count('unknown-run');
@@ -174,7 +197,8 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     }
     await options.client.workflow
       .getHandle(target.workflowId, target.runId)
-      .signal(notificationSignal, { eventType: parsed.data.event_type, runId });
+      .signal(notificationSignal, signal);
+    lookups.visibility++;
     count('signalled');
     return reply(res, 200, { status: 'signalled', workflowId: target.workflowId });
   }
@@ -197,6 +221,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
   return {
     url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${address.port}${NOTIFICATIONS_PATH}`,
     stats: () => ({ ...counters }),
+    lookups: () => ({ ...lookups }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

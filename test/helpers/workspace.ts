@@ -16,6 +16,7 @@ import {
 } from '../../src/webhooks/receiver.js';
 import { PAT, startTestEmulator, type TestEmulator } from '../emulator/helpers.js';
 import { connectToTestServer, createTestWorker, testActivityDeps, uniqueTaskQueue } from './temporal.js';
+import type { RunDirectory } from '../../src/webhooks/run-directory.js';
 
 export function databricksClientFor(
   emulator: TestEmulator,
@@ -29,7 +30,12 @@ export function createWorkspaceWorker(
   env: TestWorkflowEnvironment,
   taskQueue: string,
   emulator: TestEmulator,
-  extra: { webhookDestinationId?: string; auth?: DatabricksAuthSettings; payloadCodec?: PayloadCodec } = {},
+  extra: {
+    webhookDestinationId?: string;
+    auth?: DatabricksAuthSettings;
+    payloadCodec?: PayloadCodec;
+    runDirectory?: RunDirectory;
+  } = {},
 ): Promise<Worker> {
   return createTestWorker(
     env,
@@ -37,6 +43,7 @@ export function createWorkspaceWorker(
     testActivityDeps({
       databricks: databricksClientFor(emulator, extra.auth),
       webhookDestinationId: extra.webhookDestinationId,
+      runDirectory: extra.runDirectory,
     }),
     { payloadCodec: extra.payloadCodec },
   );
@@ -108,6 +115,8 @@ export async function startWorkspaceHarness(options: WorkspaceHarnessOptions): P
   const worker = await createWorkspaceWorker(env, taskQueue, emulator, {
     webhookDestinationId: destinationId,
     payloadCodec: options.payloadCodec,
+    // The worker fills the directory the receiver reads, as in src/worker.ts.
+    runDirectory: options.receiver?.runDirectory,
   });
   const running = worker.run();
   return {

@@ -1,0 +1,42 @@
+/**
+ * Which workflow waits on which Databricks run, as this worker process submitted them. The webhook
+ * receiver inside the worker asks here first and only then the DatabricksRunId search attribute: at
+ * scale the visibility store lags (10,000 concurrent runs on the dev server: about 30 % of
+ * notifications found no workflow within 5 s and waited for the 5-minute safety net), while this map
+ * is written the moment runs/submit or run-now answers.
+ *
+ * It is a cache, never the source of truth: a miss (another replica submitted the run, the worker
+ * restarted) falls back to the visibility query, and a stale hit (the workflow has closed) makes the
+ * signal fail, after which the receiver looks again. Bounded: the oldest entries go first.
+ */
+export interface WorkflowRef {
+  workflowId: string;
+  runId: string;
+}
+
+export class RunDirectory {
+  private readonly entries = new Map<number, WorkflowRef>();
+
+  constructor(private readonly capacity = 50_000) {}
+
+  remember(databricksRunId: number, workflow: WorkflowRef): void {
+    this.entries.delete(databricksRunId); // re-insert: a repaired run is the newest again
+    this.entries.set(databricksRunId, workflow);
+    if (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+  }
+
+  lookup(databricksRunId: number): WorkflowRef | undefined {
+    return this.entries.get(databricksRunId);
+  }
+
+  forget(databricksRunId: number): void {
+    this.entries.delete(databricksRunId);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
