@@ -15,7 +15,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { notificationSignal } from '../workflows/databricks-run.js';
 import { basicAuthMatches } from './basic-auth.js';
 import { jobRunIdOf, notificationSchema } from './notification.js';
-import type { RunDirectory } from './run-directory.js';
+import type { RunDirectory, WorkflowRef } from './run-directory.js';
 
 export const NOTIFICATIONS_PATH = '/databricks/notifications';
 
@@ -123,12 +123,20 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     options.onDelivery?.(outcome);
   };
 
-  async function findWorkflow(runId: number): Promise<{ workflowId: string; runId: string } | undefined> {
+  type Target = WorkflowRef & { via: 'directory' | 'visibility' };
+
+  /**
+   * The workflow waiting on a run: the worker's run directory (when there is one) or the search
+   * attribute, retried briefly — a notification can beat both the submission's answer and visibility.
+   */
+  async function findWorkflow(runId: number): Promise<Target | undefined> {
     const deadline = Date.now() + lookupTimeoutMs;
     for (let delay = 100; ; delay = Math.min(delay * 2, 1_000)) {
+      const known = options.runDirectory?.lookup(runId);
+      if (known) return { ...known, via: 'directory' };
       const query = `DatabricksRunId = ${runId} AND ExecutionStatus = 'Running'`;
       for await (const execution of options.client.workflow.list({ query, pageSize: 2 })) {
-        return { workflowId: execution.workflowId, runId: execution.runId };
+        return { workflowId: execution.workflowId, runId: execution.runId, via: 'visibility' };
       }
       if (Date.now() + delay > deadline) return undefined;
       await sleep(delay);
@@ -175,30 +183,30 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       return reply(res, 200, { status: 'ignored', runId });
     }
     const signal = { eventType: parsed.data.event_type, runId };
+    // A directory hit needs no lookup slot; anything else queues for one.
     const known = options.runDirectory?.lookup(runId);
-    if (known) {
+    let target: Target | undefined = known
+      ? { ...known, via: 'directory' }
+      : await lookupSlot(() => findWorkflow(runId));
+    for (;;) {
+      if (!target) {
+        count('unknown-run');
+        return reply(res, 202, { status: 'unknown-run', runId });
+      }
       try {
         await options.client.workflow
-          .getHandle(known.workflowId, known.runId)
+          .getHandle(target.workflowId, target.runId)
           .signal(notificationSignal, signal);
-        lookups.directory++;
-        count('signalled');
-        return reply(res, 200, { status: 'signalled', workflowId: known.workflowId });
+        break;
       } catch (err) {
-        // Closed (or reset to a new run) since it submitted: the search attribute says who waits now.
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        // A directory entry whose workflow has closed (or was reset) since it submitted: forget it
+        // and ask the search attribute who waits now.
+        if (target.via !== 'directory' || !(err instanceof WorkflowNotFoundError)) throw err;
         options.runDirectory?.forget(runId);
+        target = await lookupSlot(() => findWorkflow(runId));
       }
     }
-    const target = await lookupSlot(() => findWorkflow(runId));
-    if (!target) {
-      count('unknown-run');
-      return reply(res, 202, { status: 'unknown-run', runId });
-    }
-    await options.client.workflow
-      .getHandle(target.workflowId, target.runId)
-      .signal(notificationSignal, signal);
-    lookups.visibility++;
+    lookups[target.via]++;
     count('signalled');
     return reply(res, 200, { status: 'signalled', workflowId: target.workflowId });
   }
