@@ -60,7 +60,7 @@ export interface ResolvedBinary {
   summary: string;
 }
 
-function isExecutable(file: string): boolean {
+export function isExecutable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return true;

@@ -13,6 +13,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ValueError, type PayloadCodec } from '@temporalio/common';
+import { readBody, RequestTooLarge } from '../http/request-body.js';
 import {
   bearerTokenMatches,
   issueSession,
@@ -48,35 +49,6 @@ export interface CodecServer {
   /** The endpoint to give the UI or CLI (`--codec-endpoint`): the base the protocol appends /decode to. */
   endpoint: string;
   close(): Promise<void>;
-}
-
-class RequestTooLarge extends Error {
-  constructor(readonly limit: number) {
-    super(`body larger than ${limit} bytes`);
-  }
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    if (Number(req.headers['content-length'] ?? 0) > limit) {
-      reject(new RequestTooLarge(limit));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      if (size > limit) return; // refused already: drain the rest while the 413 is written
-      size += chunk.length;
-      if (size > limit) {
-        chunks.length = 0;
-        reject(new RequestTooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function reply(res: ServerResponse, status: number, body: Record<string, unknown>): void {

@@ -12,6 +12,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { readBody, RequestTooLarge } from '../http/request-body.js';
 import { notificationSignal } from '../workflows/databricks-run.js';
 import { basicAuthMatches } from './basic-auth.js';
 import { jobRunIdOf, notificationSchema } from './notification.js';
@@ -50,33 +51,6 @@ export interface WebhookReceiver {
   /** How signalled deliveries found their workflow: the run directory or a visibility query. */
   lookups(): { directory: number; visibility: number };
   close(): Promise<void>;
-}
-
-class RequestTooLarge extends Error {}
-
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) {
-      reject(new RequestTooLarge());
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      if (size > limit) return; // already refused: discard the rest until the 413 closes the connection
-      size += chunk.length;
-      if (size > limit) {
-        chunks.length = 0;
-        // Not req.destroy(): that would kill the socket before the 413 is written (the sender saw a reset).
-        reject(new RequestTooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function reply(res: ServerResponse, status: number, body: Record<string, unknown>): void {
@@ -154,7 +128,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     }
     let text: string;
     try {
-      text = await readBody(req, limit);
+      text = (await readBody(req, limit)).toString('utf8');
     } catch (err) {
       if (err instanceof RequestTooLarge) {
         count('too-large');

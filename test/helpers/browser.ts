@@ -3,23 +3,14 @@
  * browser is Debian's `chromium` package in CI (.ci/run installs it); a Playwright-managed one works
  * too. Tests skip when none is found, except in CI, where a missing browser fails them.
  */
-import { accessSync, constants } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
+import { isExecutable } from '../../scripts/lib/temporal-cli.js';
 
 export interface ChromiumLookup {
   /** The executable to launch; absent when none was found. */
   path?: string;
   /** Where we looked (or why $CHROMIUM_PATH was rejected), for the skip/failure message. */
   searched: string[];
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** $CHROMIUM_PATH, then Debian's /usr/bin/chromium, /usr/bin/chromium-browser, then Playwright's cache. */
