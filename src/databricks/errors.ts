@@ -91,3 +91,29 @@ export function errorFromResponse(
   const retryable = RETRYABLE_STATUSES.has(status) || TRANSIENT_STATUSES.has(status) || transientMessage;
   return new DatabricksApiError(message, kind, status, errorCode, retryable, retryAfterMs, endpoint);
 }
+
+/**
+ * A request that got no HTTP answer — a timeout or a network failure — as a retryable error naming
+ * the endpoint. The cause's `code` (ECONNREFUSED…) is always safe to show; its message only when the
+ * caller knows it cannot quote a secret (fetch's messages can quote the URL, e.g. a signed one).
+ */
+export function transportError(
+  err: unknown,
+  endpoint: string,
+  timeoutMs: number,
+  options: { quoteMessage: boolean },
+): DatabricksApiError {
+  const timedOut = (err as Error).name === 'TimeoutError';
+  const code = (err as { cause?: { code?: unknown } }).cause?.code;
+  const detail =
+    typeof code === 'string' ? ` (${code})` : options.quoteMessage ? ` (${(err as Error).message})` : '';
+  return new DatabricksApiError(
+    `${endpoint}: ${timedOut ? `no response within ${timeoutMs} ms` : `network error${detail}`}`,
+    timedOut ? 'timeout' : 'network',
+    0,
+    timedOut ? 'TIMEOUT' : 'NETWORK_ERROR',
+    true,
+    undefined,
+    endpoint,
+  );
+}

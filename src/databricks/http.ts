@@ -13,7 +13,7 @@ import type { z } from 'zod';
 import type { TokenProvider } from '../auth/index.js';
 import { redactString } from '../observability/logger.js';
 import { normaliseEndpointPath } from '../observability/metrics.js';
-import { DatabricksApiError, errorFromResponse } from './errors.js';
+import { DatabricksApiError, errorFromResponse, transportError } from './errors.js';
 import type { RequestBudget } from './request-budget.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -173,17 +173,7 @@ export class DatabricksHttpClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      const timedOut = (err as Error).name === 'TimeoutError';
-      const reason = timedOut ? `no response within ${this.timeoutMs} ms` : describeNetworkError(err);
-      throw new DatabricksApiError(
-        `${endpoint}: ${reason}`,
-        timedOut ? 'timeout' : 'network',
-        0,
-        timedOut ? 'TIMEOUT' : 'NETWORK_ERROR',
-        true,
-        undefined,
-        endpoint,
-      );
+      throw transportError(err, endpoint, this.timeoutMs, { quoteMessage: true });
     }
     this.options.onResponse?.({
       method,
@@ -252,9 +242,4 @@ async function readBody(response: Response): Promise<unknown> {
   } catch {
     return text;
   }
-}
-
-function describeNetworkError(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ? `network error (${cause.code})` : `network error (${(err as Error).message})`;
 }

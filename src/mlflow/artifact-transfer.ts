@@ -13,7 +13,7 @@
  *    error text, which can quote the request): only the artifact path, the HTTP status and the store's
  *    error code.
  */
-import { DatabricksApiError, errorFromResponse } from '../databricks/errors.js';
+import { DatabricksApiError, errorFromResponse, transportError } from '../databricks/errors.js';
 import type { DatabricksHttpClient } from '../databricks/http.js';
 import type { SignedArtifactUrl } from './signed-url.js';
 
@@ -144,20 +144,7 @@ async function sendSigned(
     });
   } catch (err) {
     // Not err.message: fetch's own messages can quote the URL ("Failed to parse URL from …").
-    const timedOut = (err as Error).name === 'TimeoutError';
-    const code = (err as { cause?: { code?: unknown } }).cause?.code;
-    const reason = timedOut
-      ? `no response within ${timeoutMs} ms`
-      : `network error${typeof code === 'string' ? ` (${code})` : ''}`;
-    throw new DatabricksApiError(
-      `${endpoint}: ${reason}`,
-      timedOut ? 'timeout' : 'network',
-      0,
-      timedOut ? 'TIMEOUT' : 'NETWORK_ERROR',
-      true,
-      undefined,
-      endpoint,
-    );
+    throw transportError(err, endpoint, timeoutMs, { quoteMessage: false });
   }
   if (response.ok) return response;
   const text = await response.text().catch(() => '');
