@@ -8,6 +8,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import { createLakeloopWorker } from '../src/create-worker.js';
 import { createWorkspaceClient } from '../src/databricks/workspace-client.js';
 import type { RunInput } from '../src/shared/run-input.js';
+import type { WebhookReceiver } from '../src/webhooks/receiver.js';
 import type { RunDirectory } from '../src/webhooks/run-directory.js';
 import { databricksRun } from '../src/workflows/index.js';
 import {
@@ -30,6 +31,8 @@ export interface LakeloopContext {
   webhook: { url: string; username: string; password: string };
   /** Shared with the webhook receiver, as in the production worker. */
   runDirectory: RunDirectory;
+  /** The receiver's counters, to say where notifications went (webhook mode). */
+  receiver: Pick<WebhookReceiver, 'stats' | 'lookups'>;
 }
 
 const PAT = 'dapi-bench';
@@ -93,6 +96,7 @@ export async function benchLakeloop(
     let failed = 0;
     let wallMs = 0;
     const before = await requestCounts(emulator.url);
+    const receiverBefore = { ...ctx.receiver.stats(), ...ctx.receiver.lookups() };
     observer.install(emulator.url);
 
     await worker.runUntil(async () => {
@@ -123,6 +127,11 @@ export async function benchLakeloop(
       if (typeof times.ended_at_ms === 'number') latencies.push(observedAt - times.ended_at_ms);
     });
     const calls = perRun(before, after, scenario.runs);
+    // Where notifications went: sent by the emulator (failed = no 2xx from the receiver in time),
+    // then signalled through the run directory or visibility, or answered "unknown run".
+    const { webhooks } = await control<{ webhooks: Record<string, number> }>(emulator.url, 'GET', '/stats');
+    const receiverAfter = { ...ctx.receiver.stats(), ...ctx.receiver.lookups() };
+    const receiverDelta = (key: keyof typeof receiverAfter) => receiverAfter[key] - receiverBefore[key];
     return {
       name: scenario.name,
       system: 'lakeloop',
@@ -139,6 +148,17 @@ export async function benchLakeloop(
       completed,
       failed,
       wallSeconds: round(wallMs / 1000, 1),
+      ...(mode === 'webhook'
+        ? {
+            notifications: {
+              sent: webhooks.sent ?? 0,
+              failedDelivery: webhooks.failed ?? 0,
+              signalledViaDirectory: receiverDelta('directory'),
+              signalledViaVisibility: receiverDelta('visibility'),
+              unknownRun: receiverDelta('unknown-run'),
+            },
+          }
+        : {}),
     };
   } finally {
     observer.uninstall();

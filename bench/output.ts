@@ -21,6 +21,14 @@ export interface ScenarioResult {
   completed: number;
   failed: number;
   wallSeconds: number;
+  /** Webhook mode: notifications the emulator sent and where the receiver routed them. */
+  notifications?: {
+    sent: number;
+    failedDelivery: number;
+    signalledViaDirectory: number;
+    signalledViaVisibility: number;
+    unknownRun: number;
+  };
 }
 
 export interface BenchReport {

@@ -94,6 +94,7 @@ try {
           workflowBundlePath: bundlePath,
           webhook: { url: receiver.url, ...WEBHOOK },
           runDirectory,
+          receiver,
         },
         scenario,
         mode,
