@@ -1,9 +1,8 @@
 /**
  * Which workflow waits on which Databricks run, as this worker process submitted them. The webhook
  * receiver inside the worker asks here first and only then the DatabricksRunId search attribute: at
- * scale the visibility store lags (10,000 concurrent runs on the dev server: detection p99 302 s,
- * i.e. runs that waited for the 5-minute safety net), while this map is written the moment
- * runs/submit or run-now answers.
+ * scale the visibility store can lag behind a burst of starts, while this map is written the moment
+ * runs/submit or run-now answers (the 10,000-run bench routed all 10,000 notifications through it).
  *
  * It is a cache, never the source of truth: a miss (another replica submitted the run, the worker
  * restarted) falls back to the visibility query, and a stale hit (the workflow has closed) makes the
