@@ -1,6 +1,7 @@
 /**
- * `npm run worker` as a real child process, configured only through its environment, against the
- * suite's dev server and an emulator — for tests that kill or stop the worker.
+ * Lakeloop's entry points (`npm run worker`, `npm run webhooks`) as real child processes, configured
+ * only through their environment, against the suite's dev server — for tests that kill, stop or scrape
+ * them. Everything they print is kept for assertions and for the secrets sweep.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -9,37 +10,42 @@ import { PAT, waitFor, type TestEmulator } from '../emulator/helpers.js';
 import { openTestOutput, recordSecretEnv } from './secrets-ledger.js';
 import { testWorkflowBundlePath } from './temporal.js';
 
-export interface WorkerProcess {
+export interface LakeloopProcess {
   child: ChildProcess;
   /** Everything it printed so far. */
   output(): string;
 }
+export type WorkerProcess = LakeloopProcess;
 
-export async function startWorkerProcess(
-  emulator: TestEmulator,
-  taskQueue: string,
-  extraEnv: Record<string, string> = {},
-): Promise<WorkerProcess> {
-  const env = {
+/** The environment every child starts from: the suite's dev server, no local stack.env. */
+function baseEnv(): Record<string, string | undefined> {
+  return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     TEMPORAL_ADDRESS: process.env.LAKELOOP_TEST_TEMPORAL_ADDRESS,
     LAKELOOP_STACK_ENV: 'off',
-    LAKELOOP_TASK_QUEUE: taskQueue,
-    LAKELOOP_LOG_LEVEL: 'WARN',
-    LAKELOOP_WORKFLOW_BUNDLE: testWorkflowBundlePath(),
-    DATABRICKS_HOST: emulator.url,
-    DATABRICKS_TOKEN: PAT,
-    ...extraEnv,
   };
-  recordSecretEnv('a worker process', env);
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src/worker.ts')], {
+}
+
+/**
+ * Starts `entry` (relative to the project root) with `env` on top of the base environment and
+ * resolves once it has printed `readyText`; fails with its output if it exits first.
+ */
+export async function startLakeloopProcess(
+  name: string,
+  entry: string,
+  env: Record<string, string | undefined>,
+  readyText: string,
+): Promise<LakeloopProcess> {
+  const fullEnv = { ...baseEnv(), ...env };
+  recordSecretEnv(name, fullEnv);
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, entry)], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env,
+    env: fullEnv,
   });
   // Everything it prints also goes to the secrets sweep's output files.
-  const recordOutput = openTestOutput(`worker process ${taskQueue}`);
+  const recordOutput = openTestOutput(name);
   let text = '';
   const onOutput = (d: Buffer) => {
     const chunk = d.toString();
@@ -51,10 +57,30 @@ export async function startWorkerProcess(
   await waitFor(
     async () => text,
     (t) => {
-      if (child.exitCode !== null) throw new Error(`worker exited early:\n${t}`);
-      return t.includes('lakeloop worker polling');
+      if (child.exitCode !== null) throw new Error(`${name} exited early:\n${t}`);
+      return t.includes(readyText);
     },
-    { timeoutMs: 30_000, what: 'the worker to start polling' },
+    { timeoutMs: 30_000, what: `${name} to print "${readyText}"` },
   );
   return { child, output: () => text };
+}
+
+export function startWorkerProcess(
+  emulator: TestEmulator,
+  taskQueue: string,
+  extraEnv: Record<string, string> = {},
+): Promise<WorkerProcess> {
+  return startLakeloopProcess(
+    `worker process ${taskQueue}`,
+    'src/worker.ts',
+    {
+      LAKELOOP_TASK_QUEUE: taskQueue,
+      LAKELOOP_LOG_LEVEL: 'WARN',
+      LAKELOOP_WORKFLOW_BUNDLE: testWorkflowBundlePath(),
+      DATABRICKS_HOST: emulator.url,
+      DATABRICKS_TOKEN: PAT,
+      ...extraEnv,
+    },
+    'lakeloop worker polling',
+  );
 }

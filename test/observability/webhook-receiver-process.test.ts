@@ -3,20 +3,17 @@
  * environment: it must log structured JSON and count deliveries on LAKELOOP_METRICS_ADDR like the
  * worker does, and never log the Basic-auth password.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { freePort } from '../../scripts/lib/processes.js';
-import { projectRoot } from '../../scripts/lib/temporal-cli.js';
 import { NOTIFICATIONS_PATH } from '../../src/webhooks/receiver.js';
-import { waitFor } from '../emulator/helpers.js';
-import { openTestOutput, recordTestSecret } from '../helpers/secrets-ledger.js';
+import { recordTestSecret } from '../helpers/secrets-ledger.js';
+import { startLakeloopProcess } from '../helpers/worker-process.js';
 
 const PASSWORD = 'receiver-process-password-7f3a';
 
 describe('standalone webhook receiver process', () => {
   let child: ChildProcess | undefined;
-  let output = '';
 
   afterAll(async () => {
     if (child && child.exitCode === null) {
@@ -29,14 +26,11 @@ describe('standalone webhook receiver process', () => {
   test('serves delivery counters and JSON logs, exits 0 on SIGTERM', async () => {
     const webhookPort = await freePort();
     const metricsPort = await freePort();
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src/webhooks/main.ts')], {
-      cwd: projectRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        TEMPORAL_ADDRESS: process.env.LAKELOOP_TEST_TEMPORAL_ADDRESS,
-        LAKELOOP_STACK_ENV: 'off',
+    recordTestSecret('the standalone receiver password', PASSWORD);
+    const receiver = await startLakeloopProcess(
+      'standalone webhook receiver process',
+      'src/webhooks/main.ts',
+      {
         LAKELOOP_LOG_FORMAT: 'json',
         LAKELOOP_LOG_LEVEL: 'INFO',
         LAKELOOP_WEBHOOK_HOST: '127.0.0.1',
@@ -45,23 +39,9 @@ describe('standalone webhook receiver process', () => {
         LAKELOOP_WEBHOOK_PASSWORD: PASSWORD,
         LAKELOOP_METRICS_ADDR: `127.0.0.1:${metricsPort}`,
       },
-    });
-    recordTestSecret('the standalone receiver password', PASSWORD);
-    const recordOutput = openTestOutput('standalone webhook receiver process');
-    const onOutput = (d: Buffer) => {
-      output += d.toString();
-      recordOutput(d.toString());
-    };
-    child.stdout!.on('data', onOutput);
-    child.stderr!.on('data', onOutput);
-    await waitFor(
-      async () => output,
-      (text) => {
-        if (child!.exitCode !== null) throw new Error(`receiver exited early:\n${text}`);
-        return text.includes('lakeloop webhook receiver listening');
-      },
-      { timeoutMs: 30_000, what: 'the receiver to listen' },
+      'lakeloop webhook receiver listening',
     );
+    child = receiver.child;
 
     const url = `http://127.0.0.1:${webhookPort}${NOTIFICATIONS_PATH}`;
     const body = JSON.stringify({ event_type: 'jobs.on_success', run: { run_id: 987_654_321 } });
@@ -85,6 +65,7 @@ describe('standalone webhook receiver process', () => {
     const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+    const output = receiver.output();
     const records = output
       .split('\n')
       .filter((line) => line.startsWith('{'))
