@@ -16,7 +16,7 @@ import {
 } from '../../src/webhooks/receiver.js';
 import { PAT, startTestEmulator, type TestEmulator } from '../emulator/helpers.js';
 import { connectToTestServer, createTestWorker, testActivityDeps, uniqueTaskQueue } from './temporal.js';
-import type { RunDirectory } from '../../src/webhooks/run-directory.js';
+import { RunDirectory } from '../../src/webhooks/run-directory.js';
 
 export function databricksClientFor(
   emulator: TestEmulator,
@@ -68,7 +68,12 @@ export interface WorkspaceHarnessOptions {
   /** Task-queue prefix (each harness gets a unique queue). */
   name: string;
   emulator?: Partial<EmulatorOptions>;
-  /** Also run a webhook receiver and register it as the worker's notification destination. */
+  /**
+   * Also run a webhook receiver and register it as the worker's notification destination. Like the
+   * receiver inside src/worker.ts it reads the worker's run directory (a new one unless given): without
+   * it, routing would hang on visibility catching up within the receiver's lookup window, which a
+   * loaded CI machine does not promise when tests shorten that window.
+   */
   receiver?: Omit<WebhookReceiverOptions, 'client' | 'host' | 'port'>;
   /** The worker's payload codec (e.g. encryption); the harness's `env.client` stays without it. */
   payloadCodec?: PayloadCodec;
@@ -91,12 +96,14 @@ export async function startWorkspaceHarness(options: WorkspaceHarnessOptions): P
   const taskQueue = uniqueTaskQueue(options.name);
   let receiver: WebhookReceiver | undefined;
   let destinationId: string | undefined;
+  const runDirectory = options.receiver ? (options.receiver.runDirectory ?? new RunDirectory()) : undefined;
   if (options.receiver) {
     receiver = await startWebhookReceiver({
       client: env.client,
       host: '127.0.0.1',
       port: 0,
       ...options.receiver,
+      runDirectory,
     });
     const created = await emulator.api<{ id: string }>('POST', '/api/2.0/notification-destinations', {
       display_name: `lakeloop-${options.name}`,
@@ -116,7 +123,7 @@ export async function startWorkspaceHarness(options: WorkspaceHarnessOptions): P
     webhookDestinationId: destinationId,
     payloadCodec: options.payloadCodec,
     // The worker fills the directory the receiver reads, as in src/worker.ts.
-    runDirectory: options.receiver?.runDirectory,
+    runDirectory,
   });
   const running = worker.run();
   return {

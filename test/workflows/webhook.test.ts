@@ -65,6 +65,7 @@ describe('webhook mode', () => {
     await emulator.control('POST', '/scenarios', { match: { runName: 'notified' }, durationMs: 800 });
     const before = {
       signalled: receiver.stats().signalled,
+      directory: receiver.lookups().directory,
       gets: await runsGets(),
       runs: await runsCreated(emulator),
     };
@@ -84,6 +85,9 @@ describe('webhook mode', () => {
     );
     expect((await runsGets()) - before.gets).toBe(lookedEarly ? 2 : 1);
     expect(receiver.stats().signalled - before.signalled).toBe(1); // on_success (on_start is acknowledged, not forwarded)
+    // Routed by the worker's run directory, written when runs/submit answered: it does not depend on
+    // the workflow's search attribute becoming visible within the receiver's (here 1 s) lookup window.
+    expect(receiver.lookups().directory - before.directory).toBe(1);
     expect((await runsCreated(emulator)) - before.runs).toBe(1);
   });
 
