@@ -17,6 +17,8 @@ export interface LakeloopWorkerOptions {
   tracing?: Tracing;
   /** Encrypts and decrypts every payload the worker exchanges with Temporal (src/codec); undefined: none. */
   payloadCodec?: PayloadCodec;
+  /** Workflows cached between tasks (LAKELOOP_MAX_CACHED_WORKFLOWS); undefined: the SDK's default. */
+  maxCachedWorkflows?: number;
   /** Test and benchmark knobs passed straight to Worker.create. */
   overrides?: Partial<WorkerOptions>;
 }
@@ -43,6 +45,7 @@ export async function createLakeloopWorker(options: LakeloopWorkerOptions): Prom
     sinks: workflowSpanSinks(options.tracing),
     ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
     shutdownGraceTime: `${options.shutdownGraceSeconds ?? 30}s`,
+    ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
     ...options.overrides,
   });
 }

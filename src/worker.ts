@@ -125,6 +125,7 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       taskQueue: config.worker.taskQueue,
       shutdownGraceSeconds: config.worker.shutdownGraceSeconds,
+      maxCachedWorkflows: config.worker.maxCachedWorkflows,
       workflowBundlePath: workflowBundleFor(config.worker.workflowBundlePath, tracing !== undefined, logger),
       tracing,
       payloadCodec: payloadCodecFor(config.codecKeys),
@@ -140,6 +141,7 @@ async function main(): Promise<void> {
     });
     logger.notice(`lakeloop worker polling task queue "${config.worker.taskQueue}"`, {
       taskQueue: config.worker.taskQueue,
+      maxCachedWorkflows: worker.options.maxCachedWorkflows,
       temporalAddress: config.temporal.address,
       namespace: config.temporal.namespace,
       databricksHost: settings.host,

@@ -46,9 +46,32 @@ describe('loadConfig', () => {
       LAKELOOP_TASK_QUEUE: 'nightly',
       LAKELOOP_LOG_LEVEL: 'debug',
       LAKELOOP_SHUTDOWN_GRACE_SECONDS: '5',
+      LAKELOOP_MAX_CACHED_WORKFLOWS: '500',
     });
     expect(config.temporal).toMatchObject({ address: '10.0.0.5:7233', namespace: 'ml-prod' });
-    expect(config.worker).toMatchObject({ taskQueue: 'nightly', logLevel: 'DEBUG', shutdownGraceSeconds: 5 });
+    expect(config.worker).toMatchObject({
+      taskQueue: 'nightly',
+      logLevel: 'DEBUG',
+      shutdownGraceSeconds: 5,
+      maxCachedWorkflows: 500,
+    });
+    expect(loadConfig({ ...base, LAKELOOP_MAX_CACHED_WORKFLOWS: '0' }).worker.maxCachedWorkflows).toBe(0);
+    expect(loadConfig(base).worker.maxCachedWorkflows).toBeUndefined(); // the SDK's default
+  });
+
+  test('LAKELOOP_MAX_CACHED_WORKFLOWS: 0 or at least 2 whole workflows', () => {
+    expect(problemsOf({ LAKELOOP_MAX_CACHED_WORKFLOWS: '1' })).toEqual([
+      "LAKELOOP_MAX_CACHED_WORKFLOWS: expected 0 (no cache) or at least 2 (the Temporal SDK's minimum)",
+    ]);
+    expect(problemsOf({ LAKELOOP_MAX_CACHED_WORKFLOWS: '-5' })[0]).toMatch(
+      /expected 0 \(no cache\) or at least 2/,
+    );
+    expect(problemsOf({ LAKELOOP_MAX_CACHED_WORKFLOWS: '2.5' })[0]).toMatch(
+      /expected a whole number of workflows/,
+    );
+    expect(problemsOf({ LAKELOOP_MAX_CACHED_WORKFLOWS: 'lots' })[0]).toMatch(
+      /expected a number of workflows/,
+    );
   });
 
   test('names every bad variable and what it expects, all at once', () => {

@@ -2,21 +2,13 @@
  * `npm run worker` with both metrics endpoints and JSON logs, configured only by its environment:
  * Lakeloop's metrics on LAKELOOP_METRICS_ADDR, the Temporal runtime's on LAKELOOP_TEMPORAL_METRICS_ADDR.
  */
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { freePort } from '../../scripts/lib/processes.js';
 import { databricksRun } from '../../src/workflows/index.js';
 import { PAT, startTestEmulator, waitFor, type TestEmulator } from '../emulator/helpers.js';
 import { connectToTestServer, uniqueTaskQueue } from '../helpers/temporal.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('worker process metrics and logs', () => {
   let env: TestWorkflowEnvironment;
@@ -37,7 +29,7 @@ describe('worker process metrics and logs', () => {
     await env?.teardown();
   });
 
-  test('serves Lakeloop and Temporal metrics on their own ports and logs JSON without the token', async () => {
+  test('serves Lakeloop and Temporal metrics on their own ports, sizes its workflow cache and logs JSON without the token', async () => {
     const lakeloopPort = await freePort();
     const temporalPort = await freePort();
     const taskQueue = uniqueTaskQueue('metrics-proc');
@@ -46,6 +38,7 @@ describe('worker process metrics and logs', () => {
       LAKELOOP_LOG_FORMAT: 'json',
       LAKELOOP_METRICS_ADDR: `127.0.0.1:${lakeloopPort}`,
       LAKELOOP_TEMPORAL_METRICS_ADDR: `127.0.0.1:${temporalPort}`,
+      LAKELOOP_MAX_CACHED_WORKFLOWS: '50',
     });
     const result = await env.client.workflow.execute(databricksRun, {
       taskQueue,
@@ -82,6 +75,7 @@ describe('worker process metrics and logs', () => {
         expect.objectContaining({
           level: 'INFO',
           message: expect.stringContaining('lakeloop worker polling'),
+          maxCachedWorkflows: 50, // as the Temporal worker was created, not as configured
         }),
         expect.objectContaining({ message: 'Databricks run submitted', databricksRunId: result.runId }),
       ]),
