@@ -21,6 +21,9 @@ const scenarioSchema = z.object({
   completed: z.number().int().nonnegative(),
   failed: z.number().int().nonnegative(),
   wallSeconds: count,
+  workflowCache: z
+    .object({ maxCachedWorkflows: z.number().int().nonnegative(), forcedEvictions: count, misses: count })
+    .optional(),
 });
 const reportSchema = z.object({
   machine: z.record(z.string(), z.unknown()),
@@ -48,6 +51,7 @@ if (!parsed.success) {
         problems.push(
           `${name} lakeloop/${mode}: ${row.completed} of ${row.runs} completed, ${row.failed} failed`,
         );
+      else if (!row.workflowCache) problems.push(`${name} lakeloop/${mode}: no workflowCache figures`);
       else if (row.apiCallsByEndpoint['POST /api/2.2/jobs/runs/submit'] !== 1)
         problems.push(`${name} lakeloop/${mode}: expected exactly one runs/submit per run`);
     }

@@ -33,6 +33,24 @@ export interface LakeloopContext {
   runDirectory: RunDirectory;
   /** The receiver's counters, to say where notifications went (webhook mode). */
   receiver: Pick<WebhookReceiver, 'stats' | 'lookups'>;
+  /** --max-cached-workflows; undefined: the SDK's default, as `npm run worker` without the setting. */
+  maxCachedWorkflows?: number;
+  /** The Temporal runtime's Prometheus endpoint (its sticky-cache counters). */
+  runtimeMetricsUrl: string;
+}
+
+/** Sums of the runtime's sticky-cache counters over every label set. */
+async function workflowCacheCounters(url: string): Promise<{ forcedEvictions: number; misses: number }> {
+  const text = await (await fetch(url)).text();
+  const sum = (name: string) =>
+    text
+      .split('\n')
+      .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+      .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  return {
+    forcedEvictions: sum('temporal_sticky_cache_total_forced_eviction'),
+    misses: sum('temporal_sticky_cache_miss'),
+  };
 }
 
 const PAT = 'dapi-bench';
@@ -71,6 +89,7 @@ export async function benchLakeloop(
       taskQueue,
       workflowBundlePath: ctx.workflowBundlePath,
       shutdownGraceSeconds: 1,
+      maxCachedWorkflows: ctx.maxCachedWorkflows,
       deps: {
         workerIdentity: `bench-${mode}`,
         workerStartedAt: new Date().toISOString(),
@@ -97,6 +116,7 @@ export async function benchLakeloop(
     let wallMs = 0;
     const before = await requestCounts(emulator.url);
     const receiverBefore = { ...ctx.receiver.stats(), ...ctx.receiver.lookups() };
+    const cacheBefore = await workflowCacheCounters(ctx.runtimeMetricsUrl);
     observer.install(emulator.url);
 
     await worker.runUntil(async () => {
@@ -116,6 +136,7 @@ export async function benchLakeloop(
     });
     const resources = sampler.stop();
     observer.uninstall();
+    const cacheAfter = await workflowCacheCounters(ctx.runtimeMetricsUrl);
     const after = await requestCounts(emulator.url);
 
     // After the measured window: history lengths and the emulator's wall-clock end of each run.
@@ -148,6 +169,11 @@ export async function benchLakeloop(
       completed,
       failed,
       wallSeconds: round(wallMs / 1000, 1),
+      workflowCache: {
+        maxCachedWorkflows: worker.options.maxCachedWorkflows,
+        forcedEvictions: cacheAfter.forcedEvictions - cacheBefore.forcedEvictions,
+        misses: cacheAfter.misses - cacheBefore.misses,
+      },
       ...(mode === 'webhook'
         ? {
             notifications: {

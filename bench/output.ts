@@ -21,6 +21,11 @@ export interface ScenarioResult {
   completed: number;
   failed: number;
   wallSeconds: number;
+  /**
+   * Lakeloop: the worker's workflow cache size and, from the Temporal runtime's metrics, how often it
+   * evicted a workflow to make room and how often a task found its workflow gone (a full replay).
+   */
+  workflowCache?: { maxCachedWorkflows: number; forcedEvictions: number; misses: number };
   /** Webhook mode: notifications the emulator sent and where the receiver routed them. */
   notifications?: {
     sent: number;
@@ -83,6 +88,7 @@ export function markdownTable(results: readonly ScenarioResult[]): string {
     'detect p99 ms',
     'history events/run',
     'peak RSS MB',
+    'workflow cache (size / evictions)',
     'CPU s',
     'ok',
     'failed',
@@ -102,6 +108,7 @@ export function markdownTable(results: readonly ScenarioResult[]): string {
     show(r.detectionLatencyMs.p99),
     show(r.historyEventsPerRun),
     String(r.peakRssMb),
+    r.workflowCache ? `${r.workflowCache.maxCachedWorkflows} / ${r.workflowCache.forcedEvictions}` : '—',
     String(r.cpuSeconds),
     String(r.completed),
     String(r.failed),

@@ -14,6 +14,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { LAKELOOP_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js';
 import { startWebhookReceiver } from '../src/webhooks/receiver.js';
 import { RunDirectory } from '../src/webhooks/run-directory.js';
+import { freePort } from '../scripts/lib/processes.js';
 import { projectRoot, resolveTemporalBinary, sdkExecutable } from '../scripts/lib/temporal-cli.js';
 import { benchLakeloop } from './lakeloop.js';
 import { PREFECT_REQUIREMENTS, benchPrefect, ensurePrefectVenv } from './prefect.js';
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     prefect: { type: 'boolean', default: false },
     'prefect-max-runs': { type: 'string', default: '1000' },
     modes: { type: 'string' },
+    'max-cached-workflows': { type: 'string' },
   },
 });
 const quick = values.quick;
@@ -43,6 +45,17 @@ if (modes.length === 0 || modes.some((m) => m !== 'webhook' && m !== 'poll')) {
   console.error(`--modes: expected webhook, poll or webhook,poll (got "${values.modes}")`);
   process.exit(2);
 }
+const maxCachedWorkflows =
+  values['max-cached-workflows'] === undefined ? undefined : Number(values['max-cached-workflows']);
+if (
+  maxCachedWorkflows !== undefined &&
+  !(Number.isInteger(maxCachedWorkflows) && maxCachedWorkflows !== 1 && maxCachedWorkflows >= 0)
+) {
+  console.error(
+    `--max-cached-workflows: expected 0 or a whole number of at least 2 (got "${values['max-cached-workflows']}")`,
+  );
+  process.exit(2);
+}
 const list = scenarios(quick, values['time-scale'] ? Number(values['time-scale']) : undefined).filter(
   (s) => !values.only || values.only.split(',').includes(s.name),
 );
@@ -51,7 +64,12 @@ const WEBHOOK = { username: 'databricks', password: 'bench-webhook-password' };
 const cli = resolveTemporalBinary('cli');
 console.log(cli.summary);
 // Worker state changes, bundler output and workflow logs would drown the figures; warnings still show.
-Runtime.install({ logger: new DefaultLogger('WARN') });
+// The runtime's Prometheus endpoint gives the workflow cache's evictions and misses per scenario.
+const runtimeMetricsAddr = `127.0.0.1:${await freePort()}`;
+Runtime.install({
+  logger: new DefaultLogger('WARN'),
+  telemetryOptions: { metrics: { prometheus: { bindAddress: runtimeMetricsAddr } } },
+});
 const began = performance.now();
 const loadAtStart = os.loadavg().map((l) => round(l, 2));
 // Bundled in a child process, as the Dockerfile pre-bundles for production: webpack's heap would
@@ -95,6 +113,8 @@ try {
           webhook: { url: receiver.url, ...WEBHOOK },
           runDirectory,
           receiver,
+          maxCachedWorkflows,
+          runtimeMetricsUrl: `http://${runtimeMetricsAddr}/metrics`,
         },
         scenario,
         mode,
