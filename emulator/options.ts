@@ -37,6 +37,12 @@ export interface EmulatorOptions {
   python?: string;
   /** Keep at most this many bytes of a Python task's stdout/stderr (the tail), like Databricks' 5 MB. */
   maxLogBytes?: number;
+  /**
+   * The first run id handed out (default 500000000001). Tests sharing one Temporal server give each
+   * emulator its own range, as real workspaces' ids do not collide: the webhook receiver's fallback
+   * lookup by DatabricksRunId would otherwise find another test's workflow.
+   */
+  firstRunId?: number;
   /** Seed for fault probabilities, so a flaky-network test replays identically. */
   seed?: number;
   /** JSON type of run_id/job_id/workspace_id in webhook payloads (reference §4 marks this [U]). */
@@ -73,9 +79,9 @@ export interface EmulatorOptions {
 }
 
 export type ResolvedOptions = Required<
-  Omit<EmulatorOptions, 'statePath' | 'seed' | 'onTokenIssued' | 'artifactRoot'>
+  Omit<EmulatorOptions, 'statePath' | 'seed' | 'onTokenIssued' | 'artifactRoot' | 'firstRunId'>
 > &
-  Pick<EmulatorOptions, 'statePath' | 'seed' | 'onTokenIssued' | 'artifactRoot'>;
+  Pick<EmulatorOptions, 'statePath' | 'seed' | 'onTokenIssued' | 'artifactRoot' | 'firstRunId'>;
 
 export const DEFAULT_PRINCIPAL = 'emulator-user@localhost';
 export const DEFAULT_WORKSPACE_ID = '1234567890123456';
@@ -99,6 +105,12 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
   if (!Number.isInteger(signedUrlTtl) || signedUrlTtl < 1) {
     throw new Error('mlflowSignedUrlTtlSeconds must be a whole number of seconds, at least 1');
   }
+  if (
+    options.firstRunId !== undefined &&
+    !(Number.isSafeInteger(options.firstRunId) && options.firstRunId >= 1)
+  ) {
+    throw new Error('firstRunId must be a whole number from 1 to 2^53 - 1');
+  }
   const timeScale = options.timeScale ?? 1;
   if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new Error('timeScale must be a positive number');
   return {
@@ -119,6 +131,7 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
     python: options.python ?? 'python3',
     maxLogBytes: options.maxLogBytes ?? 5 * 1024 * 1024,
     seed: options.seed,
+    firstRunId: options.firstRunId,
     webhookIdFormat: options.webhookIdFormat ?? 'string',
     failedRunLifeCycle: options.failedRunLifeCycle ?? 'TERMINATED',
     webhookMaxAttempts: options.webhookMaxAttempts ?? 5,

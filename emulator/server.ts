@@ -58,6 +58,7 @@ import { registerRunsRoutes } from './runs/runs-routes.js';
 import { Scheduler } from './scheduler.js';
 import type { Services } from './services.js';
 import { registerScimRoutes } from './scim/me-routes.js';
+import { IdSequence } from './ids.js';
 import { restoreSnapshot, resumedEmulatedNow, takeSnapshot } from './state/snapshot.js';
 import { StateFile } from './state/state-file.js';
 import { PythonTaskRunner } from './tasks/python-task.js';
@@ -89,6 +90,7 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
     snapshot ? resumedEmulatedNow(snapshot, options.timeScale) : undefined,
   );
   const workspace = new Workspace();
+  if (options.firstRunId !== undefined) workspace.runIds = new IdSequence(options.firstRunId);
   const dbfsArtifacts = options.mlflowArtifactMode === 'dbfs';
   // Restored experiments keep the artifact_location they were created with.
   if (dbfsArtifacts) workspace.mlflowTracking.setArtifactBase(DBFS_ARTIFACT_BASE);

@@ -2,6 +2,8 @@
  * Helpers for emulator tests: an in-process emulator on port 0, a tiny JSON client for its API and
  * control API, and polling with a deadline (never fixed sleeps).
  */
+import { randomInt } from 'node:crypto';
+import { FIRST_RUN_ID } from '../../emulator/ids.js';
 import type { EmulatorHandle } from '../../emulator/server.js';
 import { startEmulator } from '../../emulator/server.js';
 import type { EmulatorOptions } from '../../emulator/options.js';
@@ -40,6 +42,9 @@ export async function startTestEmulator(options: Partial<EmulatorOptions> = {}):
   const handle = await startEmulator({
     pats,
     log: (line) => logOutput?.(`${line}\n`),
+    // Its own run-id range: the suite's emulators share one Temporal server, where the receiver's
+    // fallback lookup by DatabricksRunId must not find another test file's workflow.
+    firstRunId: FIRST_RUN_ID + randomInt(0, 1_000_000) * 100_000,
     ...options,
     onTokenIssued: (token, record) => {
       recordTestSecret(`an emulator ${record.kind} token`, token);
