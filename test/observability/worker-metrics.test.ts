@@ -142,7 +142,7 @@ describe('worker metrics and logs', () => {
         endpoint: '/api/2.2/jobs/runs/get',
         status: '200',
       }),
-    ).toBeGreaterThanOrEqual(2);
+    ).toBeGreaterThanOrEqual(1); // 1 when a loaded machine's first poll comes after the 300 ms run ended
     // Ids never reach the endpoint label.
     for (const key of samples.keys()) {
       if (key.startsWith('lakeloop_databricks_requests_total')) expect(key).not.toMatch(/\/\d{3,}/);

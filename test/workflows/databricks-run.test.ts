@@ -92,7 +92,8 @@ describe('databricksRun', () => {
   });
 
   test('heartbeat mode waits in one long activity however many polls it makes', async () => {
-    await emulator.control('POST', '/scenarios', { match: { runName: 'heartbeat' }, durationMs: 1_500 });
+    await emulator.control('POST', '/scenarios', { match: { runName: 'heartbeat' }, durationMs: 3_000 });
+    const getsBefore = (await requestCounts(emulator))['GET /api/*/jobs/runs/get'] ?? 0;
     const workflowId = `dbrun-heartbeat-${Date.now()}`;
     const result = await execute(
       {
@@ -113,8 +114,9 @@ describe('databricksRun', () => {
       'waitForTermination',
       'getRunOutputs',
     ]);
+    // Several polls (every 200 ms over a 3 s run; fewer only if the machine stalls for seconds).
     const counts = await requestCounts(emulator);
-    expect(counts['GET /api/*/jobs/runs/get']).toBeGreaterThanOrEqual(4);
+    expect((counts['GET /api/*/jobs/runs/get'] ?? 0) - getsBefore).toBeGreaterThanOrEqual(2);
   });
 
   test('records the run id and state as search attributes', async () => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { RunInput } from '../../src/shared/run-input.js';
-import { RunDirectory } from '../../src/webhooks/run-directory.js';
+import { RunDirectory, type WorkflowRef } from '../../src/webhooks/run-directory.js';
 import { databricksRun } from '../../src/workflows/index.js';
 import { startWorkspaceHarness, type WorkspaceHarness } from '../helpers/workspace.js';
 
@@ -18,9 +18,19 @@ function input(runName: string): RunInput {
   };
 }
 
+/** Files the next submission under a workflow of the test's choosing, as a stale entry would be. */
+class MisfilingDirectory extends RunDirectory {
+  misfileNextAs: WorkflowRef | undefined;
+
+  override remember(databricksRunId: number, workflow: WorkflowRef): void {
+    super.remember(databricksRunId, this.misfileNextAs ?? workflow);
+    this.misfileNextAs = undefined;
+  }
+}
+
 describe('webhook receiver with the worker run directory', () => {
   let harness: WorkspaceHarness;
-  const directory = new RunDirectory();
+  const directory = new MisfilingDirectory();
 
   beforeAll(async () => {
     harness = await startWorkspaceHarness({
@@ -56,25 +66,21 @@ describe('webhook receiver with the worker run directory', () => {
     });
     const closed = await env.client.workflow.getHandle(closedId).describe();
 
-    await emulator.control('POST', '/scenarios', { match: { runName: 'misfiled' }, durationMs: 3_000 });
+    // Filed under the closed workflow the moment runs/submit answers: the notification cannot beat it.
+    await emulator.control('POST', '/scenarios', { match: { runName: 'misfiled' }, durationMs: 500 });
+    directory.misfileNextAs = { workflowId: closedId, runId: closed.runId };
+    const before = harness.receiver!.lookups();
     const handle = await env.client.workflow.start(databricksRun, {
       taskQueue,
       workflowId: `run-directory-misfiled-${Date.now()}`,
       args: [input('misfiled')],
     });
-    // Once the run exists, file it under the closed workflow, as a stale entry would be.
-    let runId: number | undefined;
-    for (let i = 0; i < 100 && runId === undefined; i++) {
-      runId = ((await handle.query('status')) as { runId?: number }).runId;
-      if (runId === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(runId).toBeDefined();
-    directory.remember(runId!, { workflowId: closedId, runId: closed.runId });
-    const before = harness.receiver!.lookups();
-    expect(await handle.result()).toMatchObject({ outcome: 'SUCCESS', waitMode: 'webhook' });
+    const result = await handle.result();
+    expect(result).toMatchObject({ outcome: 'SUCCESS', waitMode: 'webhook' });
+    expect(directory.misfileNextAs).toBeUndefined(); // it was used for this run
     const after = harness.receiver!.lookups();
     expect(after.visibility - before.visibility).toBe(1);
     expect(after.directory - before.directory).toBe(0);
-    expect(directory.lookup(runId!)).toBeUndefined(); // the stale entry is gone
+    expect(directory.lookup(result.runId)).toBeUndefined(); // the stale entry is gone
   });
 });

@@ -76,14 +76,16 @@ describe('webhook mode', () => {
       args: [spec('notified', { mode: 'auto' })],
     });
     expect(result).toMatchObject({ outcome: 'SUCCESS', waitMode: 'webhook' });
-    // One runs/get confirms the notification (its tasks give the outputs to fetch); nothing polled —
-    // unless the submission itself took over 3 s (a busy machine), after which the workflow takes one
-    // early look by design; its patch marker says so.
+    // One runs/get confirms the notification (its tasks give the outputs to fetch); nothing polled.
+    // The patch marker is recorded when the notification beat the wait (a busy machine) or when the
+    // submission took over 3 s — only then may the safety net's early look add one runs/get.
     const events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-    const lookedEarly = events.some(
+    const marked = events.some(
       (e) => e.eventType === proto.temporal.api.enums.v1.EventType.EVENT_TYPE_MARKER_RECORDED,
     );
-    expect((await runsGets()) - before.gets).toBe(lookedEarly ? 2 : 1);
+    const gets = (await runsGets()) - before.gets;
+    if (marked) expect([1, 2]).toContain(gets);
+    else expect(gets).toBe(1);
     expect(receiver.stats().signalled - before.signalled).toBe(1); // on_success (on_start is acknowledged, not forwarded)
     // Routed by the worker's run directory, written when runs/submit answered: it does not depend on
     // the workflow's search attribute becoming visible within the receiver's (here 1 s) lookup window.
