@@ -82,5 +82,5 @@ describe('npm run stack', () => {
       if (npm.exitCode === null) npm.kill('SIGKILL');
       for (const pid of pidsMatching(stateDir)) process.kill(pid, 'SIGKILL');
     }
-  });
+  }, 120_000); // its own waits allow 60 s to start and 20 s to stop
 });

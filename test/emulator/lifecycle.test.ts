@@ -25,8 +25,18 @@ describe('run life cycle', () => {
   });
 
   test('a poller sees PENDING → RUNNING → TERMINATING → TERMINATED, with state and status in step', async () => {
-    // 2 s: setup 200 ms, clean-up 100 ms, the run's own clean-up 100 ms — wide enough to observe.
-    await emu.control('POST', '/scenarios', { durationMs: 2000 });
+    // Emulated time at a quarter of real time stretches setup (200 ms), task clean-up and the run's own
+    // clean-up (100 ms each) four times: a poller stalled by a loaded machine still sees each phase.
+    const slow = await startTestEmulator({ timeScale: 0.25 });
+    try {
+      await lifeCycleObserved(slow);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  async function lifeCycleObserved(emu: TestEmulator): Promise<void> {
+    await emu.control('POST', '/scenarios', { durationMs: 1000 });
     const runId = await submit(emu, { run_name: 'observed', tasks: [task('only')] });
     const seen: string[] = [];
     const final = await waitFor(
@@ -52,7 +62,7 @@ describe('run life cycle', () => {
       state: 'TERMINATED',
       termination_details: { code: 'SUCCESS', type: 'SUCCESS', message: '' },
     });
-  });
+  }
 
   test('the run object carries ids, timestamps, durations and per-task runs like Databricks', async () => {
     await emu.control('POST', '/scenarios', { durationMs: 200 });

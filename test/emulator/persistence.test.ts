@@ -33,7 +33,8 @@ describe('--state persistence', () => {
     let inFlight: number;
     let destination: string;
     try {
-      await first.control('POST', '/scenarios', { match: { taskKey: 'long' }, durationMs: 1500 });
+      // Emulated time runs on while the emulator is down: long enough to still be running after a slow restart.
+      await first.control('POST', '/scenarios', { match: { taskKey: 'long' }, durationMs: 5000 });
       await first.control('POST', '/scenarios', { match: { taskKey: 'short' }, durationMs: 20 });
       jobId = await createJob(first, { name: 'kept', tasks: [task('short')] });
       finished = await runNow(first, { job_id: jobId });

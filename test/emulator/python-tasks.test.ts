@@ -130,7 +130,8 @@ describe('local spark_python_task execution', () => {
   test('task timeout_seconds kills a Python task and reports TIMEDOUT', async () => {
     const pidFile = path.join(scratch, 'timeout.pids');
     const runId = await submit(emu, {
-      tasks: [pythonTask(fixture('sleepy_task.py'), [pidFile], { timeout_seconds: 1 })],
+      // 3 s: Python must start and write its pid file first, which a loaded machine can slow.
+      tasks: [pythonTask(fixture('sleepy_task.py'), [pidFile], { timeout_seconds: 3 })],
     });
     const run = await waitForTerminal(emu, runId);
     expect(run.tasks[0].state.result_state).toBe('TIMEDOUT');

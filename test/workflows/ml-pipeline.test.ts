@@ -124,7 +124,7 @@ describe('mlPipeline', () => {
       waitFor(
         () => handle.query('status') as Promise<{ awaitingApproval: boolean }>,
         (s) => s.awaitingApproval,
-        { timeoutMs: 60_000, what: 'the pipeline to wait for approval' },
+        { timeoutMs: 45_000, what: 'the pipeline to wait for approval' },
       );
 
     const approved = await start('approve-me');
@@ -155,7 +155,7 @@ describe('mlPipeline', () => {
 
     // Approving a pipeline that is not waiting is refused by the update's validator.
     await expect(approved.executeUpdate('decide', { args: [{ decision: 'reject' }] })).rejects.toThrow();
-  });
+  }, 180_000); // three pipelines of real Python jobs, one after another: ~15 s idle, more when loaded
 
   test('an invalid definition sent straight to the workflow fails non-retryably, naming the field', async () => {
     const error = await execute({ ...definition('bad'), name: 'has spaces' }).catch((err: unknown) => err);
