@@ -71,6 +71,17 @@ function churnPipeline(weak: boolean): PipelineDefinition {
   return pipeline;
 }
 
+/** runs/submit answers after 3 s, and the run it creates lasts a minute. */
+async function slowSubmit(emulator: Emulator, runName: string): Promise<void> {
+  await control(emulator, 'POST', '/faults', {
+    method: 'POST',
+    path: '/jobs/runs/submit',
+    latencyMs: 3_000,
+    count: 1,
+  });
+  await control(emulator, 'POST', '/scenarios', { match: { runName }, durationMs: 60_000 });
+}
+
 /**
  * Each scenario runs one workflow to its end (success or failure). Its workflow id is the scenario's
  * name: the replay test passes the file name as the id, and child workflow ids derive from it.
@@ -205,6 +216,27 @@ const scenarios: Record<string, Scenario> = {
       wait: { mode: 'webhook', safetyNetInterval: '1h' },
       retry: { maxAttempts: 2, strategy: 'repair' },
     });
+  },
+  // SUBMISSION_OUTLIVES_CANCELLATION_PATCH: the deadline, or a cancel request, lands while runs/submit
+  // is answering slowly; the workflow waits for the run id and cancels the run it created.
+  'databricks-run-deadline-during-submit': async (client, emulator, workflowId) => {
+    await slowSubmit(emulator, 'deadline-submit');
+    return runToEnd(client, workflowId, {
+      submit: submitSpec('deadline-submit'),
+      wait: FAST_POLL,
+      timeout: '1s',
+    });
+  },
+  'databricks-run-cancelled-during-submit': async (client, emulator, workflowId) => {
+    await slowSubmit(emulator, 'cancelled-submit');
+    const handle = await client.workflow.start(databricksRun, {
+      taskQueue,
+      workflowId,
+      args: [{ submit: submitSpec('cancelled-submit'), wait: FAST_POLL, timeout: '1h' }],
+    });
+    await new Promise((r) => setTimeout(r, 1_000));
+    await handle.cancel();
+    await handle.result().catch(() => undefined);
   },
   'databricks-run-invalid-input': (client, _emulator, workflowId) =>
     runToEnd(client, workflowId, { jobId: 1, jobName: 'two selectors' } as RunInput),

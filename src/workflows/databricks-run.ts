@@ -66,6 +66,12 @@ const DAY = 86_400_000;
 const SLOW_SUBMISSION_MS = 3_000;
 /** Webhook waits that count notifications from the request on and look at once after a slow submission. */
 const EARLY_NOTIFICATIONS_PATCH = 'webhook-notifications-before-wait';
+/**
+ * A cancellation (the workflow's or the deadline's) that arrives while runs/submit is in flight waits
+ * for the submission's answer instead of abandoning it: the run it creates is then cancelled, not left
+ * running with nobody knowing its id.
+ */
+const SUBMISSION_OUTLIVES_CANCELLATION_PATCH = 'submission-outlives-cancellation';
 
 export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
   const parsed = parseRunInput(rawInput);
@@ -157,9 +163,24 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
   /** What the next webhook wait must know about the request (submit or repair) that started it. */
   let pendingWait = { notifiedBefore: 0, lookNow: false };
 
+  /**
+   * runs/submit (or run-now) shielded from cancellation: the activity keeps going when the workflow is
+   * cancelled meanwhile, so the run id is known and the run can be cancelled. Histories from before
+   * cancelled the activity at once; patched() keeps them replaying the old way. (It is consulted before
+   * scheduling: the SDK wires an activity's cancellation when it is scheduled.)
+   */
+  async function submitThroughCancellation(
+    request: Parameters<RunActivities['submitRun']>[0],
+  ): Promise<SubmitResult> {
+    if (!patched(SUBMISSION_OUTLIVES_CANCELLATION_PATCH)) return api.submitRun(request);
+    const caller = CancellationScope.current();
+    if (caller.consideredCancelled) await caller.cancelRequested; // already cancelled: create nothing
+    return CancellationScope.nonCancellable(() => api.submitRun(request));
+  }
+
   async function submit(attempt: number): Promise<SubmitResult> {
     const requestedAt = Date.now();
-    const submission = await api.submitRun({
+    const submission = await submitThroughCancellation({
       step: `attempt-${attempt}`,
       jobId: input.jobId,
       jobName: input.jobName,

@@ -336,6 +336,76 @@ describe('databricksRun', () => {
     expect(run.state.result_state).toBe('CANCELED');
   });
 
+  // Before SUBMISSION_OUTLIVES_CANCELLATION_PATCH both left the run created by the slow submit running,
+  // with no workflow knowing its id (the deadline's result said run 0).
+  test('a deadline that passes while runs/submit is answering cancels the run that submit created', async () => {
+    await emulator.control('POST', '/faults', {
+      method: 'POST',
+      path: '/jobs/runs/submit',
+      latencyMs: 3_000,
+      count: 1,
+    });
+    await emulator.control('POST', '/scenarios', {
+      match: { runName: 'deadline-submit' },
+      durationMs: 120_000,
+    });
+    const runsBefore = await runsCreated(emulator);
+    const { result } = await failure({
+      submit: {
+        run_name: 'deadline-submit',
+        tasks: [{ task_key: 'only', notebook_task: { notebook_path: '/x' } }],
+      },
+      wait: FAST_POLL,
+      timeout: '1s',
+    });
+    expect(result).toMatchObject({ outcome: 'TIMEDOUT' });
+    expect(result!.runId).toBeGreaterThan(0);
+    expect((await getRun(emulator, result!.runId)).state.result_state).toBe('CANCELED');
+    expect((await runsCreated(emulator)) - runsBefore).toBe(1);
+  });
+
+  test('a cancel request that arrives while runs/submit is answering cancels the run that submit created', async () => {
+    await emulator.control('POST', '/faults', {
+      method: 'POST',
+      path: '/jobs/runs/submit',
+      latencyMs: 3_000,
+      count: 1,
+    });
+    await emulator.control('POST', '/scenarios', {
+      match: { runName: 'cancel-submit' },
+      durationMs: 120_000,
+    });
+    const runsBefore = await runsCreated(emulator);
+    const handle = await env.client.workflow.start(databricksRun, {
+      taskQueue,
+      workflowId: `dbrun-cancel-submit-${Date.now()}`,
+      args: [
+        {
+          submit: {
+            run_name: 'cancel-submit',
+            tasks: [{ task_key: 'only', notebook_task: { notebook_path: '/x' } }],
+          },
+          wait: FAST_POLL,
+        },
+      ],
+    });
+    await waitFor(
+      async () => (await handle.query('status')) as { phase: string },
+      (s) => s.phase === 'submitting',
+    );
+    await handle.cancel();
+    await expect(handle.result()).rejects.toThrow();
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    const runs = await emulator.api<{ runs?: Array<{ run_id: number; run_name: string }> }>(
+      'GET',
+      '/api/2.2/jobs/runs/list?limit=25',
+    );
+    const created = (runs.body.runs ?? []).filter((r) => r.run_name === 'cancel-submit');
+    expect(created).toHaveLength(1);
+    expect((await getRun(emulator, created[0]!.run_id)).state.result_state).toBe('CANCELED');
+    expect((await runsCreated(emulator)) - runsBefore).toBe(1);
+  });
+
   test.each([
     [{ jobId: 1, jobName: 'x' }, 'jobName: expected exactly one of jobId, jobName or submit'],
     [{}, 'jobId: expected exactly one of jobId, jobName or submit (none given)'],
