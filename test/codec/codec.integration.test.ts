@@ -60,10 +60,23 @@ function payloadsIn(
     return found;
   }
   for (const [key, child] of Object.entries(record)) {
-    if (key === 'searchAttributes' || key === 'header') continue;
+    // A patch marker's payload is written by the SDK's core, not through the data converter: it names
+    // the code version (patchMarkerIds checks it holds nothing else).
+    if (key === 'searchAttributes' || key === 'header' || key === PATCH_DATA) continue;
     payloadsIn(child, found, `${path}.${key}`);
   }
   return found;
+}
+
+const PATCH_DATA = 'patch-data';
+
+/** What each patch marker's payload says: `{"id": <patch id>, "deprecated": <boolean>}` and nothing more. */
+function patchMarkerTexts(events: History['events']): string[] {
+  return (events ?? []).flatMap((event) =>
+    (event.markerRecordedEventAttributes?.details?.[PATCH_DATA]?.payloads ?? []).map((payload) =>
+      Buffer.from(payload.data ?? new Uint8Array()).toString('utf8'),
+    ),
+  );
 }
 
 describe('payload encryption with a real worker, dev server and codec server', () => {
@@ -144,6 +157,11 @@ describe('payload encryption with a real worker, dev server and codec server', (
       .filter(({ payload }) => text(payload.metadata?.encoding) !== ENCRYPTED_ENCODING)
       .map(({ path }) => path);
     expect(notEncrypted).toEqual([]);
+    // The only plaintext: patch ids (src/workflows/databricks-run.ts's patched() calls).
+    expect(patchMarkerTexts(history.events).length).toBeGreaterThanOrEqual(1);
+    for (const marker of patchMarkerTexts(history.events)) {
+      expect(marker).toMatch(/^\{"id":"[a-z0-9-]+","deprecated":(true|false)\}$/);
+    }
     for (const { payload } of payloads) {
       expect(text(payload.metadata?.[METADATA_ENCRYPTION_KEY_ID])).toBe('2026-01');
       expect(Object.keys(payload.metadata!).sort()).toEqual(['encoding', METADATA_ENCRYPTION_KEY_ID]);
