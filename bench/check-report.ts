@@ -9,8 +9,9 @@ import { z } from 'zod';
 const count = z.number().nonnegative();
 const scenarioSchema = z.object({
   name: z.string().min(1),
-  system: z.enum(['lakeloop', 'prefect']),
+  system: z.enum(['lakeloop', 'prefect', 'airflow']),
   mode: z.enum(['webhook', 'poll']),
+  variant: z.enum(['deferrable', 'classic']).optional(),
   runs: z.number().int().positive(),
   apiCallsPerRun: count,
   apiCallsByEndpoint: z.record(z.string(), count),

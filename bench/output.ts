@@ -5,8 +5,13 @@
 
 export interface ScenarioResult {
   name: string;
-  system: 'lakeloop' | 'prefect';
+  system: 'lakeloop' | 'prefect' | 'airflow';
   mode: 'webhook' | 'poll';
+  /**
+   * Airflow: how the operator waits — 'deferrable' (a trigger polls on the triggerer's event loop) or
+   * 'classic' (execute() polls, holding a worker slot). Both poll, so mode is 'poll'.
+   */
+  variant?: 'deferrable' | 'classic';
   runs: number;
   /** Emulated duration of each run (ms) and the emulator's timeScale: real duration = emulated / timeScale. */
   emulatedRunMs: number;
@@ -75,6 +80,9 @@ export function round(value: number, digits: number): number {
 
 const show = (value: number | null): string => (value === null ? '–' : String(value));
 
+/** A row's system and way of waiting, e.g. lakeloop/webhook or airflow/deferrable. */
+const seriesOf = (r: ScenarioResult): string => `${r.system}/${r.variant ?? r.mode}`;
+
 export function markdownTable(results: readonly ScenarioResult[]): string {
   const header = [
     'scenario',
@@ -97,7 +105,7 @@ export function markdownTable(results: readonly ScenarioResult[]): string {
   const rows = results.map((r) => [
     r.name,
     r.system,
-    r.mode,
+    r.variant ? `${r.mode} (${r.variant})` : r.mode,
     String(r.runs),
     `${r.emulatedRunMs / 1000} s / ${round(r.emulatedRunMs / r.timeScale / 1000, 2)} s`,
     String(r.apiCallsPerRun),
@@ -131,14 +139,17 @@ export function svgChart(results: readonly ScenarioResult[]): string {
     { title: 'Detection latency p50 (s)', value: (r) => (r.detectionLatencyMs.p50 ?? 0) / 1000 },
   ];
   const names = [...new Set(results.map((r) => r.name))];
-  const series = [...new Set(results.map((r) => `${r.system}/${r.mode}`))];
-  const colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728'];
+  const series = [...new Set(results.map(seriesOf))];
+  const colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
   const barW = 18;
   const groupW = series.length * barW + 24;
   const panelW = Math.max(260, names.length * groupW + 60);
   const panelH = 240;
   const width = panels.length * (panelW + 20) + 20;
-  const height = panelH + 110;
+  // Legend entries 140 px apart, wrapped onto more rows when the series outnumber the width.
+  const legendPerRow = Math.max(1, Math.floor((width - 60) / 140));
+  const legendRows = Math.ceil(series.length / legendPerRow);
+  const height = panelH + 110 + (legendRows - 1) * 18;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="white"/>`,
@@ -159,7 +170,7 @@ export function svgChart(results: readonly ScenarioResult[]): string {
     names.forEach((name, g) => {
       const gx = x0 + 10 + g * groupW;
       series.forEach((s, i) => {
-        const r = results.find((x) => x.name === name && `${x.system}/${x.mode}` === s);
+        const r = results.find((x) => x.name === name && seriesOf(x) === s);
         if (!r) return;
         const v = panel.value(r);
         const h = (v / max) * plotH;
@@ -173,11 +184,10 @@ export function svgChart(results: readonly ScenarioResult[]): string {
     });
   });
   series.forEach((s, i) => {
-    const lx = 60 + i * 140;
-    out.push(
-      `<rect x="${lx}" y="${height - 22}" width="12" height="12" fill="${colors[i % colors.length]}"/>`,
-    );
-    out.push(`<text x="${lx + 16}" y="${height - 12}">${escapeXml(s)}</text>`);
+    const lx = 60 + (i % legendPerRow) * 140;
+    const ly = height - 22 - (legendRows - 1 - Math.floor(i / legendPerRow)) * 18;
+    out.push(`<rect x="${lx}" y="${ly}" width="12" height="12" fill="${colors[i % colors.length]}"/>`);
+    out.push(`<text x="${lx + 16}" y="${ly + 10}">${escapeXml(s)}</text>`);
   });
   out.push('</svg>');
   return out.join('\n') + '\n';

@@ -1,8 +1,9 @@
 /**
  * `npm run bench -- [--quick] [--out FILE] [--time-scale N]` — issue 8's benchmark harness.
  * Starts a local Temporal dev server, the webhook receiver and (per scenario) an emulator process,
- * runs every scenario against Lakeloop in webhook and poll mode, and writes JSON, a markdown table and
- * an SVG chart to bench/results/. See bench/README.md for what each figure means.
+ * runs every scenario against Lakeloop in webhook and poll mode (then, with --prefect / --airflow, against
+ * those peers), and writes JSON, a markdown table and an SVG chart to bench/results/. See
+ * bench/README.md for what each figure means.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,8 +19,15 @@ import { freePort } from '../scripts/lib/processes.js';
 import { projectRoot, resolveTemporalBinary, sdkExecutable } from '../scripts/lib/temporal-cli.js';
 import { benchLakeloop } from './lakeloop.js';
 import { PREFECT_REQUIREMENTS, benchPrefect, ensurePrefectVenv } from './prefect.js';
+import {
+  AIRFLOW_REQUIREMENTS,
+  AIRFLOW_VARIANTS,
+  benchAirflow,
+  ensureAirflowVenv,
+  type AirflowVariant,
+} from './airflow.js';
 import { markdownTable, round, svgChart, type BenchReport, type ScenarioResult } from './output.js';
-import { scenarios } from './scenarios.js';
+import { scenarios, type Scenario } from './scenarios.js';
 
 const { values } = parseArgs({
   options: {
@@ -29,12 +37,23 @@ const { values } = parseArgs({
     only: { type: 'string' },
     prefect: { type: 'boolean', default: false },
     'prefect-max-runs': { type: 'string', default: '1000' },
+    airflow: { type: 'boolean', default: false },
+    'airflow-max-runs': { type: 'string', default: '1000' },
+    'airflow-mode': { type: 'string', default: 'deferrable' },
     modes: { type: 'string' },
     'max-cached-workflows': { type: 'string' },
   },
 });
 const quick = values.quick;
 const prefectMaxRuns = Number(values['prefect-max-runs']);
+const airflowMaxRuns = Number(values['airflow-max-runs']);
+const airflowVariants = values['airflow-mode'].split(',') as AirflowVariant[];
+if (airflowVariants.some((v) => !AIRFLOW_VARIANTS.includes(v))) {
+  console.error(
+    `--airflow-mode: expected deferrable, classic or deferrable,classic (got "${values['airflow-mode']}")`,
+  );
+  process.exit(2);
+}
 const resultsDir = path.join(projectRoot, 'bench', 'results');
 const base = quick ? 'quick' : 'full';
 const outJson = path.resolve(values.out ?? path.join(resultsDir, `${base}.json`));
@@ -96,8 +115,37 @@ const receiver = await startWebhookReceiver({
   ...WEBHOOK,
 });
 const python = values.prefect ? await ensurePrefectVenv() : undefined;
+const airflowPython = values.airflow ? await ensureAirflowVenv() : undefined;
 const peerProblems: string[] = [];
+/** What the Airflow peer reported about the defaults it applied (the same for every scenario). */
+const airflowNotes = new Set<string>();
 const results: ScenarioResult[] = [];
+
+/** One peer row: skipped above its run limit, and a peer that crashes or times out is a note, not a row. */
+async function peerRow(
+  label: string,
+  scenario: Scenario,
+  maxRuns: { flag: string; value: number; why: string },
+  bench: () => Promise<ScenarioResult>,
+): Promise<void> {
+  if (scenario.runs > maxRuns.value) {
+    const problem = `${label} ${scenario.name}: not run — above ${maxRuns.flag} ${maxRuns.value} (${maxRuns.why})`;
+    console.log(`  ${problem}`);
+    peerProblems.push(problem);
+    return;
+  }
+  console.log(`▶ ${scenario.name} (${scenario.runs} runs, timeScale ${scenario.timeScale}) ${label}`);
+  try {
+    const result = await bench();
+    console.log(`  ${JSON.stringify(result)}`);
+    results.push(result);
+  } catch (error) {
+    const problem = `${label} ${scenario.name}: ${(error as Error).message.split('\n')[0]}`;
+    console.log(`  ${problem}`);
+    peerProblems.push(problem);
+  }
+}
+
 try {
   for (const scenario of list) {
     for (const mode of modes) {
@@ -122,20 +170,34 @@ try {
       console.log(`  ${JSON.stringify(result)}`);
       results.push(result);
     }
-    if (python && scenario.runs > prefectMaxRuns) {
-      const problem = `prefect ${scenario.name}: not run — above --prefect-max-runs ${prefectMaxRuns} (one Python process with ${scenario.runs} concurrent subflows on Prefect's ephemeral SQLite server; see the fan-out-1000 row for how it fares at 1,000)`;
-      console.log(`  ${problem}`);
-      peerProblems.push(problem);
-    } else if (python) {
-      console.log(`▶ ${scenario.name} (${scenario.runs} runs, timeScale ${scenario.timeScale}) prefect/poll`);
-      try {
-        const result = await benchPrefect(python, scenario);
-        console.log(`  ${JSON.stringify(result)}`);
-        results.push(result);
-      } catch (error) {
-        const problem = `prefect ${scenario.name}: ${(error as Error).message.split('\n')[0]}`;
-        console.log(`  ${problem}`);
-        peerProblems.push(problem);
+    if (python) {
+      await peerRow(
+        'prefect/poll',
+        scenario,
+        {
+          flag: '--prefect-max-runs',
+          value: prefectMaxRuns,
+          why: `one Python process with ${scenario.runs} concurrent subflows on Prefect's ephemeral SQLite server; see the fan-out-1000 row for how it fares at 1,000`,
+        },
+        () => benchPrefect(python, scenario),
+      );
+    }
+    if (airflowPython) {
+      for (const variant of airflowVariants) {
+        await peerRow(
+          `airflow/${variant}`,
+          scenario,
+          {
+            flag: '--airflow-max-runs',
+            value: airflowMaxRuns,
+            why: `one Python process driving ${scenario.runs} operators; Airflow's default triggerer capacity is 1,000 triggers`,
+          },
+          async () => {
+            const { result, notes } = await benchAirflow(airflowPython, scenario, variant);
+            for (const note of notes) airflowNotes.add(note);
+            return result;
+          },
+        );
       }
     }
   }
@@ -169,6 +231,9 @@ const report: BenchReport = {
     python
       ? `Prefect peer: ${PREFECT_REQUIREMENTS.join(', ')}, jobs_runs_submit_and_wait_for_completion with defaults (10 s polls); only change: its hard-coded https:// base URL rewritten to http:// for the emulator. Its RSS/CPU are the flow process's (getrusage), not the ephemeral Prefect API server's; no Temporal history, so historyEventsPerRun is null.`
       : 'Prefect peer not run (pass --prefect).',
+    airflowPython
+      ? `Airflow peer: ${AIRFLOW_REQUIREMENTS.join(', ')}, DatabricksSubmitRunOperator with its defaults (30 s polls), ${airflowVariants.join(' and ')}, driven standalone: no scheduler, executor processes or metadata DB (connection from AIRFLOW_CONN_DATABRICKS_DEFAULT, XComs in memory); ${[...airflowNotes].join('; ')}. Only change: the async client's GET parameters go in the query string (the provider sends them as a JSON body, which Databricks accepts and the emulator does not). One-time imports and initialisations are made before the clock (each Airflow task has a process of its own; 32 threads making them at once deadlocked). Its RSS/CPU are the one peer process's (getrusage), a lower bound for a deployment (scheduler, triggerer, a process per running task, DB); historyEventsPerRun is null.`
+      : 'Airflow peer not run (pass --airflow).',
     ...peerProblems,
   ],
   scenarios: results,
