@@ -26,8 +26,6 @@ made before the clock starts (see warm_up).
 """
 
 import asyncio
-import json
-import resource
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +39,8 @@ from airflow.providers.databricks.hooks.databricks import GET_RUN_ENDPOINT, Data
 from airflow.providers.databricks.hooks.databricks_base import BaseDatabricksHook
 from airflow.providers.databricks.operators.databricks import DatabricksSubmitRunOperator
 from airflow.utils.module_loading import import_string
+
+from peer_report import measure_and_report  # bench/peer_report.py, beside this script
 
 TERMINAL = {"TERMINATED", "SKIPPED", "INTERNAL_ERROR"}
 observed: dict[int, float] = {}
@@ -236,12 +236,6 @@ def main() -> None:
     if mode not in ("deferrable", "classic"):
         sys.exit(f"mode must be deferrable or classic, not {mode}")
     warm_up()
-    began = time.monotonic()
-    cpu_start = resource.getrusage(resource.RUSAGE_SELF)
-    results = asyncio.run(bench(runs, launch, mode))
-    wall = time.monotonic() - began
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = usage.ru_utime + usage.ru_stime - cpu_start.ru_utime - cpu_start.ru_stime
     notes = [
         f"worker slots {WORKER_SLOTS} = min([core] parallelism {PARALLELISM}, default pool {POOL_SLOTS})",
         f"[core] max_active_tasks_per_dag {MAX_ACTIVE_TASKS_PER_DAG} not modelled"
@@ -249,21 +243,7 @@ def main() -> None:
     ]
     if mode == "deferrable":
         notes.append(f"[triggerer] default_capacity {TRIGGERER_CAPACITY} triggers on one asyncio loop")
-    print(
-        json.dumps(
-            {
-                "completed": sum(results),
-                "failed": len(results) - sum(results),
-                "wallSeconds": wall,
-                "observedAt": {str(k): v for k, v in observed.items()},
-                "peakRssMb": usage.ru_maxrss / 1024,
-                "cpuSeconds": cpu,
-                "errors": sorted(set(errors))[:5],
-                "notes": notes,
-            }
-        ),
-        flush=True,
-    )
+    measure_and_report(lambda: asyncio.run(bench(runs, launch, mode)), observed, errors, notes)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,6 @@ the scheme and notes when a runs/get response shows a terminal state. Polling lo
 """
 
 import asyncio
-import json
-import resource
 import sys
 import time
 
@@ -24,6 +22,8 @@ from prefect import flow
 from prefect_databricks import DatabricksCredentials
 from prefect_databricks.flows import jobs_runs_submit_and_wait_for_completion
 from prefect_databricks.models.jobs import NotebookTask, RunSubmitTaskSettings
+
+from peer_report import measure_and_report  # bench/peer_report.py, beside this script
 
 TERMINAL = {"TERMINATED", "SKIPPED", "INTERNAL_ERROR"}
 observed: dict[int, float] = {}
@@ -78,25 +78,7 @@ async def bench(instance: str, token: str, runs: int, launch: str) -> list[bool]
 
 def main() -> None:
     instance, token, runs, launch = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-    began = time.monotonic()
-    cpu_start = resource.getrusage(resource.RUSAGE_SELF)
-    results = asyncio.run(bench(instance, token, runs, launch))
-    wall = time.monotonic() - began
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = usage.ru_utime + usage.ru_stime - cpu_start.ru_utime - cpu_start.ru_stime
-    print(
-        json.dumps(
-            {
-                "completed": sum(results),
-                "failed": len(results) - sum(results),
-                "wallSeconds": wall,
-                "observedAt": {str(k): v for k, v in observed.items()},
-                "peakRssMb": usage.ru_maxrss / 1024,
-                "cpuSeconds": cpu,
-                "errors": sorted(set(errors))[:5],
-            }
-        )
-    )
+    measure_and_report(lambda: asyncio.run(bench(instance, token, runs, launch)), observed, errors)
 
 
 if __name__ == "__main__":
