@@ -336,19 +336,21 @@ describe('databricksRun', () => {
     expect(run.state.result_state).toBe('CANCELED');
   });
 
-  // Before SUBMISSION_OUTLIVES_CANCELLATION_PATCH both left the run created by the slow submit running,
-  // with no workflow knowing its id (the deadline's result said run 0).
-  test('a deadline that passes while runs/submit is answering cancels the run that submit created', async () => {
+  /** runs/submit answers after 3 s; the run it creates lasts two minutes unless cancelled. */
+  async function slowSubmit(runName: string): Promise<void> {
     await emulator.control('POST', '/faults', {
       method: 'POST',
       path: '/jobs/runs/submit',
       latencyMs: 3_000,
       count: 1,
     });
-    await emulator.control('POST', '/scenarios', {
-      match: { runName: 'deadline-submit' },
-      durationMs: 120_000,
-    });
+    await emulator.control('POST', '/scenarios', { match: { runName }, durationMs: 120_000 });
+  }
+
+  // Before SUBMISSION_OUTLIVES_CANCELLATION_PATCH both left the run created by the slow submit running,
+  // with no workflow knowing its id (the deadline's result said run 0).
+  test('a deadline that passes while runs/submit is answering cancels the run that submit created', async () => {
+    await slowSubmit('deadline-submit');
     const runsBefore = await runsCreated(emulator);
     const { result } = await failure({
       submit: {
@@ -365,16 +367,7 @@ describe('databricksRun', () => {
   });
 
   test('a cancel request that arrives while runs/submit is answering cancels the run that submit created', async () => {
-    await emulator.control('POST', '/faults', {
-      method: 'POST',
-      path: '/jobs/runs/submit',
-      latencyMs: 3_000,
-      count: 1,
-    });
-    await emulator.control('POST', '/scenarios', {
-      match: { runName: 'cancel-submit' },
-      durationMs: 120_000,
-    });
+    await slowSubmit('cancel-submit');
     const runsBefore = await runsCreated(emulator);
     const handle = await env.client.workflow.start(databricksRun, {
       taskQueue,
