@@ -29,7 +29,7 @@ import type { HttpFault } from './control/fault-registry.js';
 import { FaultRegistry } from './control/fault-registry.js';
 import { Stats } from './control/stats.js';
 import { ApiError, defaultMessageForStatus, errorCodeForStatus } from './http/api-error.js';
-import { parseJsonObject, readBody } from './http/body.js';
+import { getParameters, parseJsonObject, readBody } from './http/body.js';
 import type { ApiResponse } from './http/responses.js';
 import { errorResponse, ok, writeResponse } from './http/responses.js';
 import type { RequestContext } from './http/router.js';
@@ -367,7 +367,7 @@ async function dispatch(router: Router, request: DispatchRequest): Promise<ApiRe
     method,
     path,
     version: match.version,
-    query,
+    query: method === 'GET' && request.json ? getParameters(query, raw) : query,
     body: BODYLESS_METHODS.has(method) || !request.json ? {} : parseJsonObject(raw),
     rawBody: raw,
     headers,

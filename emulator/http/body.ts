@@ -60,3 +60,21 @@ export function parseJsonObject(raw: Buffer): Record<string, unknown> {
   }
   return value as Record<string, unknown>;
 }
+
+/**
+ * A GET's parameters as Databricks reads them: from the query string or from a JSON body (Airflow's
+ * async Databricks hook sends runs/get's `run_id` in the body, and Databricks answers it). Where both
+ * name a parameter the query string wins; a body that is not a JSON object is refused as for a POST.
+ */
+export function getParameters(query: URLSearchParams, raw: Buffer): URLSearchParams {
+  const body = parseJsonObject(raw);
+  const entries = Object.entries(body).filter(
+    ([name, value]) =>
+      !query.has(name) &&
+      (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'),
+  );
+  if (entries.length === 0) return query;
+  const merged = new URLSearchParams(query);
+  for (const [name, value] of entries) merged.set(name, String(value));
+  return merged;
+}
