@@ -20,17 +20,14 @@ Prints one JSON line: completed, failed, wall seconds, first terminal runs/get r
 (wall-clock ms), peak RSS and CPU seconds of this process, up to 5 distinct errors, and notes.
 
 The provider's logic is untouched. Around it: `_do_api_call` / `_a_do_api_call` are wrapped to note
-the time of the first runs/get response showing a terminal state; the async client's session puts
-GET parameters in the query string (see QueryStringSession); and a few one-time initialisations are
-made before the clock starts (see warm_up).
+the time of the first runs/get response showing a terminal state, and a few one-time initialisations
+are made before the clock starts (see warm_up).
 """
 
 import asyncio
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-
-import aiohttp
 
 from airflow.configuration import conf
 from airflow.exceptions import TaskDeferred
@@ -85,33 +82,6 @@ async def _a_do_api_call(self, endpoint_info, json=None, *args, **kwargs):
 
 BaseDatabricksHook._do_api_call = _do_api_call
 BaseDatabricksHook._a_do_api_call = _a_do_api_call
-
-
-class QueryStringSession:
-    """The hook's aiohttp session, except that a GET sends its parameters in the query string.
-
-    The provider's async client sends runs/get's `run_id` as a JSON body on a GET, which Databricks
-    accepts; the emulator reads GET parameters from the query string only (as the sync client, using
-    requests' `params`, sends them). Same requests, same count: only where the parameter travels.
-    """
-
-    def __init__(self) -> None:
-        self._session = aiohttp.ClientSession()
-
-    def get(self, url, *, json=None, **kwargs):
-        return self._session.get(url, params=json, **kwargs)
-
-    def __getattr__(self, name):
-        return getattr(self._session, name)
-
-
-async def _aenter(self):
-    # BaseDatabricksHook.__aenter__, with the session above
-    self._session = QueryStringSession()
-    return self
-
-
-BaseDatabricksHook.__aenter__ = _aenter
 
 
 class TaskInstanceStandIn:
