@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { projectRoot } from '../scripts/lib/temporal-cli.js';
+import { pool } from './observer.js';
 
 export interface EmulatorProcess {
   url: string;
@@ -72,7 +73,24 @@ export async function requestCounts(url: string): Promise<Record<string, number>
   return (await control<{ requests: Record<string, number> }>(url, 'GET', '/stats')).requests;
 }
 
-export interface EmulatedRunTimes {
+interface EmulatedRunTimes {
   created_at_ms?: number;
   ended_at_ms?: number | null;
+}
+
+/**
+ * Detection latency of each observed run, the same for Lakeloop and every peer: the emulator's
+ * wall-clock end of the run → the wall-clock ms at which the orchestrator first received a terminal
+ * runs/get for it. Runs the emulator has no end for are left out.
+ */
+export async function detectionLatencies(
+  url: string,
+  observedAt: Iterable<[number | string, number]>,
+): Promise<number[]> {
+  const latencies: number[] = [];
+  await pool([...observedAt], 50, async ([runId, at]) => {
+    const times = await control<EmulatedRunTimes>(url, 'GET', `/runs/${runId}`);
+    if (typeof times.ended_at_ms === 'number') latencies.push(Math.round(at - times.ended_at_ms));
+  });
+  return latencies;
 }

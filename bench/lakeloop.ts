@@ -17,7 +17,7 @@ import {
   requestCounts,
   startEmulatorProcess,
   stopEmulatorProcess,
-  type EmulatedRunTimes,
+  detectionLatencies,
 } from './emulator-process.js';
 import { ResourceSampler, TerminalObserver, pool } from './observer.js';
 import { percentile, perRun, round, type ScenarioResult } from './output.js';
@@ -142,11 +142,7 @@ export async function benchLakeloop(
     // After the measured window: history lengths and the emulator's wall-clock end of each run.
     const descriptions = await pool(ids, 50, (id) => ctx.client.workflow.getHandle(id).describe());
     const historyEvents = descriptions.reduce((sum, d) => sum + d.historyLength, 0) / ids.length;
-    const latencies: number[] = [];
-    await pool([...observer.observedAt], 50, async ([runId, observedAt]) => {
-      const times = await control<EmulatedRunTimes>(emulator.url, 'GET', `/runs/${runId}`);
-      if (typeof times.ended_at_ms === 'number') latencies.push(observedAt - times.ended_at_ms);
-    });
+    const latencies = await detectionLatencies(emulator.url, observer.observedAt);
     const calls = perRun(before, after, scenario.runs);
     // Where notifications went: sent by the emulator (failed = no 2xx from the receiver in time),
     // then signalled through the run directory or visibility, or answered "unknown run".

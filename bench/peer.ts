@@ -15,9 +15,8 @@ import {
   requestCounts,
   startEmulatorProcess,
   stopEmulatorProcess,
-  type EmulatedRunTimes,
+  detectionLatencies,
 } from './emulator-process.js';
-import { pool } from './observer.js';
 import { percentile, perRun, round, type ScenarioResult } from './output.js';
 import type { Scenario } from './scenarios.js';
 
@@ -111,11 +110,7 @@ export async function benchPeer(
     const out = await runPeer(python, spec, emulator.url);
     const after = await requestCounts(emulator.url);
     for (const error of out.errors) console.log(`  ${spec.system} failure: ${error}`);
-    const latencies: number[] = [];
-    await pool(Object.entries(out.observedAt), 50, async ([runId, observedAt]) => {
-      const times = await control<EmulatedRunTimes>(emulator.url, 'GET', `/runs/${runId}`);
-      if (typeof times.ended_at_ms === 'number') latencies.push(Math.round(observedAt - times.ended_at_ms));
-    });
+    const latencies = await detectionLatencies(emulator.url, Object.entries(out.observedAt));
     const calls = perRun(before, after, scenario.runs);
     const result: ScenarioResult = {
       name: scenario.name,
