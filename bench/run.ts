@@ -12,6 +12,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { maxCachedWorkflowsSchema } from '../src/config/index.js';
 import { LAKELOOP_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js';
 import { startWebhookReceiver } from '../src/webhooks/receiver.js';
 import { RunDirectory } from '../src/webhooks/run-directory.js';
@@ -64,17 +65,14 @@ if (modes.length === 0 || modes.some((m) => m !== 'webhook' && m !== 'poll')) {
   console.error(`--modes: expected webhook, poll or webhook,poll (got "${values.modes}")`);
   process.exit(2);
 }
-const maxCachedWorkflows =
-  values['max-cached-workflows'] === undefined ? undefined : Number(values['max-cached-workflows']);
-if (
-  maxCachedWorkflows !== undefined &&
-  !(Number.isInteger(maxCachedWorkflows) && maxCachedWorkflows !== 1 && maxCachedWorkflows >= 0)
-) {
-  console.error(
-    `--max-cached-workflows: expected 0 or a whole number of at least 2 (got "${values['max-cached-workflows']}")`,
-  );
+// The worker's own rule (LAKELOOP_MAX_CACHED_WORKFLOWS), so the bench measures only what it accepts.
+const cacheOption = values['max-cached-workflows'];
+const cacheParsed = cacheOption === undefined ? undefined : maxCachedWorkflowsSchema.safeParse(cacheOption);
+if (cacheParsed && !cacheParsed.success) {
+  console.error(`--max-cached-workflows: ${cacheParsed.error.issues[0]?.message} (got "${cacheOption}")`);
   process.exit(2);
 }
+const maxCachedWorkflows = cacheParsed?.data;
 const list = scenarios(quick, values['time-scale'] ? Number(values['time-scale']) : undefined).filter(
   (s) => !values.only || values.only.split(',').includes(s.name),
 );

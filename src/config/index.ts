@@ -79,6 +79,18 @@ const hostPort = z
     'expected host:port, e.g. 0.0.0.0:9464 or 127.0.0.1:9464',
   );
 
+/**
+ * LAKELOOP_MAX_CACHED_WORKFLOWS (and the bench's --max-cached-workflows). The SDK's default is a share
+ * of the heap (2,310 with a 4 GB heap); a waiting databricksRun costs ~1.3 MB there, as measured by the
+ * bench. Fewer bound the worker's memory; an evicted workflow replays its history on its next task.
+ */
+export const maxCachedWorkflowsSchema = z.coerce
+  .number({ message: 'expected a number of workflows' })
+  .int('expected a whole number of workflows')
+  .min(0, 'expected 0 (no cache) or at least 2')
+  .max(1_000_000, 'expected at most 1000000')
+  .refine((n) => n !== 1, "expected 0 (no cache) or at least 2 (the Temporal SDK's minimum)");
+
 const workerSchema = z
   .object({
     taskQueue: z
@@ -137,18 +149,8 @@ const workerSchema = z
     metricsAddr: hostPort.optional(),
     /** The Temporal runtime's own Prometheus endpoint (worker/SDK metrics); off when unset. */
     temporalMetricsAddr: hostPort.optional(),
-    /**
-     * Workflows kept in memory between their tasks. Unset: the SDK's default (a share of the heap:
-     * 2,310 with a 4 GB heap), ~1.3 MB each for a waiting databricksRun as measured by the bench. Fewer
-     * bound the worker's memory; an evicted workflow replays its history on its next task.
-     */
-    maxCachedWorkflows: z.coerce
-      .number({ message: 'expected a number of workflows' })
-      .int('expected a whole number of workflows')
-      .min(0, 'expected 0 (no cache) or at least 2')
-      .max(1_000_000, 'expected at most 1000000')
-      .refine((n) => n !== 1, "expected 0 (no cache) or at least 2 (the Temporal SDK's minimum)")
-      .optional(),
+    /** Workflows kept in memory between their tasks; unset: the SDK's default. */
+    maxCachedWorkflows: maxCachedWorkflowsSchema.optional(),
   })
   .superRefine((settings, ctx) => {
     if (settings.webhookPort !== undefined && settings.webhookPassword === undefined) {
