@@ -35,13 +35,14 @@ describe('run life cycle', () => {
     }
   });
 
-  async function lifeCycleObserved(emu: TestEmulator): Promise<void> {
-    await emu.control('POST', '/scenarios', { durationMs: 1000 });
-    const runId = await submit(emu, { run_name: 'observed', tasks: [task('only')] });
+  /** On the quarter-speed emulator of the test above (not the suite's `emu`). */
+  async function lifeCycleObserved(slow: TestEmulator): Promise<void> {
+    await slow.control('POST', '/scenarios', { durationMs: 1000 });
+    const runId = await submit(slow, { run_name: 'observed', tasks: [task('only')] });
     const seen: string[] = [];
     const final = await waitFor(
       async () => {
-        const run = await getRun(emu, runId);
+        const run = await getRun(slow, runId);
         const phase = run.state.life_cycle_state as string;
         if (seen[seen.length - 1] !== phase) seen.push(phase);
         // status.state mirrors the legacy life-cycle state while the run is active.
