@@ -218,7 +218,9 @@ const scenarios: Record<string, Scenario> = {
     });
   },
   // SUBMISSION_OUTLIVES_CANCELLATION_PATCH: the deadline, or a cancel request, lands while runs/submit
-  // is answering slowly; the workflow waits for the run id and cancels the run it created.
+  // is answering slowly; the workflow waits for the run id and cancels the run it created. Their
+  // `-unpatched` twins in test/histories/ were recorded by these same scenarios with the code before
+  // the patch (commit 90a1cfd's parent) and are not re-recorded here: they keep the old path replaying.
   'databricks-run-deadline-during-submit': async (client, emulator, workflowId) => {
     await slowSubmit(emulator, 'deadline-submit');
     return runToEnd(client, workflowId, {

@@ -204,8 +204,8 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
     const notifications = () => terminalNotifications.get(runId) ?? 0;
     const { notifiedBefore, lookNow } = pendingWait;
     // Notifications count from the request on, not from now: a repaired run can end, and say so,
-    // before runs/repair's answer is back. (Each patched() call sits where behaviour differs, so the
-    // usual history is unchanged.)
+    // before runs/repair's answer is back. (These patched() calls sit where behaviour differs, so
+    // they add no marker to the usual webhook history.)
     let seen =
       notifications() > notifiedBefore && patched(EARLY_NOTIFICATIONS_PATCH)
         ? notifiedBefore
