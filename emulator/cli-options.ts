@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseFederationPolicy } from './auth/federation-policy.js';
 import type { ServicePrincipalConfig } from './auth/service-principals.js';
-import type { EmulatorOptions } from './options.js';
+import { parseDialect, type EmulatorOptions } from './options.js';
 
 export const USAGE = `Usage: npm run emulator -- --pat TOKEN [options]
        npm run emulator -- --service-principal ID:SECRET [options]
@@ -38,6 +38,10 @@ Options:
   --max-log-bytes N        keep the last N bytes of a Python task's output (default 5 MiB)
   --webhook-ids string|number   JSON type of ids in webhook payloads (default string)
   --failed-run-state TERMINATED|INTERNAL_ERROR   life_cycle_state of failed runs (default TERMINATED)
+  --dialect FLAGS          answer like other real workspaces: a comma-separated list of
+                           strict-nulls (explicit nulls for unset fields), int64-ids (ids above
+                           2^62), no-issuer (OAuth discovery without issuer), no-repair (runs/repair
+                           not served), or "all"
   --seed N                 seed for fault probabilities
   --verbose                log one line per request (never headers or tokens)
   --help                   show this text`;
@@ -66,6 +70,7 @@ export function parseCommandLine(argv: string[]): EmulatorOptions | 'help' {
       'webhook-ids': { type: 'string' },
       'failed-run-state': { type: 'string' },
       seed: { type: 'string' },
+      dialect: { type: 'string' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -113,6 +118,7 @@ export function parseCommandLine(argv: string[]): EmulatorOptions | 'help' {
     ...(values.python !== undefined ? { python: values.python } : {}),
     ...(webhookIds !== undefined ? { webhookIdFormat: webhookIds } : {}),
     ...(failedRunState !== undefined ? { failedRunLifeCycle: failedRunState } : {}),
+    ...(values.dialect !== undefined ? { dialect: parseDialect(values.dialect) } : {}),
     ...(values.verbose ? { verbose: true } : {}),
   };
 }

@@ -72,10 +72,47 @@ export interface EmulatorOptions {
   mlflowArtifactMode?: 'proxy' | 'dbfs';
   /** Lifetime of the signed URLs handed out in `dbfs` mode, in wall-clock seconds (default 900). */
   mlflowSignedUrlTtlSeconds?: number;
+  /**
+   * Answer the way other real workspaces, proxies and Databricks-compatible servers do, where they
+   * differ from Databricks' usual answers (see DIALECT_FLAGS). Empty (the default): Databricks' usual
+   * shapes. Clients must work under every combination.
+   */
+  dialect?: DialectFlag[];
   /** Print one line per API request (method, path, status; never headers). */
   verbose?: boolean;
   /** Where log lines go; defaults to stderr. */
   log?: (line: string) => void;
+}
+
+/**
+ * Compatibility-mode switches (`--dialect a,b`), each a documented difference of real workspaces from
+ * Databricks' usual answers (shared/reference/real-workspaces.md):
+ *  - `strict-nulls`: unset optional fields are sent as explicit `null` (`end_time: null` while running,
+ *    `state.result_state: null`, `job_id: null` for a one-time run, `error: null` in get-output …);
+ *  - `int64-ids`: job, run, task-run and repair ids are above 2^62, beyond what a JavaScript number
+ *    holds exactly (the Jobs API types them int64);
+ *  - `no-issuer`: OAuth discovery answers `token_endpoint` without `issuer`;
+ *  - `no-repair`: `runs/repair` is not served (404 ENDPOINT_NOT_FOUND), as on a workspace or proxy
+ *    without it.
+ */
+export const DIALECT_FLAGS = ['strict-nulls', 'int64-ids', 'no-issuer', 'no-repair'] as const;
+export type DialectFlag = (typeof DIALECT_FLAGS)[number];
+
+/** Every flag of `--dialect all`: the most different workspace the emulator can be. */
+export function parseDialect(text: string): DialectFlag[] {
+  const names = text
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (names.length === 1 && names[0] === 'all') return [...DIALECT_FLAGS];
+  const unknown = names.filter((name) => !(DIALECT_FLAGS as readonly string[]).includes(name));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new Error(
+      `--dialect expects a comma-separated list of ${DIALECT_FLAGS.join(', ')} (or "all")` +
+        (unknown.length > 0 ? `; unknown: ${unknown.join(', ')}` : ''),
+    );
+  }
+  return [...new Set(names as DialectFlag[])];
 }
 
 export type ResolvedOptions = Required<
@@ -137,9 +174,14 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
     webhookMaxAttempts: options.webhookMaxAttempts ?? 5,
     webhookInitialBackoffMs: options.webhookInitialBackoffMs ?? 200,
     persistDebounceMs: options.persistDebounceMs ?? 250,
+    dialect: checkDialect(options.dialect ?? []),
     verbose: options.verbose ?? false,
     log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
   };
+}
+
+function checkDialect(flags: readonly string[]): DialectFlag[] {
+  return flags.length === 0 ? [] : parseDialect(flags.join(','));
 }
 
 /** Distinct, usable service principals; every service-principal policy names one of them. */
