@@ -63,7 +63,7 @@ describe('docker-compose.yml', () => {
     const script = services['temporal-setup']!.command!.join('\n');
     const registered = [...script.matchAll(/(\w+)=(Int|Keyword)\b/g)].map((m) => `${m[1]}=${m[2]}`);
     const expected = LAKELOOP_SEARCH_ATTRIBUTES.map(
-      (k) => `${k.name}=${k.type === 'INT' ? 'Int' : 'Keyword'}`,
+      (k) => `${k.name}=${k.type === 'KEYWORD' ? 'Keyword' : 'Int'}`,
     );
     expect(registered.sort()).toEqual(expected.sort());
   });

@@ -89,15 +89,31 @@ async function waitForServer(
 }
 
 /** Checks that every Lakeloop search attribute is registered with the expected type. */
+/**
+ * Lakeloop's search attributes that the server lacks, or holds with another type: a database kept
+ * with --keep-data from before DatabricksRunId/DatabricksJobId became Keywords has them as Int, and
+ * Temporal cannot change an attribute's type.
+ */
 export async function missingSearchAttributes(
   connection: Connection,
   namespace = NAMESPACE,
 ): Promise<string[]> {
   const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-  return LAKELOOP_SEARCH_ATTRIBUTES.filter((key) => !customAttributes || !(key.name in customAttributes)).map(
-    (key) => key.name,
-  );
+  const problems: string[] = [];
+  for (const key of LAKELOOP_SEARCH_ATTRIBUTES) {
+    const registered = customAttributes?.[key.name];
+    if (registered === undefined || registered === null) problems.push(key.name);
+    else if (registered !== INDEXED_VALUE_TYPE[key.type]) {
+      problems.push(
+        `${key.name} (registered with another type; Lakeloop needs ${key.type}: start without --keep-data)`,
+      );
+    }
+  }
+  return problems;
 }
+
+/** temporal.api.enums.v1.IndexedValueType of each attribute type Lakeloop uses. */
+const INDEXED_VALUE_TYPE: Record<string, number> = { TEXT: 1, KEYWORD: 2, INT: 3 };
 
 export function writeStackEnv(file: string, env: Record<string, string>): void {
   const lines = [

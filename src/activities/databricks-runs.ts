@@ -5,12 +5,15 @@
  */
 import { activityInfo, ApplicationFailure, heartbeat, log, sleep } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
+import { DatabricksApiError } from '../databricks/errors.js';
 import type { JobsClient } from '../databricks/jobs.js';
-import type { Job } from '../databricks/jobs-schemas.js';
+import type { Job, RunTask } from '../databricks/jobs-schemas.js';
 import type { LakeloopMetrics } from '../observability/metrics.js';
-import { classify, isTerminal } from '../shared/run-classification.js';
+import { requireDatabricksId, type DatabricksId } from '../shared/databricks-id.js';
+import { unknownStateOf } from '../shared/run-classification.js';
 import type { SubmitSpec } from '../shared/run-input.js';
 import type { RunSnapshot, SubmitResult, TaskOutput } from '../shared/run-types.js';
+import { isFeatureUnavailable, isNotificationRefusal } from './capabilities.js';
 import { withActivityFailures } from './failures.js';
 import { fingerprint, idempotencyToken } from './fingerprint.js';
 import { toSnapshot } from './run-snapshot.js';
@@ -22,8 +25,11 @@ export interface RunActivityDeps {
   host: string;
   /** The notification destination that points at this worker's webhook receiver, when there is one. */
   webhookDestinationId?: string;
-  /** Bounds on what enters workflow history per task. */
-  outputLimits?: { resultBytes: number; logTailBytes: number };
+  /**
+   * Bounds on what enters workflow history: per task, and for all outputs of a run together (a
+   * 300-task run must stay far below Temporal's 2 MB payload limit).
+   */
+  outputLimits?: { resultBytes: number; logTailBytes: number; totalBytes?: number };
   /** Runs submitted/finished and termination-detection latency; absent in workers without metrics. */
   metrics?: LakeloopMetrics;
   /** Shared with the receiver in this process: it finds the workflow of a run without a visibility query. */
@@ -32,14 +38,15 @@ export interface RunActivityDeps {
 
 /** The task runs whose outputs to collect: from the terminal snapshot the workflow holds. */
 export interface OutputsTarget {
-  runId: number;
-  tasks: Array<{ taskKey: string; runId: number }>;
+  runId: DatabricksId | number;
+  tasks: Array<{ taskKey: string; runId: DatabricksId | number; iteration?: number }>;
 }
 
 export interface SubmitRunRequest {
   /** Names this submission within the workflow ("attempt-1"…): part of the idempotency token. */
   step: string;
-  jobId?: number;
+  /** A decimal string; a number from a workflow started before ids were strings. */
+  jobId?: DatabricksId | number;
   jobName?: string;
   submit?: SubmitSpec;
   jobParameters?: Record<string, string>;
@@ -47,7 +54,7 @@ export interface SubmitRunRequest {
   notifyWebhook: boolean;
 }
 
-const DEFAULT_LIMITS = { resultBytes: 16 * 1024, logTailBytes: 4 * 1024 };
+const DEFAULT_LIMITS = { resultBytes: 16 * 1024, logTailBytes: 4 * 1024, totalBytes: 512 * 1024 };
 
 function nonRetryable(message: string, type: string): ApplicationFailure {
   return ApplicationFailure.create({ message, type, nonRetryable: true });
@@ -102,8 +109,18 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
    * (once per run and end time) and measure end_time → now. Workflows stay free of clocks and I/O.
    */
   function observeTerminal(deps: RunActivityDeps, snapshot: RunSnapshot, mode: string): RunSnapshot {
-    if (!isTerminal(snapshot)) return snapshot;
-    const verdict = classify(snapshot);
+    const unknown = unknownStateOf(snapshot);
+    if (unknown !== undefined && !snapshot.terminal) {
+      log.warn(
+        'Databricks reported a run state this version of Lakeloop does not know; treating the run as still running',
+        {
+          databricksRunId: snapshot.runId,
+          state: unknown,
+        },
+      );
+    }
+    const verdict = snapshot.verdict;
+    if (!snapshot.terminal || !verdict) return snapshot;
     const latencySeconds = deps.metrics?.runTerminal(snapshot, verdict, mode);
     log.info('Databricks run observed terminal', {
       databricksRunId: snapshot.runId,
@@ -116,8 +133,11 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
     return snapshot;
   }
 
-  async function resolveJob(jobs: JobsClient, request: SubmitRunRequest): Promise<Job> {
-    if (request.jobId !== undefined) return jobs.getJob(request.jobId);
+  async function resolveJob(
+    jobs: JobsClient,
+    request: SubmitRunRequest,
+  ): Promise<Job & { job_id: DatabricksId }> {
+    if (request.jobId !== undefined) return jobs.getJob(requireDatabricksId(request.jobId, 'jobId'));
     const matches = await jobs.findJobsByName(request.jobName!);
     if (matches.length === 0)
       throw nonRetryable(`no Databricks job is named "${request.jobName}"`, 'DatabricksJobNotFound');
@@ -144,19 +164,40 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
         const token = idempotencyToken(execution.workflowId, execution.runId, request.step);
         if (request.submit) {
           const wantWebhook = request.notifyWebhook && deps.webhookDestinationId !== undefined;
-          const spec = wantWebhook ? withWebhook(request.submit, deps.webhookDestinationId!) : request.submit;
-          const { run_id } = await jobs.submitRun({ ...spec, idempotency_token: token });
-          deps.runDirectory?.remember(run_id, execution);
+          let refused: string | undefined;
+          let submitted: { run_id: DatabricksId };
+          try {
+            const spec = wantWebhook
+              ? withWebhook(request.submit, deps.webhookDestinationId!)
+              : request.submit;
+            submitted = await jobs.submitRun({ ...spec, idempotency_token: token });
+          } catch (err) {
+            // A workspace without notification destinations (or without this one) refuses the whole
+            // request, so no run exists yet: submit again without notifications (same token) and poll.
+            if (!wantWebhook || !isNotificationRefusal(err)) throw err;
+            refused = (err as DatabricksApiError).message;
+            log.warn(
+              'the workspace refused job notifications for this run; submitting without them and polling',
+              {
+                step: request.step,
+                error: refused,
+              },
+            );
+            submitted = await jobs.submitRun({ ...request.submit, idempotency_token: token });
+          }
+          const runId = submitted.run_id;
+          deps.runDirectory?.remember(runId, execution);
           deps.metrics?.runSubmitted('submit');
           log.info('Databricks run submitted', {
             step: request.step,
-            databricksRunId: run_id,
-            webhook: wantWebhook,
+            databricksRunId: runId,
+            webhook: wantWebhook && refused === undefined,
           });
           return {
-            runId: run_id,
+            runId,
             jobFingerprint: fingerprint(request.submit),
-            webhooksAvailable: wantWebhook,
+            webhooksAvailable: wantWebhook && refused === undefined,
+            ...(refused !== undefined ? { webhooksRefused: refused } : {}),
           };
         }
         const job = await resolveJob(jobs, request);
@@ -182,9 +223,9 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
       });
     },
 
-    async getRunState(runId: number): Promise<RunSnapshot> {
+    async getRunState(runId: DatabricksId | number): Promise<RunSnapshot> {
       const deps = workspace();
-      const snapshot = await withActivityFailures(async () => toSnapshot(await deps.jobs.getRun(runId)));
+      const snapshot = await withActivityFailures(() => readRun(deps.jobs, runId));
       return observeTerminal(deps, snapshot, 'webhook');
     },
 
@@ -193,7 +234,7 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
      * Temporal's retry policy schedules the next look (retries do not add history events).
      */
     async pollUntilTerminal(
-      runId: number,
+      runId: DatabricksId | number,
       options: { skipFirstAttempt?: boolean } = {},
     ): Promise<RunSnapshot> {
       if (options.skipFirstAttempt && activityInfo().attempt === 1) {
@@ -206,17 +247,18 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
         });
       }
       const deps = workspace();
-      const snapshot = await withActivityFailures(async () => toSnapshot(await deps.jobs.getRun(runId)));
+      const snapshot = await withActivityFailures(() => readRun(deps.jobs, runId));
       // The safety net always passes its options (its first look is immediate after a slow submission).
-      if (isTerminal(snapshot))
+      if (snapshot.terminal)
         return observeTerminal(
           deps,
           snapshot,
           options.skipFirstAttempt !== undefined ? 'safety-net' : 'poll',
         );
+      observeTerminal(deps, snapshot, 'poll'); // warns about a state it does not know
       throw ApplicationFailure.create({
         type: 'RunNotTerminal',
-        message: `run ${runId} is ${snapshot.lifeCycleState ?? snapshot.statusState ?? 'not terminal'}`,
+        message: `run ${snapshot.runId} is ${snapshot.statusState ?? snapshot.lifeCycleState ?? 'not terminal'}`,
         category: ApplicationFailureCategory.BENIGN,
       });
     },
@@ -225,16 +267,16 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
      * Heartbeat mode: one long activity polling every `intervalMs`. Heartbeats carry the last state,
      * so a retried attempt after a worker crash resumes the same wait (and cancellation arrives).
      */
-    async waitForTermination(runId: number, intervalMs: number): Promise<RunSnapshot> {
+    async waitForTermination(runId: DatabricksId | number, intervalMs: number): Promise<RunSnapshot> {
       const deps = workspace();
       const { jobs } = deps;
       const resumed = activityInfo().heartbeatDetails as { polls?: number } | undefined;
       let polls = resumed?.polls ?? 0;
       for (;;) {
-        const snapshot = await withActivityFailures(async () => toSnapshot(await jobs.getRun(runId)));
+        const snapshot = await withActivityFailures(() => readRun(jobs, runId));
         polls++;
         heartbeat({ polls, lifeCycleState: snapshot.lifeCycleState });
-        if (isTerminal(snapshot)) return observeTerminal(deps, snapshot, 'heartbeat');
+        if (snapshot.terminal) return observeTerminal(deps, snapshot, 'heartbeat');
         await sleep(intervalMs);
       }
     },
@@ -244,43 +286,79 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
      * The workflow passes the task runs of the terminal snapshot it already has, which saves a
      * runs/get per run; a bare run id (workflows started before that) still reads them first.
      */
-    async getRunOutputs(target: number | OutputsTarget): Promise<TaskOutput[]> {
+    async getRunOutputs(target: DatabricksId | number | OutputsTarget): Promise<TaskOutput[]> {
       const { jobs, outputLimits } = workspace();
-      const limits = outputLimits ?? DEFAULT_LIMITS;
+      const limits = { ...DEFAULT_LIMITS, ...outputLimits };
       return withActivityFailures(async () => {
-        const tasks =
-          typeof target === 'number'
-            ? ((await jobs.getRun(target)).tasks ?? []).map((t) => ({ taskKey: t.task_key, runId: t.run_id }))
-            : target.tasks;
+        const tasks: OutputsTarget['tasks'] =
+          typeof target === 'object'
+            ? target.tasks
+            : (await readRun(jobs, target)).tasks.flatMap((t) =>
+                t.iterations
+                  ? t.iterations.map((it, iteration) => ({ taskKey: t.taskKey, runId: it.runId, iteration }))
+                  : [{ taskKey: t.taskKey, runId: t.runId }],
+              );
         const outputs: TaskOutput[] = [];
+        let budget = limits.totalBytes;
         for (const task of tasks) {
-          const output = await jobs.getRunOutput(task.runId);
-          const result = truncateEnd(output.notebook_output?.result, limits.resultBytes);
-          outputs.push({
+          const runId = requireDatabricksId(task.runId, `task ${task.taskKey}`);
+          const where = {
             taskKey: task.taskKey,
-            runId: task.runId,
-            ...(result.text !== undefined ? { result: result.text } : {}),
+            runId,
+            ...(task.iteration !== undefined ? { iteration: task.iteration } : {}),
+          };
+          let output;
+          try {
+            output = await jobs.getRunOutput(runId);
+          } catch (err) {
+            // One task whose output Databricks will not give (a task type without output, a run
+            // deleted meanwhile) must not cost the outputs of the others.
+            if (err instanceof DatabricksApiError && !err.retryable) {
+              outputs.push({ ...where, error: `output unavailable: ${err.message}` });
+              continue;
+            }
+            throw err;
+          }
+          // Errors first: they are what a person needs when the budget runs short.
+          const error = output.error ? truncateEnd(output.error, limits.logTailBytes).text : undefined;
+          const errorTrace = output.error_trace ? tail(output.error_trace, limits.logTailBytes) : undefined;
+          const spent = budget <= 0;
+          const result = truncateEnd(
+            output.notebook_output?.result,
+            Math.min(limits.resultBytes, Math.max(0, budget)),
+          );
+          const logTail =
+            output.logs !== undefined
+              ? tail(output.logs, Math.min(limits.logTailBytes, Math.max(0, budget)))
+              : undefined;
+          const entry: TaskOutput = {
+            ...where,
+            ...(result.text !== undefined && !spent ? { result: result.text } : {}),
             ...(result.truncated || output.notebook_output?.truncated ? { resultTruncated: true } : {}),
-            ...(output.logs !== undefined ? { logTail: tail(output.logs, limits.logTailBytes) } : {}),
-            ...(output.error ? { error: truncateEnd(output.error, limits.logTailBytes).text } : {}),
-            ...(output.error_trace ? { errorTrace: tail(output.error_trace, limits.logTailBytes) } : {}),
-          });
+            ...(logTail !== undefined && !spent ? { logTail } : {}),
+            ...(error ? { error } : {}),
+            ...(errorTrace && !spent ? { errorTrace } : {}),
+            ...(spent ? { omitted: true } : {}),
+          };
+          budget -= Buffer.byteLength(JSON.stringify(entry), 'utf8');
+          outputs.push(entry);
         }
         return outputs;
       });
     },
 
     /** Cancels the run and waits (heartbeating) until Databricks reports it terminal. */
-    async cancelRun(runId: number, intervalMs = 1_000): Promise<RunSnapshot> {
+    async cancelRun(rawRunId: DatabricksId | number, intervalMs = 1_000): Promise<RunSnapshot> {
       const deps = workspace();
       const { jobs } = deps;
       return withActivityFailures(async () => {
+        const runId = requireDatabricksId(rawRunId, 'runId');
         await jobs.cancelRun(runId);
         log.info('Databricks run cancellation requested', { databricksRunId: runId });
         for (;;) {
-          const snapshot = toSnapshot(await jobs.getRun(runId));
+          const snapshot = await readRun(jobs, runId);
           heartbeat({ lifeCycleState: snapshot.lifeCycleState });
-          if (isTerminal(snapshot)) return observeTerminal(deps, snapshot, 'cancel');
+          if (snapshot.terminal) return observeTerminal(deps, snapshot, 'cancel');
           await sleep(intervalMs);
         }
       });
@@ -290,22 +368,57 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
      * Re-runs only the failed tasks. runs/repair has no idempotency token, so a retried attempt first
      * checks whether its repair already happened (the run has more repairs than the workflow knew of).
      */
-    async repairRun(runId: number, knownRepairCount: number): Promise<{ repairId: number }> {
+    async repairRun(
+      rawRunId: DatabricksId | number,
+      knownRepairCount: number,
+    ): Promise<{ repairId: DatabricksId }> {
       const { jobs } = workspace();
       return withActivityFailures(async () => {
-        const before = toSnapshot(await jobs.getRun(runId));
+        const runId = requireDatabricksId(rawRunId, 'runId');
+        const before = await readRun(jobs, runId);
         if (before.repairCount > knownRepairCount && before.latestRepairId !== undefined) {
           return { repairId: before.latestRepairId };
         }
-        const { repair_id } = await jobs.repairRun({
-          run_id: runId,
-          rerun_all_failed_tasks: true,
-          ...(before.latestRepairId !== undefined ? { latest_repair_id: before.latestRepairId } : {}),
-        });
-        return { repairId: repair_id };
+        try {
+          const { repair_id } = await jobs.repairRun({
+            run_id: runId,
+            rerun_all_failed_tasks: true,
+            ...(before.latestRepairId !== undefined ? { latest_repair_id: before.latestRepairId } : {}),
+          });
+          return { repairId: repair_id };
+        } catch (err) {
+          // A workspace (or proxy) that does not serve runs/repair: the workflow resubmits instead.
+          if (isFeatureUnavailable(err)) {
+            throw ApplicationFailure.create({
+              type: 'RepairUnavailable',
+              message: `this workspace does not offer runs/repair: ${(err as DatabricksApiError).message}`,
+              nonRetryable: true,
+            });
+          }
+          throw err;
+        }
       });
     },
   };
 }
 
 export type RunActivities = ReturnType<typeof createRunActivities>;
+
+/**
+ * runs/get of a run (all pages) as a snapshot; once it is terminal, the iterations of its for_each
+ * tasks too (a runs/get of each for_each task run lists them, paged the same way), so a result can
+ * say which iteration failed. Iterations are read only at the end: a poll of a running run costs one
+ * runs/get however many iterations it has.
+ */
+async function readRun(jobs: JobsClient, rawRunId: DatabricksId | number): Promise<RunSnapshot> {
+  const runId = requireDatabricksId(rawRunId, 'runId');
+  const run = await jobs.getRun(runId);
+  const first = toSnapshot({ ...run, run_id: run.run_id ?? runId });
+  const forEachTasks = (run.tasks ?? []).filter((task) => task.for_each_task && task.run_id !== undefined);
+  if (!first.terminal || forEachTasks.length === 0) return first;
+  const iterations = new Map<string, RunTask[]>();
+  for (const task of forEachTasks) {
+    iterations.set(task.run_id!, (await jobs.getRun(task.run_id!)).iterations ?? []);
+  }
+  return toSnapshot({ ...run, run_id: run.run_id ?? runId }, iterations);
+}

@@ -9,6 +9,8 @@ export function canonicalJson(value: unknown): string {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
+  // An int64 beyond 2^53 (a job id inside run_job_task, parsed exactly) hashes as the integer it is.
+  if (typeof value === 'bigint') return value.toString();
   return JSON.stringify(value);
 }
 

@@ -14,6 +14,7 @@ import type { TokenProvider } from '../auth/index.js';
 import { redactString } from '../observability/logger.js';
 import { normaliseEndpointPath } from '../observability/metrics.js';
 import { DatabricksApiError, errorFromResponse, transportError } from './errors.js';
+import { parseExactJson, stringifyExactJson } from './json.js';
 import type { RequestBudget } from './request-budget.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -45,6 +46,11 @@ export interface RequestOptions<T> {
   body?: unknown;
   /** Validates (and types) the response; unknown fields are tolerated by the schemas. */
   schema: z.ZodType<T>;
+  /**
+   * Parse the answer keeping integers above 2^53 exact (as bigint, for the schema to turn into id
+   * strings): the Jobs API's int64 ids. Request bodies always write bigint values as integers.
+   */
+  exactIntegers?: boolean;
 }
 
 export class DatabricksHttpClient {
@@ -125,7 +131,7 @@ export class DatabricksHttpClient {
         span.setAttribute('http.response.status_code', response.status);
         if (attempt > 0) span.setAttribute('http.request.resend_count', attempt);
       }
-      const body = await readBody(response);
+      const body = await readBody(response, request.exactIntegers ?? false);
       if (response.ok) return this.validate(request.schema, body, endpoint);
 
       const error = errorFromResponse(response.status, body, response.headers.get('retry-after'), endpoint);
@@ -169,7 +175,7 @@ export class DatabricksHttpClient {
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
           'user-agent': 'lakeloop/0.1 (+temporal)',
         },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
+        body: body !== undefined ? stringifyExactJson(body) : undefined,
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
@@ -187,9 +193,11 @@ export class DatabricksHttpClient {
   private validate<T>(schema: z.ZodType<T>, body: unknown, endpoint: string): T {
     const parsed = schema.safeParse(body);
     if (parsed.success) return parsed.data;
+    // Name the endpoint and the field, never the value: a response may carry data that is not ours.
     const issue = parsed.error.issues[0];
+    const field = issue?.path.map(String).join('.') || '(the whole response)';
     throw new DatabricksApiError(
-      `${endpoint}: unexpected response shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+      `${endpoint}: the response field ${field} is unusable (${issue?.message ?? 'invalid'})`,
       'invalid-request',
       200,
       'UNEXPECTED_RESPONSE',
@@ -221,7 +229,7 @@ function idAttributes(path: string, fields: Record<string, unknown>): Attributes
     if (
       typeof value === 'number'
         ? Number.isSafeInteger(value)
-        : typeof value === 'string' && /^[\w-]{1,64}$/.test(value)
+        : typeof value === 'bigint' || (typeof value === 'string' && /^[\w-]{1,64}$/.test(value))
     )
       attributes[attribute] = String(value);
   }
@@ -234,11 +242,11 @@ function asRecord(value: unknown): Record<string, unknown> {
     : {};
 }
 
-async function readBody(response: Response): Promise<unknown> {
+async function readBody(response: Response, exactIntegers: boolean): Promise<unknown> {
   const text = await response.text();
   if (!text) return {};
   try {
-    return JSON.parse(text) as unknown;
+    return exactIntegers ? parseExactJson(text) : (JSON.parse(text) as unknown);
   } catch {
     return text;
   }

@@ -1,26 +1,34 @@
 /**
- * The typed Jobs API client Lakeloop uses: run-now, runs/submit, runs/get, runs/get-output,
- * runs/cancel, runs/repair, jobs/get and jobs/list. Requests carry only what the caller gives;
- * responses are validated (loosely) with the schemas in jobs-schemas.ts.
+ * The typed Jobs API client Lakeloop uses: run-now, runs/submit, runs/get (all pages), runs/get-output,
+ * runs/export, runs/cancel, runs/repair, jobs/get (all pages) and jobs/list. Ids go in and come out as
+ * exact decimal strings (src/shared/databricks-id.ts) and travel as JSON integers on the wire;
+ * responses are parsed with the tolerant schemas in jobs-schemas.ts.
  */
-import type { DatabricksHttpClient } from './http.js';
+import type { DatabricksId } from '../shared/databricks-id.js';
+import { DatabricksApiError } from './errors.js';
+import type { DatabricksHttpClient, HttpMethod, QueryValue } from './http.js';
 import {
   emptyResponseSchema,
+  exportRunSchema,
   jobSchema,
   listJobsSchema,
   repairResponseSchema,
   runOutputSchema,
   runSchema,
   submitResponseSchema,
+  type ExportRunOutput,
   type Job,
   type Run,
   type RunOutput,
 } from './jobs-schemas.js';
+import type { z } from 'zod';
 
 const API = '/api/2.2/jobs';
+/** A bound on pages of one runs/get or jobs/get: 1,000 pages of 100 is far past any real run. */
+const MAX_PAGES = 1_000;
 
 export interface RunNowRequest {
-  job_id: number;
+  job_id: DatabricksId;
   idempotency_token?: string;
   job_parameters?: Record<string, string>;
   [field: string]: unknown;
@@ -35,63 +43,163 @@ export interface SubmitRunRequest {
 }
 
 export interface RepairRunRequest {
-  run_id: number;
+  run_id: DatabricksId;
   rerun_tasks?: string[];
   rerun_all_failed_tasks?: boolean;
-  latest_repair_id?: number;
+  latest_repair_id?: DatabricksId;
   [field: string]: unknown;
 }
+
+export type ExportViews = 'CODE' | 'DASHBOARDS' | 'ALL';
+
+/** An id as the JSON integer Databricks expects in a request body (bigint keeps it exact). */
+const wire = (id: DatabricksId): bigint => BigInt(id);
 
 export class JobsClient {
   constructor(private readonly http: DatabricksHttpClient) {}
 
-  runNow(request: RunNowRequest): Promise<{ run_id: number }> {
-    return this.http.request('POST', `${API}/run-now`, { body: request, schema: submitResponseSchema });
+  private call<T>(
+    method: HttpMethod,
+    path: string,
+    schema: z.ZodType<T>,
+    options: { query?: Record<string, QueryValue>; body?: unknown } = {},
+  ): Promise<T> {
+    return this.http.request(method, `${API}/${path}`, { ...options, schema, exactIntegers: true });
   }
 
-  submitRun(request: SubmitRunRequest): Promise<{ run_id: number }> {
-    return this.http.request('POST', `${API}/runs/submit`, { body: request, schema: submitResponseSchema });
-  }
-
-  getRun(runId: number): Promise<Run> {
-    return this.http.request('GET', `${API}/runs/get`, { query: { run_id: runId }, schema: runSchema });
-  }
-
-  /** Only valid on a task run (`run.tasks[].run_id`); Databricks rejects it on a job run. */
-  getRunOutput(taskRunId: number): Promise<RunOutput> {
-    return this.http.request('GET', `${API}/runs/get-output`, {
-      query: { run_id: taskRunId },
-      schema: runOutputSchema,
+  runNow(request: RunNowRequest): Promise<{ run_id: DatabricksId }> {
+    return this.call('POST', 'run-now', submitResponseSchema, {
+      body: { ...request, job_id: wire(request.job_id) },
     });
   }
 
-  async cancelRun(runId: number): Promise<void> {
-    await this.http.request('POST', `${API}/runs/cancel`, {
-      body: { run_id: runId },
-      schema: emptyResponseSchema,
+  submitRun(request: SubmitRunRequest): Promise<{ run_id: DatabricksId }> {
+    return this.call('POST', 'runs/submit', submitResponseSchema, { body: request });
+  }
+
+  /**
+   * runs/get with every page merged, as databricks-sdk-py's `JobsExt.get_run`
+   * (databricks/sdk/mixins/jobs.py) does: API 2.2 returns at most 100 tasks (or, for a for_each task
+   * run, 100 iterations) and 100 job_clusters, job_parameters and repair_history entries per answer,
+   * and `next_page_token` while more remain; later pages carry the next slice of each array.
+   */
+  async getRun(runId: DatabricksId): Promise<Run> {
+    const first = await this.getRunPage(runId);
+    const run: Run = { ...first, run_id: first.run_id ?? runId };
+    // A for_each task run pages its iterations; a job run pages its tasks (the SDK decides the same way).
+    const pagingIterations = (first.iterations?.length ?? 0) > 0;
+    const seen = new Set<string>();
+    for (let token = first.next_page_token, pages = 1; token; pages++) {
+      if (seen.has(token) || pages >= MAX_PAGES) {
+        throw unusable(`GET ${API}/runs/get`, 'next_page_token', `repeats or never ends (page ${pages})`);
+      }
+      seen.add(token);
+      const page = await this.getRunPage(runId, token);
+      if (pagingIterations) run.iterations = [...(run.iterations ?? []), ...(page.iterations ?? [])];
+      else run.tasks = [...(run.tasks ?? []), ...(page.tasks ?? [])];
+      run.job_clusters = [...(run.job_clusters ?? []), ...(page.job_clusters ?? [])];
+      run.job_parameters = [...(run.job_parameters ?? []), ...(page.job_parameters ?? [])];
+      run.repair_history = [...(run.repair_history ?? []), ...(page.repair_history ?? [])];
+      token = page.next_page_token;
+    }
+    delete run.next_page_token;
+    delete run.has_more;
+    return run;
+  }
+
+  private getRunPage(runId: DatabricksId, pageToken?: string): Promise<Run> {
+    return this.call('GET', 'runs/get', runSchema, { query: { run_id: runId, page_token: pageToken } });
+  }
+
+  /** Only valid on a task run (`run.tasks[].run_id`) or an iteration; Databricks rejects it on a job run. */
+  getRunOutput(taskRunId: DatabricksId): Promise<RunOutput> {
+    return this.call('GET', 'runs/get-output', runOutputSchema, { query: { run_id: taskRunId } });
+  }
+
+  /** runs/export: the rendered views (HTML) of a notebook task run. */
+  exportRun(taskRunId: DatabricksId, views: ExportViews = 'CODE'): Promise<ExportRunOutput> {
+    return this.call('GET', 'runs/export', exportRunSchema, {
+      query: { run_id: taskRunId, views_to_export: views },
     });
   }
 
-  repairRun(request: RepairRunRequest): Promise<{ repair_id: number }> {
-    return this.http.request('POST', `${API}/runs/repair`, { body: request, schema: repairResponseSchema });
+  async cancelRun(runId: DatabricksId): Promise<void> {
+    await this.call('POST', 'runs/cancel', emptyResponseSchema, { body: { run_id: wire(runId) } });
   }
 
-  getJob(jobId: number): Promise<Job> {
-    return this.http.request('GET', `${API}/get`, { query: { job_id: jobId }, schema: jobSchema });
+  repairRun(request: RepairRunRequest): Promise<{ repair_id: DatabricksId }> {
+    return this.call('POST', 'runs/repair', repairResponseSchema, {
+      body: {
+        ...request,
+        run_id: wire(request.run_id),
+        ...(request.latest_repair_id !== undefined
+          ? { latest_repair_id: wire(request.latest_repair_id) }
+          : {}),
+      },
+    });
+  }
+
+  /**
+   * jobs/get with every page merged (settings.tasks, job_clusters, parameters, environments), as
+   * databricks-sdk-py's `JobsExt.get` does: the job's fingerprint must cover all of its tasks.
+   */
+  async getJob(jobId: DatabricksId): Promise<Job & { job_id: DatabricksId }> {
+    const first = await this.call('GET', 'get', jobSchema, { query: { job_id: jobId } });
+    const job = { ...first, job_id: first.job_id ?? jobId };
+    const settings = (job.settings ?? {}) as Record<string, unknown>;
+    const merged = ['tasks', 'job_clusters', 'parameters', 'environments'] as const;
+    const seen = new Set<string>();
+    for (let token = first.next_page_token, pages = 1; token; pages++) {
+      if (seen.has(token) || pages >= MAX_PAGES) {
+        throw unusable(`GET ${API}/get`, 'next_page_token', `repeats or never ends (page ${pages})`);
+      }
+      seen.add(token);
+      const page = await this.call('GET', 'get', jobSchema, { query: { job_id: jobId, page_token: token } });
+      const more = (page.settings ?? {}) as Record<string, unknown>;
+      for (const key of merged) {
+        const next = Array.isArray(more[key]) ? (more[key] as unknown[]) : [];
+        if (next.length > 0)
+          settings[key] = [...(Array.isArray(settings[key]) ? settings[key] : []), ...next];
+      }
+      token = page.next_page_token;
+    }
+    delete job.next_page_token;
+    delete job.has_more;
+    return { ...job, settings: settings as Job['settings'] };
   }
 
   /** Jobs whose name matches exactly (Databricks filters by name server-side), following pages. */
-  async findJobsByName(name: string): Promise<Job[]> {
-    const found: Job[] = [];
+  async findJobsByName(name: string): Promise<Array<Job & { job_id: DatabricksId }>> {
+    const found: Array<Job & { job_id: DatabricksId }> = [];
+    const seen = new Set<string>();
     let pageToken: string | undefined;
     do {
-      const page = await this.http.request('GET', `${API}/list`, {
+      const page: z.infer<typeof listJobsSchema> = await this.call('GET', 'list', listJobsSchema, {
         query: { name, limit: 100, page_token: pageToken },
-        schema: listJobsSchema,
       });
-      found.push(...(page.jobs ?? []).filter((job) => job.settings?.name === name));
-      pageToken = page.has_more ? page.next_page_token : undefined;
+      for (const job of page.jobs ?? []) {
+        // A listed job without an id cannot be run; the name filter is Databricks', checked again here.
+        if (job.job_id !== undefined && job.settings?.name === name)
+          found.push({ ...job, job_id: job.job_id });
+      }
+      pageToken = page.has_more !== false ? page.next_page_token : undefined;
+      if (pageToken !== undefined) {
+        if (seen.has(pageToken)) throw unusable(`GET ${API}/list`, 'next_page_token', 'repeats');
+        seen.add(pageToken);
+      }
     } while (pageToken);
     return found;
   }
+}
+
+function unusable(endpoint: string, field: string, problem: string): DatabricksApiError {
+  return new DatabricksApiError(
+    `${endpoint}: the response field ${field} is unusable (${problem})`,
+    'invalid-request',
+    200,
+    'UNEXPECTED_RESPONSE',
+    false,
+    undefined,
+    endpoint,
+  );
 }

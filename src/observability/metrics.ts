@@ -298,7 +298,7 @@ export class LakeloopMetrics {
    * run ends again with a new end_time); returns the detection latency in seconds when known.
    */
   runTerminal(
-    run: { runId: number; endTime?: number },
+    run: { runId: string; endTime?: number },
     verdict: Pick<Classification, 'outcome' | 'terminationType'>,
     mode: string,
     observedAt = Date.now(),

@@ -9,7 +9,8 @@ export interface StepStatus {
   detail?: string;
   /** Child workflow of a train/score step. */
   workflowId?: string;
-  databricksRunId?: number;
+  /** Exact decimal id (int64). */
+  databricksRunId?: string;
   runPageUrl?: string;
 }
 

@@ -4,6 +4,7 @@
  * Deterministic and I/O-free: it is bundled into the workflow sandbox.
  */
 import { z } from 'zod';
+import { toDatabricksId } from './databricks-id.js';
 import { durationSchema } from './duration.js';
 import { describeProblems } from './problems.js';
 
@@ -71,9 +72,28 @@ export const retryPolicySchema = z
   })
   .strict();
 
+/**
+ * A job id as a decimal string (exact for every int64) or a number (exact only up to 2^53: a larger
+ * one has been rounded before it got here, so it is refused, not guessed).
+ */
+const jobIdSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const id = toDatabricksId(value);
+  if (id === undefined || id === '0') {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        typeof value === 'number' && Number.isInteger(value) && value > 0
+          ? 'a number above 2^53 may have been rounded; pass the job id as a decimal string'
+          : 'expected a Databricks job id: a whole number from 1 to 2^63 - 1 (a decimal string keeps it exact)',
+    });
+    return z.NEVER;
+  }
+  return id;
+});
+
 export const runInputSchema = z
   .object({
-    jobId: z.number().int().positive().optional(),
+    jobId: jobIdSchema.optional(),
     jobName: z.string().min(1).max(4096).optional(),
     submit: submitSpecSchema.optional(),
     jobParameters: z

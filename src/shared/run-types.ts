@@ -1,9 +1,14 @@
-/** Shapes exchanged between the databricksRun workflow, its activities and clients. No secrets. */
+/**
+ * Shapes exchanged between the databricksRun workflow, its activities and clients. No secrets.
+ * Databricks ids are exact decimal strings (DatabricksId); histories recorded before that carry
+ * numbers, which the workflow reads through toDatabricksId.
+ */
+import type { DatabricksId } from './databricks-id.js';
 
 /** What Lakeloop knows about a Databricks run at one moment (from runs/get). */
 export interface RunSnapshot {
-  runId: number;
-  jobId?: number;
+  runId: DatabricksId;
+  jobId?: DatabricksId;
   runPageUrl?: string;
   /** state.life_cycle_state (QUEUED, PENDING, RUNNING, TERMINATING, TERMINATED, SKIPPED, INTERNAL_ERROR…). */
   lifeCycleState?: string;
@@ -21,32 +26,53 @@ export interface RunSnapshot {
   tasks: TaskSnapshot[];
   /** Number of repairs so far and the newest repair id (for runs/repair's latest_repair_id). */
   repairCount: number;
-  latestRepairId?: number;
+  latestRepairId?: DatabricksId;
+  /** The activity's reading: has the run ended? (Absent in snapshots recorded before it was recorded.) */
+  terminal?: boolean;
+  /**
+   * The activity's reading of the end, set once terminal (classified where the response was read, so a
+   * later change to the rules cannot change a decision a recorded history already made).
+   */
+  verdict?: {
+    outcome: RunOutcome;
+    succeeded: boolean;
+    terminationType?: string;
+    terminationCode?: string;
+    message?: string;
+  };
 }
 
 export interface TaskSnapshot {
   taskKey: string;
-  runId: number;
+  runId: DatabricksId;
   attemptNumber?: number;
   lifeCycleState?: string;
   resultState?: string;
   terminationCode?: string;
   durationMs?: number;
+  /** A for_each task: its iterations (each a run of the nested task), in Databricks' order. */
+  iterations?: TaskSnapshot[];
+  /** A for_each task: Databricks' own counts, when it reports them. */
+  iterationStats?: { total?: number; succeeded?: number; failed?: number };
 }
 
 export interface SubmitResult {
-  runId: number;
-  jobId?: number;
+  runId: DatabricksId;
+  jobId?: DatabricksId;
   runPageUrl?: string;
   /** sha256 of the job settings (or the submit spec) that ran: ties every result to a job version. */
   jobFingerprint: string;
   /** True when this worker's webhook receiver will be told when the run ends. */
   webhooksAvailable: boolean;
+  /** Set when the workspace refused notifications for this run, so it is polled instead (a warning). */
+  webhooksRefused?: string;
 }
 
 export interface TaskOutput {
   taskKey: string;
-  runId: number;
+  runId: DatabricksId;
+  /** For an iteration of a for_each task: its position among the iterations (0-based). */
+  iteration?: number;
   /** dbutils.notebook.exit value (or LAKELOOP_TASK_OUTPUT), bounded in size. */
   result?: string;
   resultTruncated?: boolean;
@@ -54,6 +80,8 @@ export interface TaskOutput {
   logTail?: string;
   error?: string;
   errorTrace?: string;
+  /** The run's output budget was spent: result, logs and trace were left out (runs/get-output has them). */
+  omitted?: boolean;
 }
 
 export type RunOutcome =
@@ -73,9 +101,9 @@ export type RunOutcome =
 
 export interface AttemptRecord {
   attempt: number;
-  runId: number;
+  runId: DatabricksId;
   kind: 'submit' | 'repair';
-  repairId?: number;
+  repairId?: DatabricksId;
   outcome: RunOutcome;
   terminationType?: string;
   terminationCode?: string;
@@ -86,8 +114,9 @@ export interface AttemptRecord {
 export interface RunResult {
   outcome: RunOutcome;
   succeeded: boolean;
-  runId: number;
-  jobId?: number;
+  /** The Databricks run, exact; empty when the workflow ended before anything was submitted. */
+  runId: DatabricksId;
+  jobId?: DatabricksId;
   runPageUrl?: string;
   jobFingerprint: string;
   terminationType?: string;
@@ -96,9 +125,15 @@ export interface RunResult {
   attempts: AttemptRecord[];
   repairs: number;
   tasks: TaskSnapshot[];
+  /** Keys of the tasks (and for_each iterations, as `key[i]`) that did not succeed, when any. */
+  failedTasks?: string[];
   outputs: TaskOutput[];
+  /** Set when outputs were left out to keep the result small (the count, and how to read them). */
+  outputsOmitted?: string;
   runDurationMs?: number;
   waitMode: 'webhook' | 'poll' | 'heartbeat';
   /** Set when the workflow was cancelled with onCancel "detach": the Databricks run was left running. */
   detached?: boolean;
+  /** Features this workspace did not offer and what was done instead (e.g. repair → resubmit). */
+  fallbacks?: string[];
 }

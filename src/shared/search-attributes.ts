@@ -4,8 +4,14 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-export const DatabricksJobId = defineSearchAttributeKey('DatabricksJobId', SearchAttributeType.INT);
-export const DatabricksRunId = defineSearchAttributeKey('DatabricksRunId', SearchAttributeType.INT);
+/**
+ * Keywords holding the exact decimal id, not Ints: Temporal's Int is int64, but the TypeScript SDK
+ * encodes a search attribute value as a JSON number (a double), which rounds ids above 2^53
+ * (@temporalio/common converter/payload-search-attributes: JsonPayloadConverter). Query them as
+ * strings: `DatabricksRunId = '500000000001'`.
+ */
+export const DatabricksJobId = defineSearchAttributeKey('DatabricksJobId', SearchAttributeType.KEYWORD);
+export const DatabricksRunId = defineSearchAttributeKey('DatabricksRunId', SearchAttributeType.KEYWORD);
 export const DatabricksRunState = defineSearchAttributeKey('DatabricksRunState', SearchAttributeType.KEYWORD);
 export const LakeloopPipeline = defineSearchAttributeKey('LakeloopPipeline', SearchAttributeType.KEYWORD);
 

@@ -11,7 +11,7 @@
 
 /** What a summary needs of a databricksRun input (raw or validated). */
 export interface RunSummaryInput {
-  jobId?: number;
+  jobId?: number | string;
   jobName?: string;
   submit?: { run_name?: string };
   label?: string;

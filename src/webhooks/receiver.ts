@@ -12,6 +12,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { parseExactJson } from '../databricks/json.js';
 import { readBody, RequestTooLarge } from '../http/request-body.js';
 import { notificationSignal } from '../workflows/databricks-run.js';
 import { basicAuthMatches } from './basic-auth.js';
@@ -103,12 +104,13 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
    * The workflow waiting on a run: the worker's run directory (when there is one) or the search
    * attribute, retried briefly — a notification can beat both the submission's answer and visibility.
    */
-  async function findWorkflow(runId: number): Promise<Target | undefined> {
+  async function findWorkflow(runId: string): Promise<Target | undefined> {
     const deadline = Date.now() + lookupTimeoutMs;
     for (let delay = 100; ; delay = Math.min(delay * 2, 1_000)) {
       const known = options.runDirectory?.lookup(runId);
       if (known) return { ...known, via: 'directory' };
-      const query = `DatabricksRunId = ${runId} AND ExecutionStatus = 'Running'`;
+      // A Keyword attribute holding the exact decimal id (runId is digits only: schema-checked).
+      const query = `DatabricksRunId = '${runId}' AND ExecutionStatus = 'Running'`;
       for await (const execution of options.client.workflow.list({ query, pageSize: 2 })) {
         return { workflowId: execution.workflowId, runId: execution.runId, via: 'visibility' };
       }
@@ -138,7 +140,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     }
     let json: unknown;
     try {
-      json = JSON.parse(text);
+      json = parseExactJson(text);
     } catch {
       count('malformed');
       return reply(res, 400, { error: 'body is not JSON' });

@@ -13,12 +13,13 @@ export interface WorkflowRef {
   runId: string;
 }
 
+/** Keyed by the exact decimal run id. */
 export class RunDirectory {
-  private readonly entries = new Map<number, WorkflowRef>();
+  private readonly entries = new Map<string, WorkflowRef>();
 
   constructor(private readonly capacity = 50_000) {}
 
-  remember(databricksRunId: number, workflow: WorkflowRef): void {
+  remember(databricksRunId: string, workflow: WorkflowRef): void {
     this.entries.delete(databricksRunId); // re-insert: a repaired run is the newest again
     this.entries.set(databricksRunId, workflow);
     if (this.entries.size > this.capacity) {
@@ -27,11 +28,11 @@ export class RunDirectory {
     }
   }
 
-  lookup(databricksRunId: number): WorkflowRef | undefined {
+  lookup(databricksRunId: string): WorkflowRef | undefined {
     return this.entries.get(databricksRunId);
   }
 
-  forget(databricksRunId: number): void {
+  forget(databricksRunId: string): void {
     this.entries.delete(databricksRunId);
   }
 

@@ -9,6 +9,7 @@
  */
 import {
   ActivityCancellationType,
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   condition,
@@ -24,8 +25,10 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { RunActivities } from '../activities/databricks-runs.js';
+import { toDatabricksId, type DatabricksId } from '../shared/databricks-id.js';
 import {
   classify,
+  describeFailedTasks,
   failedTaskKeys,
   isTerminal,
   shouldRetry,
@@ -35,17 +38,20 @@ import { parseRunInput, type RunInput, type ValidRunInput } from '../shared/run-
 import type { AttemptRecord, RunResult, RunSnapshot, SubmitResult } from '../shared/run-types.js';
 import { DatabricksJobId, DatabricksRunId, DatabricksRunState } from '../shared/search-attributes.js';
 
-/** A Databricks job notification, forwarded by the webhook receiver. Duplicates are harmless. */
+/**
+ * A Databricks job notification, forwarded by the webhook receiver. Duplicates are harmless. The run
+ * id is an exact decimal string; signals recorded before that carry a number.
+ */
 export interface RunNotification {
   eventType: string;
-  runId: number;
+  runId: DatabricksId | number;
 }
 
 export interface RunStatusView {
   phase:
     'submitting' | 'waiting' | 'repairing' | 'resubmitting' | 'collecting-outputs' | 'cancelling' | 'done';
-  runId?: number;
-  jobId?: number;
+  runId?: DatabricksId;
+  jobId?: DatabricksId;
   runPageUrl?: string;
   lifeCycleState?: string;
   waitMode?: RunResult['waitMode'];
@@ -91,15 +97,13 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
   /** The attempt in progress (or the last one, once done): for the current details only. */
   let attempt = 1;
   setHandler(statusQuery, () => view);
-  const terminalNotifications = new Map<number, number>();
+  const terminalNotifications = new Map<DatabricksId, number>();
   setHandler(notificationSignal, (notification) => {
+    const runId = toDatabricksId(notification.runId);
+    if (runId === undefined) return; // the receiver validates ids; nothing else could name a run
     if (TERMINAL_EVENTS.has(notification.eventType)) {
-      terminalNotifications.set(notification.runId, (terminalNotifications.get(notification.runId) ?? 0) + 1);
-    } else if (
-      notification.eventType === 'jobs.on_start' &&
-      notification.runId === view.runId &&
-      !view.lifeCycleState
-    ) {
+      terminalNotifications.set(runId, (terminalNotifications.get(runId) ?? 0) + 1);
+    } else if (notification.eventType === 'jobs.on_start' && runId === view.runId && !view.lifeCycleState) {
       show({ lifeCycleState: 'RUNNING' });
     }
   });
@@ -190,17 +194,22 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
     });
     pendingWait = { notifiedBefore: 0, lookNow: Date.now() - requestedAt > SLOW_SUBMISSION_MS };
     const waitMode = chooseWaitMode(input, submission);
+    if (submission.webhooksRefused !== undefined) {
+      fallbacks.push(`notifications → polling: ${submission.webhooksRefused}`);
+    }
+    // Histories recorded before ids were strings hold numbers here.
+    const runId = toDatabricksId(submission.runId) ?? String(submission.runId);
     show({
-      runId: submission.runId,
-      jobId: submission.jobId,
+      runId,
+      jobId: toDatabricksId(submission.jobId),
       runPageUrl: submission.runPageUrl,
       lifeCycleState: undefined,
       waitMode,
     });
-    return submission;
+    return { ...submission, runId };
   }
 
-  async function waitByWebhook(runId: number): Promise<RunSnapshot> {
+  async function waitByWebhook(runId: DatabricksId): Promise<RunSnapshot> {
     const notifications = () => terminalNotifications.get(runId) ?? 0;
     const { notifiedBefore, lookNow } = pendingWait;
     // Notifications count from the request on, not from now: a repaired run can end, and say so,
@@ -236,7 +245,7 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
     }
   }
 
-  function waitForTerminal(runId: number): Promise<RunSnapshot> {
+  function waitForTerminal(runId: DatabricksId): Promise<RunSnapshot> {
     switch (view.waitMode) {
       case 'webhook':
         return waitByWebhook(runId);
@@ -249,6 +258,8 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
 
   let submission: SubmitResult | undefined;
   let last: RunSnapshot | undefined;
+  /** Optional features this workspace lacked for this run, and what was done instead. */
+  const fallbacks: string[] = [];
   let verdict: Classification | undefined;
   let deadlinePassed = false;
   const runScope = new CancellationScope();
@@ -277,13 +288,10 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
         if (!shouldRetry(verdict, input.retry, attempt)) return;
         attempt++;
         const failedTasks = failedTaskKeys(last);
-        if (input.retry.strategy === 'repair' && failedTasks.length > 0) {
-          show({ phase: 'repairing' });
-          pendingWait = { notifiedBefore: terminalNotifications.get(last.runId) ?? 0, lookNow: false };
-          const { repairId } = await api.repairRun(last.runId, last.repairCount);
-          log.info('repairing failed tasks', { runId: last.runId, tasks: failedTasks, repairId });
-          kind = 'repair';
-        } else {
+        const repairable = input.retry.strategy === 'repair' && failedTasks.length > 0;
+        const repaired = repairable ? await repair(last, failedTasks) : false;
+        if (repaired) kind = 'repair';
+        else {
           show({ phase: 'resubmitting' });
           submission = await submit(attempt);
           kind = 'submit';
@@ -340,7 +348,12 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
       ? await api
           .getRunOutputs({
             runId: last.runId,
-            tasks: last.tasks.map((t) => ({ taskKey: t.taskKey, runId: t.runId })),
+            // A for_each task's outputs are its iterations'.
+            tasks: last.tasks.flatMap((t) =>
+              t.iterations
+                ? t.iterations.map((it, iteration) => ({ taskKey: t.taskKey, runId: it.runId, iteration }))
+                : [{ taskKey: t.taskKey, runId: t.runId }],
+            ),
           })
           .catch((err: unknown) => {
             log.warn('could not collect task outputs', { error: String(err) });
@@ -348,15 +361,55 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
           })
       : [];
     show({ phase: 'done' });
-    return { ...buildResult(c, false), outputs };
+    const omitted = outputs.filter((o) => o.omitted).length;
+    return {
+      ...buildResult(c, false),
+      outputs,
+      ...(omitted > 0
+        ? {
+            outputsOmitted: `the output of ${omitted} task run(s) was left out to keep the result small; runs/get-output has it`,
+          }
+        : {}),
+    };
+  }
+
+  /**
+   * runs/repair of the failed tasks; false when the workspace does not offer repair (the caller then
+   * resubmits, and the result says so). Histories never held a RepairUnavailable failure before it
+   * existed, so catching it changes no recorded decision.
+   */
+  async function repair(run: RunSnapshot, failedTasks: string[]): Promise<boolean> {
+    show({ phase: 'repairing' });
+    const runId = toDatabricksId(run.runId) ?? String(run.runId);
+    pendingWait = { notifiedBefore: terminalNotifications.get(runId) ?? 0, lookNow: false };
+    try {
+      const { repairId } = await api.repairRun(run.runId, run.repairCount);
+      log.info('repairing failed tasks', { runId, tasks: failedTasks, repairId });
+      return true;
+    } catch (err) {
+      if (
+        !(err instanceof ActivityFailure) ||
+        (err.cause as ApplicationFailure | undefined)?.type !== 'RepairUnavailable'
+      )
+        throw err;
+      const reason = err.cause?.message ?? 'runs/repair is not available';
+      log.warn('this workspace does not offer runs/repair; resubmitting the whole run instead', {
+        runId,
+        reason,
+      });
+      fallbacks.push(`repair → resubmit: ${reason}`);
+      return false;
+    }
   }
 
   function buildResult(c: Classification, detached: boolean): RunResult {
+    const tasks = last?.tasks ?? [];
+    const failedTasks = describeFailedTasks(tasks);
     return {
       outcome: c.outcome,
       succeeded: c.succeeded,
-      runId: submission?.runId ?? 0,
-      jobId: submission?.jobId,
+      runId: toDatabricksId(submission?.runId) ?? '',
+      jobId: toDatabricksId(submission?.jobId),
       runPageUrl: last?.runPageUrl ?? view.runPageUrl,
       jobFingerprint: submission?.jobFingerprint ?? '',
       terminationType: c.terminationType,
@@ -364,11 +417,13 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
       message: c.message,
       attempts: view.attempts,
       repairs: last?.repairCount ?? 0,
-      tasks: last?.tasks ?? [],
+      tasks,
+      ...(failedTasks.length > 0 ? { failedTasks } : {}),
       outputs: [],
       runDurationMs: last?.runDurationMs,
       waitMode: view.waitMode ?? 'poll',
       ...(detached ? { detached: true } : {}),
+      ...(fallbacks.length > 0 ? { fallbacks } : {}),
     };
   }
 }

@@ -27,6 +27,7 @@ import {
   type ValidPipeline,
 } from '../shared/pipeline-definition.js';
 import type { ApprovalDecision, PipelineResult, StepName, StepStatus } from '../shared/pipeline-types.js';
+import { toDatabricksId } from '../shared/databricks-id.js';
 import type { RunResult } from '../shared/run-types.js';
 import { LakeloopPipeline } from '../shared/search-attributes.js';
 import { pipelineStepSummary } from '../shared/ui-summary.js';
@@ -158,7 +159,7 @@ export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<Pip
       });
       step(name, {
         state: 'succeeded',
-        databricksRunId: result.runId,
+        databricksRunId: toDatabricksId(result.runId),
         runPageUrl: result.runPageUrl,
         detail: result.outcome,
       });
@@ -168,7 +169,7 @@ export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<Pip
         RunResult | undefined;
       step(name, {
         state: 'failed',
-        databricksRunId: failed?.runId,
+        databricksRunId: toDatabricksId(failed?.runId),
         runPageUrl: failed?.runPageUrl,
         detail: failed?.outcome ?? 'failed',
       });

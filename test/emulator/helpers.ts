@@ -124,14 +124,14 @@ export async function waitFor<T>(
 
 const TERMINAL = new Set(['TERMINATED', 'SKIPPED', 'INTERNAL_ERROR']);
 
-export async function getRun(emu: TestEmulator, runId: number, version = '2.2'): Promise<any> {
+export async function getRun(emu: TestEmulator, runId: number | string, version = '2.2'): Promise<any> {
   const result = await emu.api('GET', `/api/${version}/jobs/runs/get?run_id=${runId}`);
   if (result.status !== 200)
     throw new Error(`runs/get ${runId}: ${result.status} ${JSON.stringify(result.body)}`);
   return result.body;
 }
 
-export function waitForTerminal(emu: TestEmulator, runId: number, timeoutMs = 15_000): Promise<any> {
+export function waitForTerminal(emu: TestEmulator, runId: number | string, timeoutMs = 15_000): Promise<any> {
   return waitFor(
     () => getRun(emu, runId),
     (run) => TERMINAL.has(run.state.life_cycle_state),

@@ -59,7 +59,7 @@ export function unroutedNotifications(
   lifetimes: Map<string, Lifetime>,
   started: number,
 ): { afterClose: number; superseded: number; whileWaiting: string[] } {
-  const owner = new Map<number, { workflowId: string; final: boolean }>();
+  const owner = new Map<string, { workflowId: string; final: boolean }>();
   for (const c of cases) {
     const actual = actuals.get(c.workflowId);
     const attempts = actual && actual.state !== 'stuck' ? (actual.result?.attempts ?? []) : [];
@@ -71,9 +71,9 @@ export function unroutedNotifications(
     );
   }
   // One delivery retries its lookup for a few seconds: consecutive misses for a run are one delivery.
-  const lookups = [...stack.receiverLookups].sort((a, b) => a.runId - b.runId || a.atMs - b.atMs);
-  const unrouted: Array<{ runId: number; atMs: number }> = [];
-  let current: { runId: number; atMs: number; lastMs: number; found: boolean } | undefined;
+  const lookups = [...stack.receiverLookups].sort((a, b) => a.runId.localeCompare(b.runId) || a.atMs - b.atMs);
+  const unrouted: Array<{ runId: string; atMs: number }> = [];
+  let current: { runId: string; atMs: number; lastMs: number; found: boolean } | undefined;
   const flush = () => {
     if (current && !current.found) unrouted.push({ runId: current.runId, atMs: current.atMs });
   };

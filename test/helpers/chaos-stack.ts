@@ -50,7 +50,7 @@ export interface EmulatorControl {
 
 /** One workflow lookup of the receiver (a visibility query by DatabricksRunId). */
 export interface ReceiverLookup {
-  runId: number;
+  runId: string;
   atMs: number;
   found: boolean;
 }
@@ -150,7 +150,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
           getHandle: client.workflow.getHandle.bind(client.workflow),
           list: (options: Parameters<typeof client.workflow.list>[0]) =>
             (async function* () {
-              const runId = Number(/DatabricksRunId = (\d+)/.exec(options?.query ?? '')?.[1]);
+              const runId = /DatabricksRunId = '(\d+)'/.exec(options?.query ?? '')?.[1] ?? '';
               let found = false;
               try {
                 for await (const execution of client.workflow.list(options)) {

@@ -54,10 +54,10 @@ describe('MetricsRegistry', () => {
   test('a terminal run is counted once per end time, with its detection latency', () => {
     const metrics = new LakeloopMetrics();
     const verdict = { outcome: 'SUCCESS' as const, terminationType: 'SUCCESS' };
-    expect(metrics.runTerminal({ runId: 1, endTime: 1_000 }, verdict, 'poll', 3_500)).toBe(2.5);
-    expect(metrics.runTerminal({ runId: 1, endTime: 1_000 }, verdict, 'poll', 9_000)).toBeUndefined();
+    expect(metrics.runTerminal({ runId: '1', endTime: 1_000 }, verdict, 'poll', 3_500)).toBe(2.5);
+    expect(metrics.runTerminal({ runId: '1', endTime: 1_000 }, verdict, 'poll', 9_000)).toBeUndefined();
     // A repair ends the same run again, later.
-    expect(metrics.runTerminal({ runId: 1, endTime: 5_000 }, verdict, 'poll', 5_000)).toBe(0);
+    expect(metrics.runTerminal({ runId: '1', endTime: 5_000 }, verdict, 'poll', 5_000)).toBe(0);
     expect(metrics.runsFinished.get({ outcome: 'SUCCESS', termination_type: 'SUCCESS' })).toBe(2);
     expect(metrics.terminationDetection.count({ mode: 'poll' })).toBe(2);
   });

@@ -180,8 +180,8 @@ describe('Temporal Web UI', () => {
 
     await view('databricks-run-search-attributes', async () => {
       const attributes = await searchAttributesText('DatabricksRunId');
-      expect(attributes).toContain(`"DatabricksRunId": ${result.runId}`);
-      expect(attributes).toContain(`"DatabricksJobId": ${jobId}`);
+      expect(attributes).toContain(`"DatabricksRunId": "${result.runId}"`);
+      expect(attributes).toContain(`"DatabricksJobId": "${jobId}"`);
       expect(attributes).toContain('"DatabricksRunState": "SUCCESS"');
     });
 
@@ -189,7 +189,7 @@ describe('Temporal Web UI', () => {
       // Scoped to this test's task queue: other suites' emulators on the same dev server hand out the
       // same run ids (each emulator counts from 500000000001).
       const rows = await listRows(
-        `DatabricksRunId = ${result.runId} AND DatabricksRunState = 'SUCCESS' AND TaskQueue = '${harness.taskQueue}'`,
+        `DatabricksRunId = '${result.runId}' AND DatabricksRunState = 'SUCCESS' AND TaskQueue = '${harness.taskQueue}'`,
       );
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatch(new RegExp(`Completed ${workflowId} \\S+ databricksRun`, 'i'));

@@ -74,7 +74,7 @@ describe('databricksRun', () => {
     expect(result).toMatchObject({
       outcome: 'SUCCESS',
       succeeded: true,
-      jobId,
+      jobId: String(jobId),
       waitMode: 'poll',
       repairs: 0,
     });
@@ -361,7 +361,7 @@ describe('databricksRun', () => {
       timeout: '1s',
     });
     expect(result).toMatchObject({ outcome: 'TIMEDOUT' });
-    expect(result!.runId).toBeGreaterThan(0);
+    expect(result!.runId).toMatch(/^[1-9]\d*$/);
     expect((await getRun(emulator, result!.runId)).state.result_state).toBe('CANCELED');
     expect((await runsCreated(emulator)) - runsBefore).toBe(1);
   });

@@ -124,6 +124,9 @@ describe('webhook mode on the dev server with the real receiver', () => {
   });
 });
 
+/** temporal.api.enums.v1.IndexedValueType numbers of the attribute types Lakeloop uses. */
+const INDEXED_VALUE_TYPE: Record<string, number> = { TEXT: 1, KEYWORD: 2, INT: 3 };
+
 async function connectTimeSkipping(): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
   const env = await TestWorkflowEnvironment.createTimeSkipping({
@@ -133,7 +136,7 @@ async function connectTimeSkipping(): Promise<TestWorkflowEnvironment> {
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
     searchAttributes: Object.fromEntries(
-      LAKELOOP_SEARCH_ATTRIBUTES.map((key) => [key.name, key.type === 'INT' ? 2 : 1]),
+      LAKELOOP_SEARCH_ATTRIBUTES.map((key) => [key.name, INDEXED_VALUE_TYPE[key.type]!]),
     ),
   });
   return env;

@@ -22,7 +22,7 @@ function input(runName: string): RunInput {
 class MisfilingDirectory extends RunDirectory {
   misfileNextAs: WorkflowRef | undefined;
 
-  override remember(databricksRunId: number, workflow: WorkflowRef): void {
+  override remember(databricksRunId: string, workflow: WorkflowRef): void {
     super.remember(databricksRunId, this.misfileNextAs ?? workflow);
     this.misfileNextAs = undefined;
   }

@@ -185,6 +185,6 @@ describe('webhook mode', () => {
     expect((await post('x'.repeat(70 * 1024))).status).toBe(413);
     const unknown = await post(valid);
     expect(unknown.status).toBe(202);
-    expect(await unknown.json()).toMatchObject({ status: 'unknown-run', runId: 424242 });
+    expect(await unknown.json()).toMatchObject({ status: 'unknown-run', runId: '424242' });
   });
 });

@@ -33,7 +33,8 @@ export function runInputFromFlags(flags: RunFlags): ValidRunInput {
   if (flags.jobId !== undefined) {
     if (!/^\d+$/.test(flags.jobId))
       throw new InputError(`--job-id: expected a job id number (got "${flags.jobId}")`);
-    input.jobId = Number(flags.jobId);
+    // Kept as the digits typed: a job id is int64, and Number() would round one above 2^53.
+    input.jobId = flags.jobId;
   }
   if (flags.jobName !== undefined) input.jobName = flags.jobName;
   if (flags.submit !== undefined) {
@@ -147,6 +148,10 @@ export function formatResult(workflowId: string, result: RunResult): string {
     `attempts     ${result.attempts.length} (repairs: ${result.repairs})  waited by ${result.waitMode}`,
     `job version  ${result.jobFingerprint}`,
   ];
+  // SUCCESS_WITH_FAILURES hides these: say which tasks (and for_each iterations) did not succeed.
+  if (result.failedTasks?.length) lines.push(`failed tasks ${result.failedTasks.join(', ')}`);
+  for (const fallback of result.fallbacks ?? []) lines.push(`fallback     ${fallback}`);
+  if (result.outputsOmitted) lines.push(`outputs      ${result.outputsOmitted}`);
   for (const output of result.outputs) {
     if (output.result !== undefined)
       lines.push(`output       ${output.taskKey}: ${output.result.slice(0, 200)}`);
