@@ -18,6 +18,7 @@ import nodePath from 'node:path';
 import { authenticate } from './auth/bearer-auth.js';
 import { IdentityDirectory } from './auth/identity-directory.js';
 import { OAuthError, oauthErrorResponse } from './auth/oauth-error.js';
+import { registerAccountOidcRoutes } from './auth/account-oidc-routes.js';
 import { OIDC_PREFIX, registerOidcRoutes } from './auth/oidc-routes.js';
 import { ServicePrincipalStore } from './auth/service-principals.js';
 import { SubjectTokenVerifier } from './auth/subject-token.js';
@@ -186,6 +187,7 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
     now: Date.now,
     baseUrl: () => baseUrl,
   });
+  registerAccountOidcRoutes(oidc, { baseUrl: () => baseUrl, dialect: options.dialect });
 
   const control = new Router();
   registerIdentityControlRoutes(control, servicePrincipals, tokens);

@@ -43,6 +43,8 @@ interface OAuthFailureShape {
  * HTTP status are kept: openid-client errors can carry the request and response, which we drop.
  */
 export function toAuthError(err: unknown, authType: AuthType, action: string, hint: string): AuthError {
+  // Already classified and worded (a failed discovery, say): pass it on unchanged.
+  if (err instanceof AuthError) return err;
   const e = (err ?? {}) as OAuthFailureShape;
   if (typeof e.error === 'string') {
     const description = typeof e.error_description === 'string' ? ` (${e.error_description})` : '';

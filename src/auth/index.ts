@@ -12,7 +12,10 @@ export { AuthError } from './errors.js';
 export type { AccessToken, AuthType, TokenProvider, TokenStats } from './types.js';
 
 export interface TokenProviderOptions extends TokenCacheEvents {
-  /** Told once at creation when a development-only method (a PAT) is in use. */
+  /**
+   * Told once at creation when a development-only method (a PAT) is in use, and when a host's
+   * metadata (/.well-known/databricks-config) cannot be used to discover its OAuth server.
+   */
   warn?(message: string): void;
   now?: () => number;
 }
@@ -22,6 +25,7 @@ export function createTokenProvider(
   options: TokenProviderOptions = {},
 ): TokenProvider {
   const now = options.now ?? Date.now;
+  const discovery = options.warn ? { warn: options.warn } : {};
   switch (settings.authType) {
     case 'pat': {
       options.warn?.(
@@ -37,11 +41,16 @@ export function createTokenProvider(
       return new CachingTokenProvider('pat', async () => token, options, now);
     }
     case 'oauth-m2m':
-      return new CachingTokenProvider('oauth-m2m', oauthM2MTokenSource(settings, now), options, now);
+      return new CachingTokenProvider(
+        'oauth-m2m',
+        oauthM2MTokenSource(settings, now, discovery),
+        options,
+        now,
+      );
     case 'oidc-federation':
       return new CachingTokenProvider(
         'oidc-federation',
-        oidcFederationTokenSource(settings, now),
+        oidcFederationTokenSource(settings, now, discovery),
         options,
         now,
       );

@@ -1,27 +1,30 @@
 import * as oidc from 'openid-client';
+import type { DatabricksOAuthTarget, DiscoveryOptions } from './databricks-discovery.js';
 import { toAuthError } from './errors.js';
-import { databricksDiscoveryUrl, discover, memoizeAsync, toAccessToken } from './openid.js';
+import { databricksConfiguration, memoizeAsync, toAccessToken } from './openid.js';
 import type { AccessToken } from './types.js';
 
-export interface OAuthM2MSettings {
-  host: string;
+export interface OAuthM2MSettings extends DatabricksOAuthTarget {
   clientId: string;
   clientSecret: string;
 }
 
 /**
- * A Databricks service principal's token: client credentials at the workspace's token endpoint,
- * `scope=all-apis`, HTTP Basic client authentication — as the Databricks SDKs do it.
+ * A Databricks service principal's token: client credentials at the host's discovered token
+ * endpoint, `scope=all-apis`, HTTP Basic client authentication — as the Databricks SDKs do it.
  */
 export function oauthM2MTokenSource(
   settings: OAuthM2MSettings,
   now: () => number = Date.now,
+  discovery: DiscoveryOptions = {},
 ): () => Promise<AccessToken> {
   const configuration = memoizeAsync(() =>
-    discover(
-      databricksDiscoveryUrl(settings.host),
+    databricksConfiguration(
+      settings,
       settings.clientId,
       oidc.ClientSecretBasic(settings.clientSecret),
+      'oauth-m2m',
+      discovery,
     ),
   );
   return async () => {

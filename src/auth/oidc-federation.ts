@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
+import type { DatabricksOAuthTarget, DiscoveryOptions } from './databricks-discovery.js';
 import { AuthError, toAuthError } from './errors.js';
-import { databricksDiscoveryUrl, discover, memoizeAsync, toAccessToken } from './openid.js';
+import { databricksConfiguration, discover, memoizeAsync, toAccessToken } from './openid.js';
 import type { AccessToken } from './types.js';
 
 /** Where the company identity provider's JWT (the RFC 8693 subject token) comes from. */
@@ -18,8 +19,7 @@ export type SubjectTokenSource =
   | { kind: 'file'; path: string }
   | { kind: 'env'; token: string };
 
-export interface OidcFederationSettings {
-  host: string;
+export interface OidcFederationSettings extends DatabricksOAuthTarget {
   /** The service principal a service-principal federation policy binds to; absent for an account-wide policy. */
   clientId?: string;
   subject: SubjectTokenSource;
@@ -73,6 +73,7 @@ function subjectTokenReader(source: SubjectTokenSource, now: () => number): () =
         return token;
       };
     case 'idp-client-credentials': {
+      // The company IdP is a real OIDC provider: standard discovery, issuer checks included.
       const configuration = memoizeAsync(() =>
         discover(new URL(source.issuer), source.clientId, oidc.ClientSecretBasic(source.clientSecret)),
       );
@@ -103,16 +104,19 @@ function subjectTokenReader(source: SubjectTokenSource, now: () => number): () =
 export function oidcFederationTokenSource(
   settings: OidcFederationSettings,
   now: () => number = Date.now,
+  discovery: DiscoveryOptions = {},
 ): () => Promise<AccessToken> {
   const readSubjectToken = subjectTokenReader(settings.subject, now);
   const sendClientId: oidc.ClientAuth = (_as, _client, body) => {
     if (settings.clientId) body.set('client_id', settings.clientId);
   };
   const configuration = memoizeAsync(() =>
-    discover(
-      databricksDiscoveryUrl(settings.host),
+    databricksConfiguration(
+      settings,
       settings.clientId ?? 'account-federation-policy',
       sendClientId,
+      'oidc-federation',
+      discovery,
     ),
   );
   return async () => {

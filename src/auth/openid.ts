@@ -1,17 +1,24 @@
 /**
- * openid-client plumbing shared by the OAuth providers: discovery with a timeout, plain HTTP allowed
- * only for loopback (the local emulator and test IdP; real workspaces and IdPs are HTTPS), and token
- * responses turned into AccessTokens.
+ * openid-client plumbing shared by the OAuth providers: a Configuration for a Databricks host built
+ * from Databricks-style discovery, standard OIDC discovery for the company identity provider, plain
+ * HTTP allowed only for loopback (the local emulator and test IdP; real workspaces and IdPs are
+ * HTTPS), and token responses turned into AccessTokens.
  */
 import * as oidc from 'openid-client';
-import type { AccessToken } from './types.js';
+import {
+  discoverDatabricksOAuth,
+  type DatabricksOAuthTarget,
+  type DiscoveryOptions,
+} from './databricks-discovery.js';
+import { isLoopback } from './loopback.js';
+import type { AccessToken, AuthType } from './types.js';
 
 const HTTP_TIMEOUT_SECONDS = 15;
 
-export function isLoopback(url: URL): boolean {
-  return ['127.0.0.1', 'localhost', '[::1]', '::1'].includes(url.hostname);
-}
-
+/**
+ * Standard OIDC discovery, issuer checks included: for the company identity provider, a real OIDC
+ * provider that issues the subject token.
+ */
 export async function discover(
   discoveryUrl: URL,
   clientId: string,
@@ -24,11 +31,27 @@ export async function discover(
 }
 
 /**
- * Databricks' OAuth server: discovered at `{host}/oidc/.well-known/oauth-authorization-server`
- * (suffix style, so the URL is passed whole rather than derived from an issuer).
+ * openid-client's Configuration for a Databricks host's token endpoint. Not `oidc.discovery()`: that
+ * refuses a document without `issuer`, which Databricks-compatible servers may omit and no Databricks
+ * SDK reads (see databricks-discovery.ts). openid-client documents passing server metadata to the
+ * constructor as skipping its issuer validation — which is the point here.
  */
-export function databricksDiscoveryUrl(host: string): URL {
-  return new URL('/oidc/.well-known/oauth-authorization-server', host);
+export async function databricksConfiguration(
+  target: DatabricksOAuthTarget,
+  clientId: string,
+  clientAuthentication: oidc.ClientAuth,
+  authType: AuthType,
+  options: DiscoveryOptions = {},
+): Promise<oidc.Configuration> {
+  const server = await discoverDatabricksOAuth(target, authType, {
+    timeoutMs: HTTP_TIMEOUT_SECONDS * 1000,
+    ...options,
+  });
+  const configuration = new oidc.Configuration(server.metadata, clientId, undefined, clientAuthentication);
+  configuration.timeout = HTTP_TIMEOUT_SECONDS;
+  // Discovery has already refused a plain-http token endpoint anywhere but on loopback.
+  if (server.tokenEndpoint.protocol === 'http:') oidc.allowInsecureRequests(configuration);
+  return configuration;
 }
 
 /** Assumed lifetime when a server omits expires_in: short, so we refresh early rather than late. */

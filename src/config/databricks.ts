@@ -1,17 +1,30 @@
 /**
  * Databricks workspace and identity settings. Names follow Databricks' unified authentication
  * (DATABRICKS_HOST, DATABRICKS_TOKEN, DATABRICKS_CLIENT_ID/SECRET, DATABRICKS_AUTH_TYPE,
- * DATABRICKS_OIDC_TOKEN(_FILE), DATABRICKS_CONFIG_PROFILE), so settings that work for the Databricks CLI
- * work here; LAKELOOP_OIDC_* describe the company identity provider for token federation.
+ * DATABRICKS_OIDC_TOKEN(_FILE), DATABRICKS_CONFIG_PROFILE, DATABRICKS_ACCOUNT_ID,
+ * DATABRICKS_DISCOVERY_URL), so settings that work for the Databricks CLI work here; LAKELOOP_OIDC_*
+ * describe the company identity provider for token federation.
  */
 import type { SubjectTokenSource } from '../auth/oidc-federation.js';
+import { isSecureOrLoopback } from '../auth/loopback.js';
 import { lookupProfile } from './databricks-config-file.js';
+import { loadOAuthEndpointSettings, type DatabricksOAuthEndpointSettings } from './databricks-oauth.js';
 import { readSetting, type Env } from './env.js';
 
 export type DatabricksAuthSettings =
   | { authType: 'pat'; host: string; token: string }
-  | { authType: 'oauth-m2m'; host: string; clientId: string; clientSecret: string }
-  | { authType: 'oidc-federation'; host: string; clientId?: string; subject: SubjectTokenSource };
+  | ({
+      authType: 'oauth-m2m';
+      host: string;
+      clientId: string;
+      clientSecret: string;
+    } & DatabricksOAuthEndpointSettings)
+  | ({
+      authType: 'oidc-federation';
+      host: string;
+      clientId?: string;
+      subject: SubjectTokenSource;
+    } & DatabricksOAuthEndpointSettings);
 
 export const DATABRICKS_ENV = [
   'DATABRICKS_HOST',
@@ -23,6 +36,8 @@ export const DATABRICKS_ENV = [
   'DATABRICKS_OIDC_TOKEN_FILE',
   'DATABRICKS_CONFIG_PROFILE',
   'DATABRICKS_CONFIG_FILE',
+  'DATABRICKS_ACCOUNT_ID',
+  'DATABRICKS_DISCOVERY_URL',
   'LAKELOOP_OIDC_ISSUER',
   'LAKELOOP_OIDC_CLIENT_ID',
   'LAKELOOP_OIDC_CLIENT_SECRET',
@@ -47,6 +62,8 @@ const PROFILE_KEYS: Partial<Record<(typeof DATABRICKS_ENV)[number], string[]>> =
   DATABRICKS_CLIENT_SECRET: ['client_secret'],
   DATABRICKS_AUTH_TYPE: ['auth_type'],
   DATABRICKS_OIDC_TOKEN_FILE: ['oidc_token_file', 'oidc_token_filepath'],
+  DATABRICKS_ACCOUNT_ID: ['account_id'],
+  DATABRICKS_DISCOVERY_URL: ['discovery_url'],
 };
 
 function normaliseHost(raw: string, problems: string[]): string | undefined {
@@ -60,8 +77,7 @@ function normaliseHost(raw: string, problems: string[]): string | undefined {
     );
     return undefined;
   }
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+  if (!isSecureOrLoopback(url)) {
     problems.push(
       `DATABRICKS_HOST: expected an https:// URL (plain http only for a local emulator on loopback; got "${raw}")`,
     );
@@ -96,6 +112,8 @@ export function loadDatabricksSettings(env: Env, problems: string[]): Databricks
   const oidcTokenFile = read('DATABRICKS_OIDC_TOKEN_FILE');
   const issuer = read('LAKELOOP_OIDC_ISSUER');
   const rawAuthType = read('DATABRICKS_AUTH_TYPE');
+  const accountId = read('DATABRICKS_ACCOUNT_ID');
+  const discoveryUrl = read('DATABRICKS_DISCOVERY_URL');
 
   const anything = [
     rawHost,
@@ -106,6 +124,8 @@ export function loadDatabricksSettings(env: Env, problems: string[]): Databricks
     oidcTokenFile,
     issuer,
     rawAuthType,
+    accountId,
+    discoveryUrl,
   ].some((v) => v !== undefined);
   if (!anything) return undefined;
   if (!rawHost) {
@@ -154,7 +174,8 @@ export function loadDatabricksSettings(env: Env, problems: string[]): Databricks
     case 'pat':
       if (!token) return void problems.push('DATABRICKS_TOKEN: required for DATABRICKS_AUTH_TYPE=pat');
       return { authType, host, token };
-    case 'oauth-m2m':
+    case 'oauth-m2m': {
+      const endpoints = loadOAuthEndpointSettings({ accountId, discoveryUrl }, host, problems);
       if (!clientId)
         problems.push(
           "DATABRICKS_CLIENT_ID: required for oauth-m2m — the service principal's application id",
@@ -163,10 +184,16 @@ export function loadDatabricksSettings(env: Env, problems: string[]): Databricks
         problems.push(
           "DATABRICKS_CLIENT_SECRET: required for oauth-m2m — the service principal's OAuth secret",
         );
-      return clientId && clientSecret ? { authType, host, clientId, clientSecret } : undefined;
+      return clientId && clientSecret && endpoints
+        ? { authType, host, clientId, clientSecret, ...endpoints }
+        : undefined;
+    }
     case 'oidc-federation': {
+      const endpoints = loadOAuthEndpointSettings({ accountId, discoveryUrl }, host, problems);
       const subject = federationSubject({ issuer, oidcToken, oidcTokenFile }, problems, read);
-      return subject ? { authType, host, ...(clientId ? { clientId } : {}), subject } : undefined;
+      return subject && endpoints
+        ? { authType, host, ...(clientId ? { clientId } : {}), subject, ...endpoints }
+        : undefined;
     }
   }
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
+import { defaultDiscovery, isAccountConsoleHost } from '../../src/auth/databricks-discovery.js';
 import { loadDatabricksSettings } from '../../src/config/databricks.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lakeloop-dbcfg-'));
@@ -156,6 +157,95 @@ describe('Databricks settings', () => {
     const problems: string[] = [];
     loadDatabricksSettings({ DATABRICKS_CONFIG_FILE: file, DATABRICKS_CONFIG_PROFILE: 'staging' }, problems);
     expect(problems).toEqual([expect.stringMatching(/no \[staging\] profile .*found: DEFAULT, prod/)]);
+  });
+
+  describe('where the OAuth server is (DATABRICKS_ACCOUNT_ID, DATABRICKS_DISCOVERY_URL)', () => {
+    const m2m = { DATABRICKS_CLIENT_ID: 'sp', DATABRICKS_CLIENT_SECRET: 's' };
+
+    test('both are kept for OAuth methods, from variables, NAME_FILE or a profile', () => {
+      const urlFile = path.join(dir, 'discovery-url');
+      writeFileSync(urlFile, 'https://login.example.com/databricks/.well-known/oauth-authorization-server\n');
+      expect(
+        load({
+          DATABRICKS_HOST: 'https://w.cloud.databricks.com',
+          ...m2m,
+          DATABRICKS_ACCOUNT_ID: '0d26daa6-5e44-4c97-a497-ef015f91254a',
+          DATABRICKS_DISCOVERY_URL_FILE: urlFile,
+        }),
+      ).toEqual({
+        settings: {
+          authType: 'oauth-m2m',
+          host: 'https://w.cloud.databricks.com',
+          clientId: 'sp',
+          clientSecret: 's',
+          accountId: '0d26daa6-5e44-4c97-a497-ef015f91254a',
+          discoveryUrl: 'https://login.example.com/databricks/.well-known/oauth-authorization-server',
+        },
+        problems: [],
+      });
+      const file = path.join(dir, 'databrickscfg-account');
+      writeFileSync(
+        file,
+        '[acct]\nhost = https://accounts.cloud.databricks.com\naccount_id = acc-1\nclient_id = sp\nclient_secret = s\n' +
+          'discovery_url = http://127.0.0.1:8080/oidc/.well-known/oauth-authorization-server\n',
+      );
+      expect(
+        loadDatabricksSettings({ DATABRICKS_CONFIG_FILE: file, DATABRICKS_CONFIG_PROFILE: 'acct' }, []),
+      ).toMatchObject({
+        authType: 'oauth-m2m',
+        host: 'https://accounts.cloud.databricks.com',
+        accountId: 'acc-1',
+        discoveryUrl: 'http://127.0.0.1:8080/oidc/.well-known/oauth-authorization-server',
+      });
+    });
+
+    test('an account console needs DATABRICKS_ACCOUNT_ID (or a discovery URL); a PAT does not', () => {
+      const host = 'https://accounts.cloud.databricks.com';
+      expect(load({ DATABRICKS_HOST: host, ...m2m }).problems).toEqual([
+        expect.stringMatching(
+          /^DATABRICKS_ACCOUNT_ID: required when DATABRICKS_HOST is an account console \(https:\/\/accounts\.cloud\.databricks\.com\)/,
+        ),
+      ]);
+      expect(
+        load({ DATABRICKS_HOST: host, DATABRICKS_OIDC_TOKEN: 'eyJ.e30.x', DATABRICKS_ACCOUNT_ID: 'a-1' }),
+      ).toMatchObject({ settings: { authType: 'oidc-federation', accountId: 'a-1' }, problems: [] });
+      expect(load({ DATABRICKS_HOST: host, DATABRICKS_TOKEN: 't' }).problems).toEqual([]);
+    });
+
+    test.each([
+      [{ DATABRICKS_ACCOUNT_ID: 'acc/../x' }, /^DATABRICKS_ACCOUNT_ID: expected the Databricks account id/],
+      [
+        { DATABRICKS_DISCOVERY_URL: 'oidc/.well-known' },
+        /^DATABRICKS_DISCOVERY_URL: expected the https:\/\/ URL/,
+      ],
+      [
+        { DATABRICKS_DISCOVERY_URL: 'http://login.example.com/.well-known/oauth-authorization-server' },
+        /^DATABRICKS_DISCOVERY_URL: .*plain http only on loopback/,
+      ],
+    ])('rejects %j with a message naming the variable', (env, message) => {
+      const { settings, problems } = load({ DATABRICKS_HOST: 'https://w', ...m2m, ...env });
+      expect(settings).toBeUndefined();
+      expect(problems).toEqual([expect.stringMatching(message)]);
+    });
+
+    test("account consoles by the SDKs' host rule, and the discovery URL each kind of host implies", () => {
+      expect(isAccountConsoleHost('https://accounts.cloud.databricks.com')).toBe(true);
+      expect(isAccountConsoleHost('https://accounts.azuredatabricks.net')).toBe(true);
+      expect(isAccountConsoleHost('https://accounts-dod.cloud.databricks.us')).toBe(true);
+      expect(isAccountConsoleHost('https://adb-1.2.azuredatabricks.net')).toBe(false);
+      expect(isAccountConsoleHost('https://myaccounts.cloud.databricks.com')).toBe(false);
+      const account = defaultDiscovery({ host: 'https://accounts.gcp.databricks.com', accountId: 'a-1' });
+      expect('url' in account && account.url.href).toBe(
+        'https://accounts.gcp.databricks.com/oidc/accounts/a-1/.well-known/oauth-authorization-server',
+      );
+      const workspace = defaultDiscovery({ host: 'https://w.cloud.databricks.com', accountId: 'a-1' });
+      expect('url' in workspace && workspace.url.href).toBe(
+        'https://w.cloud.databricks.com/oidc/.well-known/oauth-authorization-server',
+      );
+      expect(defaultDiscovery({ host: 'https://accounts.cloud.databricks.com' })).toEqual({
+        problem: expect.stringMatching(/set DATABRICKS_ACCOUNT_ID/),
+      });
+    });
   });
 
   test('secret values never appear in problems', () => {
