@@ -131,8 +131,9 @@ export class DatabricksHttpClient {
         span.setAttribute('http.response.status_code', response.status);
         if (attempt > 0) span.setAttribute('http.request.resend_count', attempt);
       }
-      const body = await readBody(response, request.exactIntegers ?? false);
-      if (response.ok) return this.validate(request.schema, body, endpoint);
+      const text = await response.text();
+      const body = decodeBody(text, request.exactIntegers ?? false);
+      if (response.ok) return validateResponse(request.schema, body, endpoint);
 
       const error = errorFromResponse(response.status, body, response.headers.get('retry-after'), endpoint);
       if (response.status === 401 && !retriedUnauthenticated) {
@@ -190,22 +191,7 @@ export class DatabricksHttpClient {
     return response;
   }
 
-  private validate<T>(schema: z.ZodType<T>, body: unknown, endpoint: string): T {
-    const parsed = schema.safeParse(body);
-    if (parsed.success) return parsed.data;
-    // Name the endpoint and the field, never the value: a response may carry data that is not ours.
-    const issue = parsed.error.issues[0];
-    const field = issue?.path.map(String).join('.') || '(the whole response)';
-    throw new DatabricksApiError(
-      `${endpoint}: the response field ${field} is unusable (${issue?.message ?? 'invalid'})`,
-      'invalid-request',
-      200,
-      'UNEXPECTED_RESPONSE',
-      false,
-      undefined,
-      endpoint,
-    );
-  }
+
 }
 
 /**
@@ -242,8 +228,37 @@ function asRecord(value: unknown): Record<string, unknown> {
     : {};
 }
 
-async function readBody(response: Response, exactIntegers: boolean): Promise<unknown> {
-  const text = await response.text();
+/**
+ * What a successful answer's text means to Lakeloop: the same parse and schema the client applies to
+ * every response, exported so the property test (test/databricks/response-shapes.property.test.ts)
+ * drives exactly this path with generated bodies.
+ */
+export function decodeResponse<T>(
+  text: string,
+  request: Pick<RequestOptions<T>, 'schema' | 'exactIntegers'>,
+  endpoint: string,
+): T {
+  return validateResponse(request.schema, decodeBody(text, request.exactIntegers ?? false), endpoint);
+}
+
+function validateResponse<T>(schema: z.ZodType<T>, body: unknown, endpoint: string): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  // Name the endpoint and the field, never the value: a response may carry data that is not ours.
+  const issue = parsed.error.issues[0];
+  const field = issue?.path.map(String).join('.') || '(the whole response)';
+  throw new DatabricksApiError(
+    `${endpoint}: the response field ${field} is unusable (${issue?.message ?? 'invalid'})`,
+    'invalid-request',
+    200,
+    'UNEXPECTED_RESPONSE',
+    false,
+    undefined,
+    endpoint,
+  );
+}
+
+function decodeBody(text: string, exactIntegers: boolean): unknown {
   if (!text) return {};
   try {
     return exactIntegers ? parseExactJson(text) : (JSON.parse(text) as unknown);
