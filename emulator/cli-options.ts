@@ -41,7 +41,8 @@ Options:
   --dialect FLAGS          answer like other real workspaces: a comma-separated list of
                            strict-nulls (explicit nulls for unset fields), int64-ids (ids above
                            2^62), no-issuer (OAuth discovery without issuer), no-repair (runs/repair
-                           not served), or "all"
+                           not served), no-notifications (no notification destinations; settings
+                           naming one are refused), or "all"
   --seed N                 seed for fault probabilities
   --verbose                log one line per request (never headers or tokens)
   --help                   show this text`;

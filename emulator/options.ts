@@ -93,9 +93,18 @@ export interface EmulatorOptions {
  *    holds exactly (the Jobs API types them int64);
  *  - `no-issuer`: OAuth discovery answers `token_endpoint` without `issuer`;
  *  - `no-repair`: `runs/repair` is not served (404 ENDPOINT_NOT_FOUND), as on a workspace or proxy
- *    without it.
+ *    without it;
+ *  - `no-notifications`: the workspace has no notification destinations: their API is not served and
+ *    jobs or runs that name one are refused ("Webhook with id '…' was not found.").
+ * Implemented at the HTTP edge: http/dialect.ts.
  */
-export const DIALECT_FLAGS = ['strict-nulls', 'int64-ids', 'no-issuer', 'no-repair'] as const;
+export const DIALECT_FLAGS = [
+  'strict-nulls',
+  'int64-ids',
+  'no-issuer',
+  'no-repair',
+  'no-notifications',
+] as const;
 export type DialectFlag = (typeof DIALECT_FLAGS)[number];
 
 /** Every flag of `--dialect all`: the most different workspace the emulator can be. */

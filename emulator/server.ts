@@ -30,10 +30,12 @@ import type { HttpFault } from './control/fault-registry.js';
 import { FaultRegistry } from './control/fault-registry.js';
 import { Stats } from './control/stats.js';
 import { ApiError, defaultMessageForStatus, errorCodeForStatus } from './http/api-error.js';
-import { getParameters, parseJsonObject, readBody } from './http/body.js';
+import { readBody } from './http/body.js';
+import type { RequestDialect } from './http/dialect.js';
+import { Dialect } from './http/dialect.js';
 import type { ApiResponse } from './http/responses.js';
 import { errorResponse, ok, writeResponse } from './http/responses.js';
-import type { RequestContext } from './http/router.js';
+import type { RequestContext, RouteMatch } from './http/router.js';
 import { Router } from './http/router.js';
 import { registerJobsRoutes } from './jobs/jobs-routes.js';
 import { registerArtifactRoutes } from './mlflow/artifact-routes.js';
@@ -83,6 +85,7 @@ const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
 export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHandle> {
   const options = resolveOptions(input);
   const log = options.log;
+  const dialect = new Dialect(options.dialect);
 
   const snapshot = options.statePath ? StateFile.load(options.statePath) : undefined;
   const clock = new EmulatedClock(
@@ -115,10 +118,12 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
     (message) => {
       if (options.verbose) log(`emulator: ${message}`);
     },
+    (payload) => dialect.stringify(payload),
   );
   const notifier = new WebhookNotifier(workspace.destinations, workspace.jobs, dispatcher, {
     workspaceId: options.workspaceId,
     idFormat: options.webhookIdFormat,
+    externalId: (id) => dialect.externalId(id),
   });
   const stateFile = options.statePath
     ? new StateFile(options.statePath, options.persistDebounceMs, () => takeSnapshot(workspace, clock), log)
@@ -141,6 +146,7 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
     events: notifier,
     options,
     baseUrl: () => baseUrl,
+    externalId: (id) => dialect.externalId(id),
     changed,
   });
   const services: Services = {
@@ -186,6 +192,7 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
     tokenTtlSeconds: options.tokenTtlSeconds,
     now: Date.now,
     baseUrl: () => baseUrl,
+    advertiseIssuer: dialect.advertisesIssuer,
   });
   registerAccountOidcRoutes(oidc, { baseUrl: () => baseUrl, dialect: options.dialect });
 
@@ -217,9 +224,12 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
     let response: ApiResponse;
     let path = '/';
     let counted = false;
+    // Until the URL is read, a dialect that changes nothing.
+    let requestDialect: RequestDialect = dialect.forRequest(path);
     try {
       const url = parseUrl(req.url);
       path = url.pathname;
+      requestDialect = dialect.forRequest(path);
       const isControl = path.startsWith('/__emulator/');
       const raw = await readBody(req);
       if (!isControl) {
@@ -233,7 +243,16 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
         fault = faults.matchHttp(method, path);
         if (fault?.latencyMs) await sleep(fault.latencyMs);
         if (fault?.status !== undefined) throw faultError(fault);
-        const request = { method, path, query: url.searchParams, raw, headers: req.headers, requestId };
+        const request = {
+          method,
+          path,
+          query: url.searchParams,
+          raw,
+          headers: req.headers,
+          requestId,
+          dialect: requestDialect,
+          hidden: dialect.hides(path),
+        };
         response = isOidc
           ? await dispatch(oidc, { ...request, principal: '', isApi: false, json: false })
           : await dispatch(api, {
@@ -254,6 +273,8 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
           principal: '',
           isApi: false,
           json: true,
+          dialect: requestDialect,
+          hidden: false,
         });
       }
     } catch (error) {
@@ -262,6 +283,7 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
           ? oauthErrorResponse(error)
           : errorResponse(toApiError(error, log), requestId);
     }
+    response = requestDialect.response(response);
     if (options.verbose)
       log(`${method} ${path} ${fault?.dropResponse ? 'dropped' : response.status} ${Date.now() - started}ms`);
     if (fault?.dropResponse) {
@@ -272,7 +294,7 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
     }
     if (counted) stats.countResponse(response.status);
     try {
-      writeResponse(res, response, requestId);
+      writeResponse(res, response, requestId, (body) => dialect.stringify(body));
     } catch (error) {
       log(`emulator: could not write a response: ${describe(error)}`);
       res.destroy();
@@ -347,11 +369,15 @@ interface DispatchRequest {
   isApi: boolean;
   /** Parse the body as a JSON object (everything but the form-encoded token endpoint). */
   json: boolean;
+  /** How this request's parameters are read and its answer written (--dialect). */
+  dialect: RequestDialect;
+  /** The dialect's workspace does not serve this endpoint. */
+  hidden: boolean;
 }
 
 async function dispatch(router: Router, request: DispatchRequest): Promise<ApiResponse> {
-  const { method, path, query, raw, headers, principal, requestId, isApi } = request;
-  const match = router.match(method, path);
+  const { method, path, query, raw, headers, principal, requestId, isApi, dialect } = request;
+  const match: RouteMatch = request.hidden ? { kind: 'not-found' } : router.match(method, path);
   if (match.kind === 'not-found') {
     // Databricks names the endpoint without its /api/x.y prefix: "No API found for 'GET /repos'".
     const shown = isApi ? path.replace(/^\/api\/[^/]+/, '') || '/' : path;
@@ -369,11 +395,11 @@ async function dispatch(router: Router, request: DispatchRequest): Promise<ApiRe
     method,
     path,
     version: match.version,
-    query: method === 'GET' && request.json ? getParameters(query, raw) : query,
-    body: BODYLESS_METHODS.has(method) || !request.json ? {} : parseJsonObject(raw),
+    query: method === 'GET' && request.json ? dialect.getParameters(query, raw) : dialect.query(query),
+    body: BODYLESS_METHODS.has(method) || !request.json ? {} : dialect.body(raw),
     rawBody: raw,
     headers,
-    params: match.params,
+    params: dialect.params(match.params),
     principal,
     requestId,
   };

@@ -24,13 +24,19 @@ export interface OidcDeps extends GrantDeps {
   counters: OAuthCounters;
   /** http://127.0.0.1:PORT, known once the server listens. */
   baseUrl: () => string;
+  /**
+   * Whether discovery names the `issuer`. RFC 8414 §2 requires it, but the SDKs read only the
+   * endpoints (databricks-sdk-py oauth.py OidcEndpoints.from_dict: authorization_endpoint and
+   * token_endpoint); the `no-issuer` dialect leaves it out to find clients that depend on it.
+   */
+  advertiseIssuer: boolean;
 }
 
 export function registerOidcRoutes(router: Router, deps: OidcDeps): void {
   router.route('GET', '/oidc/.well-known/oauth-authorization-server', () => {
     const oidc = `${deps.baseUrl()}/oidc`;
     return ok({
-      issuer: oidc,
+      ...(deps.advertiseIssuer ? { issuer: oidc } : {}),
       authorization_endpoint: `${oidc}/v1/authorize`,
       token_endpoint: `${oidc}/v1/token`,
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],

@@ -43,14 +43,18 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
 
 /**
  * A JSON object body. Empty means `{}` (clients send bodiless POSTs for all-optional requests);
- * anything else must be one JSON object, as Databricks requires.
+ * anything else must be one JSON object, as Databricks requires. `parse` is JSON.parse unless a
+ * dialect needs integers kept exact (http/dialect-ids.ts).
  */
-export function parseJsonObject(raw: Buffer): Record<string, unknown> {
+export function parseJsonObject(
+  raw: Buffer,
+  parse: (text: string) => unknown = JSON.parse,
+): Record<string, unknown> {
   const text = raw.toString('utf8');
   if (text.trim() === '') return {};
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parse(text);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     throw malformedRequest(`Could not parse request object: ${detail}`);
@@ -66,12 +70,19 @@ export function parseJsonObject(raw: Buffer): Record<string, unknown> {
  * async Databricks hook sends runs/get's `run_id` in the body, and Databricks answers it). Where both
  * name a parameter the query string wins; a body that is not a JSON object is refused as for a POST.
  */
-export function getParameters(query: URLSearchParams, raw: Buffer): URLSearchParams {
-  const body = parseJsonObject(raw);
+export function getParameters(
+  query: URLSearchParams,
+  raw: Buffer,
+  parseObject: (raw: Buffer) => Record<string, unknown> = parseJsonObject,
+): URLSearchParams {
+  const body = parseObject(raw);
   const entries = Object.entries(body).filter(
     ([name, value]) =>
       !query.has(name) &&
-      (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'),
+      (typeof value === 'string' ||
+        typeof value === 'number' ||
+        typeof value === 'bigint' ||
+        typeof value === 'boolean'),
   );
   if (entries.length === 0) return query;
   const merged = new URLSearchParams(query);

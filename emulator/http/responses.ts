@@ -32,7 +32,13 @@ export function errorResponse(error: ApiError, requestId: string): ApiResponse {
   };
 }
 
-export function writeResponse(res: ServerResponse, response: ApiResponse, requestId: string): void {
+/** `stringify` writes JSON bodies; a dialect with ids beyond 2^53 passes one that keeps bigints exact. */
+export function writeResponse(
+  res: ServerResponse,
+  response: ApiResponse,
+  requestId: string,
+  stringify: (body: unknown) => string = JSON.stringify,
+): void {
   if (response.raw) {
     const { stream, size, contentType } = response.raw;
     res.writeHead(response.status, {
@@ -46,7 +52,7 @@ export function writeResponse(res: ServerResponse, response: ApiResponse, reques
     stream.pipe(res);
     return;
   }
-  const payload = response.body === undefined ? '' : JSON.stringify(response.body);
+  const payload = response.body === undefined ? '' : stringify(response.body);
   res.writeHead(response.status, {
     ...(payload ? { 'content-type': 'application/json' } : {}),
     'content-length': Buffer.byteLength(payload),

@@ -42,6 +42,8 @@ export class WebhookDispatcher {
     private readonly counters: WebhookCounters,
     private readonly settings: { maxAttempts: number; initialBackoffMs: number },
     private readonly onError: (message: string) => void,
+    /** JSON text of a payload; exact for the bigint ids of the `int64-ids` dialect. */
+    private readonly stringify: (payload: object) => string = JSON.stringify,
   ) {}
 
   /** Fire and forget: the outcome shows up in the counters and in recentDeliveries(). */
@@ -84,7 +86,7 @@ export class WebhookDispatcher {
   }
 
   private async attemptLoop(target: WebhookTarget, payload: { event_type: string }): Promise<void> {
-    const body = JSON.stringify(payload);
+    const body = this.stringify(payload);
     let status: number | undefined;
     for (let attempt = 1; attempt <= this.settings.maxAttempts && !this.closed; attempt++) {
       if (attempt > 1) {

@@ -19,7 +19,12 @@ export class WebhookNotifier implements RunEvents {
     private readonly destinations: DestinationStore,
     private readonly jobs: JobStore,
     private readonly dispatcher: WebhookDispatcher,
-    private readonly settings: { workspaceId: string; idFormat: 'string' | 'number' },
+    private readonly settings: {
+      workspaceId: string;
+      idFormat: 'string' | 'number';
+      /** The id clients see for an internal one (the `int64-ids` dialect adds 2^62). */
+      externalId: (id: number) => number | bigint;
+    },
   ) {}
 
   runStarted(run: RunRecord): void {
@@ -41,12 +46,13 @@ export class WebhookNotifier implements RunEvents {
   }
 
   private ids(run: RunRecord, task?: TaskRun): PayloadIds {
+    const external = this.settings.externalId;
     return {
       workspaceId: this.settings.workspaceId,
-      jobId: run.jobId,
+      jobId: external(run.jobId),
       jobName: this.jobs.get(run.jobId)?.settings.name ?? run.runName,
-      runId: run.runId,
-      ...(task ? { task: { taskKey: task.taskKey, taskRunId: task.runId } } : {}),
+      runId: external(run.runId),
+      ...(task ? { task: { taskKey: task.taskKey, taskRunId: external(task.runId) } } : {}),
     };
   }
 

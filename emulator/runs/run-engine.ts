@@ -74,6 +74,11 @@ export interface EngineDeps {
   events: RunEvents;
   options: ResolvedOptions;
   baseUrl: () => string;
+  /**
+   * The id clients see for an internal one (the `int64-ids` dialect adds 2^62). A Python task is a
+   * client: the ids in its environment and parameters are the ones it can look up through the API.
+   */
+  externalId: (id: number) => number | bigint;
   /** Something persistent changed (the state file writer debounces). */
   changed: () => void;
 }
@@ -482,10 +487,11 @@ export class RunEngine {
     // If the file vanished since the run was created, Python itself reports it and the task fails.
     const file = localPythonFile(pythonTask.python_file) ?? pythonTask.python_file;
     const jobParameters = Object.fromEntries((run.jobParameters ?? []).map((p) => [p.name, p.value]));
+    const external = (id: number): string => String(this.deps.externalId(id));
     const context = {
-      jobId: run.jobId,
-      jobRunId: run.runId,
-      taskRunId: task.runId,
+      jobId: external(run.jobId),
+      jobRunId: external(run.runId),
+      taskRunId: external(task.runId),
       taskKey: task.taskKey,
       jobName: run.runName,
       jobParameters,
@@ -507,9 +513,9 @@ export class RunEngine {
         env: {
           DATABRICKS_HOST: this.deps.baseUrl(),
           DATABRICKS_TOKEN: token,
-          LAKELOOP_JOB_ID: String(run.jobId),
-          LAKELOOP_RUN_ID: String(run.runId),
-          LAKELOOP_TASK_RUN_ID: String(task.runId),
+          LAKELOOP_JOB_ID: context.jobId,
+          LAKELOOP_RUN_ID: context.jobRunId,
+          LAKELOOP_TASK_RUN_ID: context.taskRunId,
           LAKELOOP_TASK_KEY: task.taskKey,
         },
       },

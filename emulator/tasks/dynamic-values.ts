@@ -2,10 +2,11 @@
  * Dynamic value references in task parameters ("{{job.run_id}}", "{{job.parameters.date}}" …), resolved
  * when a task starts, as Databricks does. Unknown references are left as they are.
  */
+/** Ids as the task's clients know them: decimal text, exact beyond 2^53 (`int64-ids` dialect). */
 export interface DynamicValueContext {
-  jobId: number;
-  jobRunId: number;
-  taskRunId: number;
+  jobId: number | string;
+  jobRunId: number | string;
+  taskRunId: number | string;
   taskKey: string;
   jobName: string;
   jobParameters: Record<string, string>;

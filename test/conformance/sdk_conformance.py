@@ -3,6 +3,8 @@
 Run by test/emulator/conformance.test.ts with DATABRICKS_HOST and DATABRICKS_TOKEN pointing at an
 emulator. Every check is a real assertion; the first failure ends the script with a traceback and a
 non-zero exit code. The control API (/__emulator/...) scripts durations and outcomes and injects faults.
+LAKELOOP_DIALECT names the emulator's --dialect flags (comma-separated), so the script can check that
+the dialect is in effect: the SDK's answers must be the same under it.
 """
 
 import json
@@ -19,6 +21,7 @@ from databricks.sdk.service import jobs
 
 HOST = os.environ["DATABRICKS_HOST"].rstrip("/")
 WAIT = timedelta(minutes=2)
+DIALECT = set(filter(None, os.environ.get("LAKELOOP_DIALECT", "").split(",")))
 
 
 def control(method, path, body=None):
@@ -78,6 +81,13 @@ def main():
     assert run.run_page_url.startswith(HOST), run.run_page_url
     assert {(p.name, p.value) for p in run.job_parameters} == {("date", "2026-11-26")}, run.job_parameters
     assert len(run.tasks) == 1 and run.tasks[0].run_id != run.run_id, run.tasks
+    if "int64-ids" in DIALECT:
+        # Python ints are exact: the SDK hands back ids above 2^62 unchanged.
+        assert min(job.job_id, run.run_id, run.tasks[0].run_id, run.number_in_job) > 2**62, run
+    if "strict-nulls" in DIALECT:
+        raw = w.api_client.do("GET", "/api/2.2/jobs/runs/get", query={"run_id": run.run_id})
+        assert "trigger_info" in raw and raw["trigger_info"] is None, raw
+        assert run.trigger_info is None and run.next_page_token is None, run
 
     step("get_run_output on the task run; the parent run is refused")
     output = w.jobs.get_run_output(run.tasks[0].run_id)

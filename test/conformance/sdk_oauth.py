@@ -8,7 +8,7 @@ Run by test/emulator/conformance.test.ts against `npm run emulator -- --service-
   - env-oidc: the SDK exchanges DATABRICKS_OIDC_TOKEN (a JWT from a real IdP) by RFC 8693, for the
     service principal of a federation policy and through an account-wide policy.
 Environment: DATABRICKS_HOST, LAKELOOP_SP_ID, LAKELOOP_SP_SECRET, LAKELOOP_FED_SP_ID, LAKELOOP_IDP_SUBJECT,
-DATABRICKS_OIDC_TOKEN. Every check is an assertion; the first failure exits non-zero with a traceback.
+DATABRICKS_OIDC_TOKEN, and LAKELOOP_DIALECT (the emulator's --dialect flags, comma-separated, if any). Every check is an assertion; the first failure exits non-zero with a traceback.
 """
 
 import os
@@ -25,6 +25,7 @@ SP_SECRET = os.environ["LAKELOOP_SP_SECRET"]
 FED_SP_ID = os.environ["LAKELOOP_FED_SP_ID"]
 IDP_SUBJECT = os.environ["LAKELOOP_IDP_SUBJECT"]
 WAIT = timedelta(minutes=2)
+DIALECT = set(filter(None, os.environ.get("LAKELOOP_DIALECT", "").split(",")))
 
 
 def control(method, path, body=None):
@@ -60,12 +61,19 @@ def main():
     run = w.jobs.run_now(job_id=job.job_id).result(timeout=WAIT)
     assert run.state.result_state == jobs.RunResultState.SUCCESS, run.state
     assert run.creator_user_name == SP_ID, run.creator_user_name
+    if "int64-ids" in DIALECT:
+        assert min(job.job_id, run.run_id) > 2**62, (job.job_id, run.run_id)
     after = tokens()
     # The SDK caches its one-hour token: one client-credentials grant for all of the above.
     assert after["issuedByGrant"]["client_credentials"] == before["issuedByGrant"]["client_credentials"] + 1, after
     requests_seen = control("GET", "/stats")["requests"]
     assert requests_seen.get("GET /oidc/.well-known/oauth-authorization-server", 0) >= 1, requests_seen
     assert requests_seen.get("POST /oidc/v1/token", 0) >= 1, requests_seen
+    # What the SDK discovered from (read after the count above, so that counts only the SDK's requests):
+    # with no-issuer there is no issuer, and the SDK, which reads only the endpoints
+    # (databricks/sdk/oauth.py OidcEndpoints.from_dict), got its token all the same.
+    discovery = requests.get(f"{HOST}/oidc/.well-known/oauth-authorization-server", timeout=30).json()
+    assert ("issuer" in discovery) == ("no-issuer" not in DIALECT), discovery
 
     step("oauth-m2m: a wrong secret is the OAuth invalid_client error, without the secret")
     wrong_secret = "dose-conformance-wrong-secret"
