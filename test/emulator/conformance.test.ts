@@ -6,36 +6,14 @@
  *    started as `npm run emulator -- --service-principal … --federation-policy …`, with a real IdP.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { ensurePythonVenv, projectRoot } from '../../scripts/python-venv.js';
+import { ensurePythonVenv } from '../../scripts/python-venv.js';
 import type { TestIdentityProvider } from '../helpers/identity-provider.js';
 import { startTestIdentityProvider } from '../helpers/identity-provider.js';
 import type { EmulatorProcess } from './cli-process.js';
 import { startCli } from './cli-process.js';
+import { runConformanceScript } from './python-script.js';
 import type { TestEmulator } from './helpers.js';
 import { PAT, startTestEmulator } from './helpers.js';
-
-/** Runs a conformance script with only the given environment (plus PATH and HOME). */
-function runScript(
-  python: string,
-  script: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      python,
-      [path.join(projectRoot, 'test', 'conformance', script)],
-      {
-        cwd: projectRoot,
-        timeout: 4 * 60_000,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-      },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (child.exitCode ?? 1) : 0, output: `${stdout}\n${stderr}` }),
-    );
-  });
-}
 
 describe('official Databricks SDK for Python against the emulator', () => {
   let emu: TestEmulator;
@@ -51,7 +29,7 @@ describe('official Databricks SDK for Python against the emulator', () => {
   test(
     'sdk_conformance.py passes',
     async () => {
-      const result = await runScript(python, 'sdk_conformance.py', {
+      const result = await runConformanceScript(python, 'sdk_conformance.py', {
         DATABRICKS_HOST: emu.url,
         DATABRICKS_TOKEN: PAT,
       });
@@ -100,7 +78,7 @@ describe('official Databricks SDK for Python: OAuth M2M and token federation', (
   test(
     'sdk_oauth.py passes',
     async () => {
-      const result = await runScript(python, 'sdk_oauth.py', {
+      const result = await runConformanceScript(python, 'sdk_oauth.py', {
         DATABRICKS_HOST: emulator.url,
         LAKELOOP_SP_ID: SP_ID,
         LAKELOOP_SP_SECRET: SP_SECRET,
