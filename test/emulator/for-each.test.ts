@@ -5,6 +5,8 @@
  * runs/get-output on an iteration.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TestEmulator } from './helpers.js';
@@ -356,4 +358,48 @@ describe('for_each tasks', () => {
     );
     expect(oldFailure.body.error).toBe('transient');
   });
+});
+
+describe('a for_each loop across an emulator restart (--state)', () => {
+  test('iterations in flight are resumed, the rest scheduled, and every iteration stays readable', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'emulator-loop-state-'));
+    const statePath = path.join(dir, 'workspace.json');
+    try {
+      const first = await startTestEmulator({ statePath, persistDebounceMs: 20 });
+      let runId: number;
+      let before: any[];
+      try {
+        await first.control('POST', '/scenarios', { match: { taskKey: 'step' }, durationMs: 1500 });
+        runId = await submit(first, {
+          tasks: [loop('l', '[1, 2, 3, 4, 5, 6]', task('step'), { concurrency: 2 })],
+        });
+        const running = await waitFor(
+          () => first.api('GET', `/api/2.2/jobs/runs/get?run_id=${runId}`).then((r) => r.body.tasks[0]),
+          (l) => l.for_each_task?.stats?.task_run_stats.active_iterations === 2,
+          { what: 'two active iterations' },
+        );
+        before = (await iterationsOf(first, running.run_id)).iterations;
+      } finally {
+        await first.close();
+      }
+      const second = await startTestEmulator({ statePath, persistDebounceMs: 20 });
+      try {
+        const run = await waitForTerminal(second, runId, 60_000);
+        expect(run.state.result_state).toBe('SUCCESS');
+        const { iterations } = await iterationsOf(second, run.tasks[0].run_id);
+        expect(iterations.map((it) => it.state.result_state)).toEqual(Array(6).fill('SUCCESS'));
+        expect(iterations.slice(0, 2).map((it) => it.run_id)).toEqual(
+          before.slice(0, 2).map((it) => it.run_id),
+        );
+        expect(maxOverlap(iterations)).toBeLessThanOrEqual(2);
+        const out = await second.api('GET', `/api/2.2/jobs/runs/get-output?run_id=${iterations[0].run_id}`);
+        expect(out.status).toBe(200);
+        expect(out.body.metadata.run_id).toBe(iterations[0].run_id);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
