@@ -27,7 +27,8 @@ export const notificationSettingsSchema = z.looseObject({
 });
 export type NotificationSettings = z.infer<typeof notificationSettingsSchema>;
 
-export const taskSchema = z.looseObject({
+/** The fields every task has, the nested task of a for_each task included. */
+const taskFields = {
   task_key: z
     .string()
     .min(1, 'must not be empty')
@@ -38,6 +39,11 @@ export const taskSchema = z.looseObject({
   run_if: z.enum(RUN_IF_VALUES).optional(),
   timeout_seconds: nonNegativeInt.optional(),
   max_retries: z.number().int().optional(),
+  /**
+   * "An optional flag to disable the task. If set to true, the task will not run even if it is part
+   * of a job" (databricks-sdk-py `service/jobs.py` Task.disabled); docs.databricks.com/jobs/disabled-tasks.
+   */
+  disabled: z.boolean().optional(),
   notebook_task: z
     .looseObject({
       notebook_path: z.string(),
@@ -62,10 +68,47 @@ export const taskSchema = z.looseObject({
     .optional(),
   webhook_notifications: webhookNotificationsSchema.optional(),
   notification_settings: notificationSettingsSchema.optional(),
+};
+
+/**
+ * "You cannot add another For each task as the nested task" (docs.databricks.com/jobs/for-each.html).
+ * The refusal's wording is ours [U].
+ */
+export const nestedTaskSchema = z.looseObject(taskFields).refine((task) => !('for_each_task' in task), {
+  message: 'a For each task cannot be the nested task of another For each task',
+});
+
+/**
+ * `inputs` is "a JSON string or a reference to an array parameter"; `concurrency` is "an optional
+ * maximum allowed number of concurrent runs of the task" whose default is 1 (databricks-sdk-py
+ * ForEachTask; docs.databricks.com/jobs/for-each.html: "The default value is 1"). A literal array is
+ * "limited to 10,000 characters" (docs.databricks.com/jobs/for-each-lookup-example).
+ */
+export const FOR_EACH_INPUTS_MAX_CHARS = 10_000;
+export const forEachTaskSchema = z.looseObject({
+  inputs: z
+    .string()
+    .max(FOR_EACH_INPUTS_MAX_CHARS, `must be at most ${FOR_EACH_INPUTS_MAX_CHARS} characters`),
+  concurrency: z.number().int().min(1, 'must be at least 1').optional(),
+  task: nestedTaskSchema,
+});
+export type ForEachTaskSettings = z.infer<typeof forEachTaskSchema>;
+
+export const taskSchema = z.looseObject({
+  ...taskFields,
+  for_each_task: forEachTaskSchema.optional(),
 });
 export type TaskSettings = z.infer<typeof taskSchema>;
 
-export const jobParameterDefinitionSchema = z.looseObject({ name: z.string(), default: z.string() });
+/**
+ * "The name of the defined parameter. May only contain alphanumeric characters, `_`, `-`, and `.`"
+ * (databricks-sdk-py JobParameterDefinition; docs.databricks.com/jobs/job-parameters.html). `default`
+ * is required.
+ */
+export const jobParameterDefinitionSchema = z.looseObject({
+  name: z.string().regex(/^[\w.-]+$/, 'may contain only letters, digits, "_", "-" and "."'),
+  default: z.string(),
+});
 
 /** Databricks allows at most 1000 tasks per job. */
 export const MAX_TASKS = 1000;

@@ -67,6 +67,13 @@ export const getRunQuery = z.looseObject({
   page_token: z.string().optional(),
 });
 
+/** GET jobs/runs/export: "Which views to export (CODE, DASHBOARDS, or ALL). Defaults to CODE." */
+export const VIEWS_TO_EXPORT = ['CODE', 'DASHBOARDS', 'ALL'] as const;
+export const exportRunQuery = z.looseObject({
+  run_id: int64,
+  views_to_export: z.enum(VIEWS_TO_EXPORT).optional(),
+});
+
 export const cancelAllBody = z.looseObject({
   job_id: int64.optional(),
   all_queued_runs: z.boolean().optional(),

@@ -1,8 +1,10 @@
 /**
  * Structural checks on a task list before anything is stored or run: unique keys, dependencies that
- * exist, and no cycles. Databricks rejects such jobs with 400 INVALID_PARAMETER_VALUE.
+ * exist, no cycles, and for_each inputs that are a JSON array when written literally. Databricks
+ * rejects such jobs with 400 INVALID_PARAMETER_VALUE.
  */
 import { invalidParameter } from '../http/api-error.js';
+import { isDynamicReference, parseForEachInputs } from '../tasks/for-each-inputs.js';
 import type { TaskSettings } from './job-settings-schema.js';
 
 export function validateTaskGraph(tasks: readonly TaskSettings[]): void {
@@ -21,6 +23,20 @@ export function validateTaskGraph(tasks: readonly TaskSettings[]): void {
   }
   const cycle = findCycle(tasks);
   if (cycle) throw invalidParameter(`The task dependencies contain a cycle: ${cycle.join(' -> ')}.`);
+  tasks.forEach(checkForEachInputs);
+}
+
+/**
+ * A literal `inputs` must parse as a JSON array; a reference is resolved when the task starts
+ * (docs.databricks.com/jobs/for-each.html). Where the check happens on a workspace is [U].
+ */
+function checkForEachInputs(task: TaskSettings, index: number): void {
+  const inputs = task.for_each_task?.inputs;
+  if (inputs === undefined || isDynamicReference(inputs)) return;
+  const parsed = parseForEachInputs(inputs);
+  if ('error' in parsed) {
+    throw invalidParameter(`Invalid value for field tasks[${index}].for_each_task.inputs: ${parsed.error}`);
+  }
 }
 
 function findCycle(tasks: readonly TaskSettings[]): string[] | undefined {

@@ -18,10 +18,14 @@ import type {
 } from '../jobs/job-settings-schema.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Scheduler } from '../scheduler.js';
+import type { DynamicValueContext } from '../tasks/dynamic-values.js';
 import { resolveDynamicValues } from '../tasks/dynamic-values.js';
+import { inputText } from '../tasks/for-each-inputs.js';
 import type { PythonExit, PythonTaskRunner } from '../tasks/python-task.js';
 import { localPythonFile } from '../tasks/python-task.js';
 import type { ScenarioRules } from '../tasks/scenario-rules.js';
+import { freeSlots, loopDone, loopOf, loopOutcome, startLoop } from './for-each.js';
+import type { RunIfDecision } from './run-conditions.js';
 import { decideRunIf } from './run-conditions.js';
 import type { JobParameterValue, Outcome, RunRecord, RunType, TaskOutput, TaskRun } from './run-model.js';
 import { isTerminal } from './run-model.js';
@@ -49,6 +53,7 @@ export interface NewRun {
   webhooks?: WebhookNotifications;
   notificationSettings?: NotificationSettings;
   jobParameters?: JobParameterValue[];
+  jobClusters?: unknown[];
   overridingParameters?: Record<string, unknown>;
   pythonParams?: string[];
   idempotencyToken?: string;
@@ -120,6 +125,7 @@ export class RunEngine {
       ...(input.webhooks ? { webhooks: input.webhooks } : {}),
       ...(input.notificationSettings ? { notificationSettings: input.notificationSettings } : {}),
       ...(input.jobParameters ? { jobParameters: input.jobParameters } : {}),
+      ...(input.jobClusters ? { jobClusters: input.jobClusters } : {}),
       ...(input.overridingParameters ? { overridingParameters: input.overridingParameters } : {}),
       ...(input.pythonParams ? { pythonParams: input.pythonParams } : {}),
     };
@@ -224,13 +230,21 @@ export class RunEngine {
       if (run.phaseEndsAt !== undefined) this.scheduleRunCleanup(run);
       for (const task of run.tasks) {
         if (isTerminal(task.phase)) continue;
-        if (task.deadlineAt !== undefined) this.scheduleTaskDeadline(run, task);
-        if (task.phaseEndsAt !== undefined) this.scheduleTaskPhase(run, task);
-        else if (task.phase === 'RUNNING' && task.executor === 'python') this.launchPython(run, task);
+        this.resumeTask(run, task);
+        for (const iteration of task.forEach?.iterations ?? []) {
+          if (!isTerminal(iteration.phase)) this.resumeTask(run, iteration);
+        }
       }
+      // progress() also fills the free slots of for_each loops.
       this.progress(run);
     }
     for (const jobId of queuedJobs) this.startQueued(jobId);
+  }
+
+  private resumeTask(run: RunRecord, task: TaskRun): void {
+    if (task.deadlineAt !== undefined) this.scheduleTaskDeadline(run, task);
+    if (task.phaseEndsAt !== undefined) this.scheduleTaskPhase(run, task);
+    else if (task.phase === 'RUNNING' && task.executor === 'python') this.launchPython(run, task);
   }
 
   /** Stop reacting to task processes (their exit during shutdown is not an outcome to record). */
@@ -248,7 +262,7 @@ export class RunEngine {
       taskKey: spec.task_key,
       attempt,
       spec,
-      executor: local ? 'python' : 'scenario',
+      executor: spec.for_each_task ? 'for_each' : local ? 'python' : 'scenario',
       phase: 'BLOCKED',
       phaseStartedAt: now,
       startTime: 0,
@@ -310,8 +324,9 @@ export class RunEngine {
   }
 
   /**
-   * Start every blocked task whose dependencies have finished, or mark it EXCLUDED/UPSTREAM_FAILED,
-   * until nothing changes; then, if every task is done, begin the run's own clean-up.
+   * Settle disabled tasks, start every blocked task whose dependencies have finished or mark it
+   * EXCLUDED/UPSTREAM_FAILED/DISABLED, until nothing changes; fill the free slots of running for_each
+   * loops; then, if every task is done, begin the run's own clean-up.
    */
   private progress(run: RunRecord, now = this.deps.clock.now()): void {
     if (isTerminal(run.phase) || run.phase === 'QUEUED') return;
@@ -322,6 +337,13 @@ export class RunEngine {
         changed = false;
         for (const task of run.tasks) {
           if (task.phase !== 'BLOCKED') continue;
+          // "A disabled task … is skipped at run time" and its state is decided when the run is
+          // created, whatever its dependencies (docs.databricks.com/jobs/disabled-tasks).
+          if (task.spec.disabled === true) {
+            this.skipTask(run, task, 'DISABLED', now);
+            changed = true;
+            continue;
+          }
           const deps = (task.spec.depends_on ?? []).flatMap((d) => byKey.get(d.task_key) ?? []);
           if (!deps.every((d) => isTerminal(d.phase))) continue;
           const decision = decideRunIf(
@@ -336,6 +358,9 @@ export class RunEngine {
           }
         }
       }
+      for (const task of run.tasks) {
+        if (task.executor === 'for_each' && task.phase === 'RUNNING') this.advanceLoop(run, task, now);
+      }
     }
     if (run.phaseEndsAt === undefined && run.tasks.every((t) => isTerminal(t.phase))) {
       this.beginRunCleanup(run, now);
@@ -343,6 +368,13 @@ export class RunEngine {
   }
 
   private startTask(run: RunRecord, task: TaskRun, now: number): void {
+    if (task.executor === 'for_each') this.startLoop(run, task, now);
+    else this.startWork(run, task, now);
+    this.deps.events.taskStarted(run, task);
+  }
+
+  /** Start a scenario or Python task run: a top-level task or an iteration of a for_each loop. */
+  private startWork(run: RunRecord, task: TaskRun, now: number): void {
     const { options, scenarios } = this.deps;
     task.phase = 'PENDING';
     task.startTime = now;
@@ -354,6 +386,7 @@ export class RunEngine {
           taskKey: task.taskKey,
           runName: run.runName,
           ...(run.runType === 'JOB_RUN' ? { jobName: run.runName } : {}),
+          ...(task.iteration ? { input: inputText(task.iteration.input) } : {}),
         },
         options.defaultTaskDurationMs,
       );
@@ -361,29 +394,91 @@ export class RunEngine {
     } else {
       task.phaseEndsAt = now + PYTHON_SETUP_MS;
     }
+    this.armTaskDeadline(run, task, now);
+    this.scheduleTaskPhase(run, task);
+  }
+
+  private armTaskDeadline(run: RunRecord, task: TaskRun, now: number): void {
     const timeout = task.spec.timeout_seconds ?? 0;
     if (timeout > 0) {
       task.deadlineAt = now + timeout * 1000;
       this.scheduleTaskDeadline(run, task);
     }
-    this.scheduleTaskPhase(run, task);
-    this.deps.events.taskStarted(run, task);
   }
 
   private skipTask(
     run: RunRecord,
     task: TaskRun,
-    decision: 'EXCLUDED' | 'UPSTREAM_FAILED' | 'UPSTREAM_CANCELED',
+    decision: Exclude<RunIfDecision, 'RUN'>,
     now: number,
   ): void {
     const runIf = task.spec.run_if ?? 'ALL_SUCCESS';
-    const message =
-      decision === 'EXCLUDED'
-        ? `Excluded: the run_if condition ${runIf} was not met.`
-        : decision === 'UPSTREAM_CANCELED'
-          ? 'Upstream task(s) were canceled.'
-          : 'Upstream task(s) failed.';
+    // The messages are ours [U]; clients read the result state.
+    const message = {
+      EXCLUDED: `Excluded: the run_if condition ${runIf} was not met.`,
+      UPSTREAM_CANCELED: 'Upstream task(s) were canceled.',
+      UPSTREAM_FAILED: 'Upstream task(s) failed.',
+      DISABLED:
+        task.spec.disabled === true
+          ? 'This task is disabled.'
+          : `Disabled: the run_if condition ${runIf} cannot be met because upstream task(s) are disabled.`,
+    }[decision];
     this.settleUnstarted(task, outcome(decision, message, { lifeCycle: 'SKIPPED' }), now);
+  }
+
+  // ---- for_each loops -------------------------------------------------------------------------
+
+  /**
+   * A for_each task runs no code of its own: it resolves its inputs and goes straight to RUNNING,
+   * where progress()/advanceLoop() keep up to `concurrency` iterations going.
+   */
+  private startLoop(run: RunRecord, task: TaskRun, now: number): void {
+    task.phase = 'RUNNING';
+    task.startTime = now;
+    task.phaseStartedAt = now;
+    task.actualStartMs = Date.now();
+    if (run.phase === 'PENDING') run.phase = 'RUNNING';
+    this.armTaskDeadline(run, task, now);
+    const started = startLoop(task.spec, this.dynamicContext(run, task));
+    if ('error' in started) {
+      this.endExecution(run, task, outcome('FAILED', started.error), { error: started.error }, 0, now);
+      return;
+    }
+    task.forEach = started.state;
+    // advanceLoop runs from progress(), right after this task was started.
+  }
+
+  /** Schedule iterations into free slots; end the loop once every iteration has ended. */
+  private advanceLoop(run: RunRecord, loop: TaskRun, now: number): void {
+    const state = loop.forEach;
+    if (!state || loop.phase !== 'RUNNING' || run.stopping) return;
+    for (let slots = freeSlots(state); slots > 0; slots--) {
+      const index = state.iterations.length;
+      const nested = loop.spec.for_each_task!.task as TaskSettings;
+      const iteration = this.newTaskRun(nested, 0, now);
+      iteration.iteration = { parentTaskRunId: loop.runId, index, input: state.items[index] };
+      state.iterations.push(iteration);
+      this.deps.runs.addTaskRun(run, iteration);
+      this.startWork(run, iteration, now);
+    }
+    if (loopDone(state)) {
+      const end = loopOutcome(state);
+      this.endExecution(run, loop, end.outcome, end.output, 0, now);
+    }
+  }
+
+  /** End the iterations of a loop that is being stopped, at once, with the loop's outcome. */
+  private stopIterations(loop: TaskRun, end: Outcome, now: number): void {
+    for (const iteration of loop.forEach?.iterations ?? []) {
+      if (isTerminal(iteration.phase)) continue;
+      if (iteration.phase === 'TERMINATING') iteration.cleanupMs = now - iteration.phaseStartedAt;
+      else this.interruptTask(iteration, end, now);
+      iteration.phase = iteration.outcome?.lifeCycle ?? end.lifeCycle;
+      iteration.endTime = now;
+      delete iteration.phaseEndsAt;
+      iteration.actualEndMs = Date.now();
+      iteration.gen++;
+    }
   }
 
   /** End a task that never started (skipped, or cancelled while blocked or queued). */
@@ -400,7 +495,11 @@ export class RunEngine {
   // ---- task phases ----------------------------------------------------------------------------
 
   private isCurrent(run: RunRecord, task?: TaskRun): boolean {
-    return this.deps.runs.get(run.runId) === run && (task === undefined || run.tasks.includes(task));
+    if (this.deps.runs.get(run.runId) !== run) return false;
+    if (task === undefined) return true;
+    if (!task.iteration) return run.tasks.includes(task);
+    const loop = loopOf(run, task);
+    return loop !== undefined && run.tasks.includes(loop) && loop.forEach!.iterations.includes(task);
   }
 
   private scheduleTaskPhase(run: RunRecord, task: TaskRun): void {
@@ -475,6 +574,12 @@ export class RunEngine {
     delete task.phaseEndsAt;
     task.actualEndMs = Date.now();
     task.gen++;
+    if (task.iteration) {
+      // An iteration frees a slot of its loop; task-level notifications are the loop's, not its own.
+      const loop = loopOf(run, task);
+      if (loop) this.advanceLoop(run, loop, now);
+      return;
+    }
     this.deps.events.taskFinished(run, task);
     this.progress(run, now);
   }
@@ -486,19 +591,11 @@ export class RunEngine {
     const pythonTask = task.spec.spark_python_task!;
     // If the file vanished since the run was created, Python itself reports it and the task fails.
     const file = localPythonFile(pythonTask.python_file) ?? pythonTask.python_file;
-    const jobParameters = Object.fromEntries((run.jobParameters ?? []).map((p) => [p.name, p.value]));
-    const external = (id: number): string => String(this.deps.externalId(id));
-    const context = {
-      jobId: external(run.jobId),
-      jobRunId: external(run.runId),
-      taskRunId: external(task.runId),
-      taskKey: task.taskKey,
-      jobName: run.runName,
-      jobParameters,
-    };
-    const args = (run.pythonParams ?? pythonTask.parameters ?? []).map((arg) =>
-      resolveDynamicValues(arg, context),
-    );
+    const context = this.dynamicContext(run, task);
+    // run-now's python_params replace the parameters of the job's Python tasks, not those of a
+    // for_each loop's nested task, which carry {{input}}.
+    const parameters = (task.iteration ? undefined : run.pythonParams) ?? pythonTask.parameters ?? [];
+    const args = parameters.map((arg) => resolveDynamicValues(arg, context));
     // Valid while the task runs (revoked on exit); the TTL only bounds a token whose process we lost.
     const timeoutMs = (task.spec.timeout_seconds ?? 0) * 1000;
     const ttlMs = (timeoutMs > 0 ? clock.toRealMs(timeoutMs) : 60 * 60 * 1000) + 60_000;
@@ -524,6 +621,20 @@ export class RunEngine {
         this.onPythonExit(run, task, exit);
       },
     );
+  }
+
+  /** Ids as the task's clients know them: decimal text, exact beyond 2^53 (`int64-ids` dialect). */
+  private dynamicContext(run: RunRecord, task: TaskRun): DynamicValueContext {
+    const external = (id: number): string => String(this.deps.externalId(id));
+    return {
+      jobId: external(run.jobId),
+      jobRunId: external(run.runId),
+      taskRunId: external(task.runId),
+      taskKey: task.taskKey,
+      jobName: run.runName,
+      jobParameters: Object.fromEntries((run.jobParameters ?? []).map((p) => [p.name, p.value])),
+      ...(task.iteration ? { iteration: { input: task.iteration.input } } : {}),
+    };
   }
 
   private onPythonExit(run: RunRecord, task: TaskRun, exit: PythonExit): void {
@@ -599,6 +710,7 @@ export class RunEngine {
     if (task.phase === 'PENDING') task.setupMs = now - task.phaseStartedAt;
     if (task.phase === 'RUNNING') task.executionMs = now - task.phaseStartedAt;
     if (task.executor === 'python') this.deps.python.kill(task.runId);
+    if (task.executor === 'for_each') this.stopIterations(task, end, now);
     task.outcome = end;
   }
 
@@ -609,10 +721,20 @@ export class RunEngine {
       reason === 'user'
         ? cancelledOutcome()
         : outcome('TIMEDOUT', `Run timed out after ${run.timeoutSeconds} seconds.`, { code: 'CANCELED' });
+    // "UPSTREAM_CANCELED: The run was skipped because an upstream task was canceled" (RunResultState):
+    // a blocked task waits on a task the cancel stops, so it is skipped as such [U: Databricks does
+    // not say what a cancel shows for tasks that had not started].
+    const upstreamCanceled = outcome('UPSTREAM_CANCELED', 'Upstream task(s) were canceled.', {
+      lifeCycle: 'SKIPPED',
+    });
     for (const task of run.tasks) {
       if (isTerminal(task.phase)) continue;
       if (task.phase === 'BLOCKED' || task.phase === 'QUEUED') {
-        this.settleUnstarted(task, end, now);
+        this.settleUnstarted(
+          task,
+          reason === 'user' && task.phase === 'BLOCKED' ? upstreamCanceled : end,
+          now,
+        );
         continue;
       }
       // A task already cleaning up has finished its work; let it complete with its own outcome.

@@ -108,7 +108,30 @@ export interface TaskPlan {
   ruleId?: string;
 }
 
-export type TaskExecutor = 'scenario' | 'python';
+export type TaskExecutor = 'scenario' | 'python' | 'for_each';
+
+/**
+ * The loop state of a for_each task run (docs.databricks.com/jobs/for-each.html): the resolved input
+ * array, how many iterations may run at once, and the iterations scheduled so far. Iterations are
+ * created when a slot frees, so `iterations.length` is ForEachStats' `scheduled_iterations` and
+ * `items.length` its `total_iterations` (databricks-sdk-py `service/jobs.py` ForEachTaskTaskRunStats).
+ */
+export interface ForEachState {
+  /** The elements of the resolved `inputs` array, as parsed JSON. */
+  items: unknown[];
+  concurrency: number;
+  iterations: TaskRun[];
+}
+
+/** What makes a task run an iteration of a for_each task. */
+export interface IterationInfo {
+  /** The for_each task run this iteration belongs to. */
+  parentTaskRunId: number;
+  /** Position of its element in the input array. */
+  index: number;
+  /** The element itself: what `{{input}}` (and `{{input.<key>}}`) resolve from. */
+  input: unknown;
+}
 
 export interface TaskRun {
   runId: number;
@@ -136,6 +159,10 @@ export interface TaskRun {
   gen: number;
   actualStartMs?: number;
   actualEndMs?: number;
+  /** Present on a for_each task run once it has started. */
+  forEach?: ForEachState;
+  /** Present on an iteration of a for_each task. */
+  iteration?: IterationInfo;
 }
 
 export interface HistoryEntry {
@@ -183,6 +210,8 @@ export interface RunRecord {
   webhooks?: WebhookNotifications;
   notificationSettings?: NotificationSettings;
   jobParameters?: JobParameterValue[];
+  /** The job's `job_clusters` (or the submitted ones) as the run was created; runs/get returns them. */
+  jobClusters?: unknown[];
   overridingParameters?: Record<string, unknown>;
   /** python_params from run-now, which replace spark_python_task parameters. */
   pythonParams?: string[];

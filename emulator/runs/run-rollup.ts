@@ -2,7 +2,10 @@
  * How a parent run's outcome follows from its tasks (docs: "the overall run status is determined by
  * the outcome of the leaf tasks"):
  *  - a user's cancel or a run-level timeout decides first (CANCELED / TIMEDOUT);
- *  - all leaf tasks successful (or excluded): SUCCESS, or SUCCESS_WITH_FAILURES if any task failed;
+ *  - all leaf tasks successful (or excluded, or disabled): SUCCESS, or SUCCESS_WITH_FAILURES if any
+ *    task failed — RunResultState: "SUCCESS_WITH_FAILURES: The job run completed successfully with some
+ *    failures; leaf tasks were successful" (databricks-sdk-py `service/jobs.py`). A disabled task "is
+ *    skipped at run time" (docs.databricks.com/jobs/disabled-tasks), so it does not fail a run [U];
  *  - otherwise FAILED, or TIMEDOUT when every failure was a timeout; the termination code and message
  *    come from the first failed task, as "Task <key> failed with message: ...".
  * A task that ended in INTERNAL_ERROR makes the parent INTERNAL_ERROR; if every task was SKIPPED the
@@ -44,7 +47,8 @@ export function rollUp(run: RunRecord, failedLifeCycle: 'TERMINATED' | 'INTERNAL
     );
   }
   const leavesSucceeded = leafTasks(tasks).every(
-    (t) => isSuccess(t.outcome?.result) || t.outcome?.result === 'EXCLUDED',
+    (t) =>
+      isSuccess(t.outcome?.result) || t.outcome?.result === 'EXCLUDED' || t.outcome?.result === 'DISABLED',
   );
   const failures = tasks.filter((t) => isFailure(t.outcome?.result) && t.outcome?.code !== 'SKIPPED');
   const anyFailure = failures.length > 0 || tasks.some((t) => isFailure(t.outcome?.result));

@@ -4,6 +4,7 @@
  * "creation order" is "id order" and listing newest-first is a walk backwards over a sorted array.
  */
 import { decodePageToken, encodePageToken } from '../http/page-token.js';
+import { allTaskRuns } from './for-each.js';
 import type { RunRecord, RunType, TaskRun } from './run-model.js';
 import { isTerminal } from './run-model.js';
 
@@ -43,12 +44,11 @@ export class RunStore {
     const jobRuns = this.byJob.get(run.jobId) ?? [];
     jobRuns.push(run.runId);
     this.byJob.set(run.jobId, jobRuns);
-    for (const task of [...run.tasks, ...run.previousAttempts])
-      this.parentOfTaskRun.set(task.runId, run.runId);
+    for (const task of allTaskRuns(run)) this.parentOfTaskRun.set(task.runId, run.runId);
     if (run.idempotencyToken !== undefined) this.byToken.set(run.idempotencyToken, run.runId);
   }
 
-  /** Record a task run added after creation (a repair's new attempt). */
+  /** Record a task run added after creation (a repair's new attempt, a for_each iteration). */
   addTaskRun(run: RunRecord, task: TaskRun): void {
     this.parentOfTaskRun.set(task.runId, run.runId);
   }
@@ -57,13 +57,12 @@ export class RunStore {
     return this.runs.get(runId);
   }
 
-  /** A task run (current or replaced attempt) and the run it belongs to. */
+  /** A task run (current or replaced attempt, or a for_each iteration) and the run it belongs to. */
   getTaskRun(taskRunId: number): { run: RunRecord; task: TaskRun } | undefined {
     const parentId = this.parentOfTaskRun.get(taskRunId);
     const run = parentId === undefined ? undefined : this.runs.get(parentId);
     if (!run) return undefined;
-    const task =
-      run.tasks.find((t) => t.runId === taskRunId) ?? run.previousAttempts.find((t) => t.runId === taskRunId);
+    const task = allTaskRuns(run).find((t) => t.runId === taskRunId);
     return task ? { run, task } : undefined;
   }
 
@@ -88,7 +87,7 @@ export class RunStore {
     removeSorted(this.order, run.runId);
     const jobRuns = this.byJob.get(run.jobId);
     if (jobRuns) removeSorted(jobRuns, run.runId);
-    for (const task of [...run.tasks, ...run.previousAttempts]) this.parentOfTaskRun.delete(task.runId);
+    for (const task of allTaskRuns(run)) this.parentOfTaskRun.delete(task.runId);
     if (run.idempotencyToken !== undefined) this.byToken.set(run.idempotencyToken, null);
   }
 

@@ -3,7 +3,8 @@
  * (which the SDK waiters still read) and `status`, per-task runs with their own run_id, timestamps and
  * durations, repair_history, and RunOutput for task runs.
  */
-import { encodePageToken, decodePageToken } from '../http/page-token.js';
+import { pageArrays, pageOffset } from '../http/array-pages.js';
+import { loopStats } from './for-each.js';
 import type { HistoryEntry, LifeCycleState, Outcome, RunRecord, TaskRun } from './run-model.js';
 import { isTerminal } from './run-model.js';
 
@@ -13,9 +14,6 @@ export interface ViewContext {
   /** Emulated now, for durations of runs still going. */
   now: number;
 }
-
-/** API 2.2 returns at most this many tasks per runs/get page (reference §1.1). */
-export const TASKS_PER_PAGE = 100;
 
 type Json = Record<string, unknown>;
 
@@ -82,10 +80,19 @@ function taskTiming(task: TaskRun, now: number): Json {
   };
 }
 
-/** One entry of a run's `tasks` array. */
+/**
+ * One entry of a run's `tasks` (or a loop's `iterations`) array. A for_each task carries its loop's
+ * ForEachStats in `for_each_task.stats` once it has started (RunForEachTask.stats: "Read only field.
+ * Populated for GetRun and ListRuns RPC calls").
+ */
 export function renderTask(run: RunRecord, task: TaskRun, ctx: ViewContext): Json {
+  const forEach =
+    task.spec.for_each_task && task.forEach
+      ? { for_each_task: { ...task.spec.for_each_task, stats: loopStats(task.forEach) } }
+      : {};
   return {
     ...task.spec,
+    ...forEach,
     run_id: task.runId,
     task_key: task.taskKey,
     attempt_number: task.attempt,
@@ -128,9 +135,36 @@ function renderHistory(run: RunRecord, entry: HistoryEntry): Json {
 
 export interface RenderRunOptions {
   includeTasks: boolean;
-  /** API 2.2 pages tasks 100 at a time; older versions return them all. */
+  /** API 2.2 pages the run's arrays 100 at a time; older versions return them all. */
   paginate: boolean;
   pageToken?: string;
+}
+
+/**
+ * runs/get on the task run of a for_each task: the task run itself, `tasks` holding just the
+ * for_each task, and `iterations` — "Only populated by for-each iterations. The parent for-each task
+ * is located in tasks array" (databricks-sdk-py `service/jobs.py` Run.iterations). In 2.2 iterations
+ * page 100 at a time and every page repeats the single for_each task: databricks-sdk-py
+ * `mixins/jobs.py` `get_run` — "When querying a ForEach task run, a page token is returned when there
+ * are more than 100 iterations. Only a single task is returned, corresponding to the ForEach task
+ * itself. Therefore, the client only reads the iterations from the next page and not the tasks" (its
+ * test_get_run_pagination_with_iterations serves the task on every page).
+ */
+export function renderLoopRun(
+  run: RunRecord,
+  loop: TaskRun,
+  ctx: ViewContext,
+  options: RenderRunOptions,
+): Json {
+  const iterations = (loop.forEach?.iterations ?? []).map((it) => renderTask(run, it, ctx));
+  const body: Json = { ...renderTaskRunAsRun(run, loop, ctx), tasks: [renderTask(run, loop, ctx)] };
+  if (!options.paginate) return { ...body, iterations };
+  const page = pageArrays({ iterations }, pageOffset(options.pageToken));
+  return {
+    ...body,
+    iterations: page.slices.iterations,
+    ...(page.nextPageToken !== undefined ? { has_more: true, next_page_token: page.nextPageToken } : {}),
+  };
 }
 
 export function renderRun(run: RunRecord, ctx: ViewContext, options: RenderRunOptions): Json {
@@ -166,23 +200,32 @@ export function renderRun(run: RunRecord, ctx: ViewContext, options: RenderRunOp
   };
   if (!options.includeTasks) return body;
 
-  let offset = 0;
-  if (options.pageToken) offset = decodePageToken(options.pageToken);
-  const limit = options.paginate ? TASKS_PER_PAGE : Number.POSITIVE_INFINITY;
-  const tasks = run.tasks.slice(offset, offset + limit);
-  body.tasks = tasks.map((task) => renderTask(run, task, ctx));
-  // Later pages return the arrays completed on the first page as empty (reference §1.1).
-  body.repair_history = offset === 0 ? run.history.map((entry) => renderHistory(run, entry)) : [];
-  if (offset > 0) body.job_parameters = [];
-  if (offset + tasks.length < run.tasks.length) {
-    body.has_more = true;
-    body.next_page_token = encodePageToken(offset + tasks.length);
-    body.job_parameters ??= [];
-    body.job_clusters ??= [];
-  } else if (offset > 0) {
-    body.job_clusters = [];
-  }
-  return body;
+  const arrays = {
+    tasks: run.tasks.map((task) => renderTask(run, task, ctx)),
+    job_clusters: run.jobClusters ?? [],
+    job_parameters: run.jobParameters ?? [],
+    repair_history: run.history.map((entry) => renderHistory(run, entry)),
+  };
+  if (!options.paginate) return { ...body, ...withoutAbsent(arrays, run) };
+  const page = pageArrays(arrays, pageOffset(options.pageToken));
+  // A run that fits one page looks like a 2.1 run; once it spans pages, every page carries all four
+  // arrays (empty when exhausted), which the SDKs extend page by page (http/array-pages.ts).
+  if (!page.laterPage && page.nextPageToken === undefined) return { ...body, ...withoutAbsent(arrays, run) };
+  return {
+    ...body,
+    ...page.slices,
+    ...(page.nextPageToken !== undefined ? { has_more: true, next_page_token: page.nextPageToken } : {}),
+  };
+}
+
+/** The arrays of a one-page run, leaving out job_clusters and job_parameters the run never had. */
+function withoutAbsent(arrays: Record<string, unknown[]>, run: RunRecord): Json {
+  const { job_clusters: clusters, job_parameters: parameters, ...rest } = arrays;
+  return {
+    ...rest,
+    ...(run.jobClusters !== undefined ? { job_clusters: clusters } : {}),
+    ...(run.jobParameters !== undefined ? { job_parameters: parameters } : {}),
+  };
 }
 
 /** runs/get-output for a task run (§1.4). Logs are not available for notebook tasks. */

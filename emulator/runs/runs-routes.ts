@@ -11,6 +11,7 @@ import { queueEnabled } from '../jobs/job-store.js';
 import type { RunNowBody } from '../jobs/jobs-requests-schema.js';
 import {
   cancelAllBody,
+  exportRunQuery,
   getRunQuery,
   listRunsQuery,
   repairRunBody,
@@ -24,7 +25,8 @@ import type { Services } from '../services.js';
 import type { JobParameterValue, RunRecord } from './run-model.js';
 import { isTerminal } from './run-model.js';
 import { planRepair } from './repair-plan.js';
-import { renderRun, renderTaskOutput, renderTaskRunAsRun } from './run-view.js';
+import { exportViews, notExportable, taskKind } from './run-export.js';
+import { renderLoopRun, renderRun, renderTaskOutput, renderTaskRunAsRun } from './run-view.js';
 
 /** Databricks' exact refusal for get-output on a parent run (reference §1.4). */
 export const PARENT_OUTPUT_MESSAGE =
@@ -74,6 +76,7 @@ export function registerRunsRoutes(router: Router, services: Services): void {
       ...(settings.webhook_notifications ? { webhooks: settings.webhook_notifications } : {}),
       ...(settings.notification_settings ? { notificationSettings: settings.notification_settings } : {}),
       ...jobParametersOf(settings, body.job_parameters),
+      ...(Array.isArray(settings.job_clusters) ? { jobClusters: settings.job_clusters as unknown[] } : {}),
       ...overridingParametersOf(body),
       ...(body.python_params ? { pythonParams: body.python_params } : {}),
       ...(body.idempotency_token !== undefined ? { idempotencyToken: body.idempotency_token } : {}),
@@ -115,8 +118,34 @@ export function registerRunsRoutes(router: Router, services: Services): void {
       );
     }
     const taskRun = workspace.runs.getTaskRun(query.run_id);
+    if (taskRun?.task.executor === 'for_each') {
+      return ok(
+        renderLoopRun(taskRun.run, taskRun.task, services.view(), {
+          includeTasks: true,
+          paginate: ctx.version === '2.2',
+          ...(query.page_token !== undefined ? { pageToken: query.page_token } : {}),
+        }),
+      );
+    }
     if (taskRun) return ok(renderTaskRunAsRun(taskRun.run, taskRun.task, services.view()));
     throw runDoesNotExist(query.run_id);
+  });
+
+  router.api('GET', '/jobs/runs/export', JOBS_API_VERSIONS, (ctx) => {
+    const query = parseWith(exportRunQuery, queryObject(ctx.query));
+    const taskRun = workspace.runs.getTaskRun(query.run_id);
+    if (taskRun)
+      return ok({ views: exportViews(taskRun.run, taskRun.task, query.views_to_export ?? 'CODE') });
+    const run = workspace.runs.get(query.run_id);
+    if (!run) throw runDoesNotExist(query.run_id);
+    // A multi-task parent has no notebook of its own; a one-task run exports as its task would [U].
+    if (run.tasks.length === 1 && run.tasks[0]!.spec.notebook_task) {
+      return ok({ views: exportViews(run, run.tasks[0]!, query.views_to_export ?? 'CODE') });
+    }
+    throw notExportable(
+      run.runId,
+      run.tasks.length === 1 ? taskKind(run.tasks[0]!) : 'a run with multiple tasks',
+    );
   });
 
   router.api('GET', '/jobs/runs/get-output', JOBS_API_VERSIONS, (ctx) => {
@@ -176,7 +205,9 @@ export function registerRunsRoutes(router: Router, services: Services): void {
     const view = services.view();
     const includeTasks = query.expand_tasks === true;
     return ok({
-      runs: page.runs.map((run) => renderRun(run, view, { includeTasks, paginate: ctx.version === '2.2' })),
+      runs: page.runs.map((run) =>
+        listedRun(renderRun(run, view, { includeTasks, paginate: ctx.version === '2.2' })),
+      ),
       has_more: page.nextPageToken !== undefined,
       ...(page.nextPageToken !== undefined ? { next_page_token: page.nextPageToken } : {}),
     });
@@ -191,6 +222,16 @@ export function registerRunsRoutes(router: Router, services: Services): void {
     services.changed();
     return ok({});
   });
+}
+
+/**
+ * A BaseRun in runs/list: with expand_tasks in 2.2, the first 100 elements of each array and
+ * has_more; the client pages through runs/get, not through a token of the listed run
+ * (databricks-sdk-py `mixins/jobs.py` `list_runs`: "if run.has_more: run_from_get_call = self.get_run(…)").
+ */
+function listedRun(body: Record<string, unknown>): Record<string, unknown> {
+  const { next_page_token: _token, ...rest } = body;
+  return rest;
 }
 
 /** Submitted tasks get the same server-side defaults as job tasks. */

@@ -3,7 +3,7 @@
  * it ends, what it outputs. Rules are set through the control API (POST /__emulator/scenarios).
  *
  * Precedence: the most specific matching rule wins (the one that constrains more of taskKey, jobName,
- * runName); between equally specific rules the one added last wins. A rule with no `match` is a
+ * runName, input — the last only for iterations of a for_each task); between equally specific rules the one added last wins. A rule with no `match` is a
  * catch-all default. The winning rule decides everything about the task; fields it leaves out take
  * their defaults (success, no output), never values from another rule.
  *
@@ -22,6 +22,8 @@ export const scenarioRuleSchema = z.strictObject({
       taskKey: z.string().optional(),
       jobName: z.string().optional(),
       runName: z.string().optional(),
+      /** Only iterations of a for_each task whose `{{input}}` is exactly this text. */
+      input: z.string().optional(),
     })
     .optional(),
   durationMs: z
@@ -55,6 +57,8 @@ export interface TaskIdentity {
   taskKey: string;
   jobName?: string;
   runName: string;
+  /** For an iteration of a for_each task: what its `{{input}}` resolves to. */
+  input?: string;
 }
 
 /**
@@ -132,6 +136,10 @@ function specificity(rule: ScenarioRule, task: TaskIdentity): number {
   }
   if (match.runName !== undefined) {
     if (match.runName !== task.runName) return -1;
+    score++;
+  }
+  if (match.input !== undefined) {
+    if (match.input !== task.input) return -1;
     score++;
   }
   return score;

@@ -11,13 +11,12 @@
  * endpoints alone (databricks/sdk/oauth.py OidcEndpoints.from_dict).
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { ensurePythonVenv, projectRoot } from '../../scripts/python-venv.js';
+import { ensurePythonVenv } from '../../scripts/python-venv.js';
 import type { TestIdentityProvider } from '../helpers/identity-provider.js';
 import { startTestIdentityProvider } from '../helpers/identity-provider.js';
 import type { EmulatorProcess } from './cli-process.js';
 import { startCli } from './cli-process.js';
+import { runConformanceScript } from './python-script.js';
 import type { DialectFlag } from '../../emulator/options.js';
 import type { TestEmulator } from './helpers.js';
 import { PAT, startTestEmulator } from './helpers.js';
@@ -28,27 +27,6 @@ const VARIANTS = [
   { name: "Databricks' usual answers", dialect: [] as DialectFlag[] },
   { name: `--dialect ${SDK_DIALECT.join(',')}`, dialect: SDK_DIALECT },
 ];
-
-/** Runs a conformance script with only the given environment (plus PATH and HOME). */
-function runScript(
-  python: string,
-  script: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      python,
-      [path.join(projectRoot, 'test', 'conformance', script)],
-      {
-        cwd: projectRoot,
-        timeout: 4 * 60_000,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-      },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (child.exitCode ?? 1) : 0, output: `${stdout}\n${stderr}` }),
-    );
-  });
-}
 
 describe.each(VARIANTS)('official Databricks SDK for Python against the emulator: $name', ({ dialect }) => {
   let emu: TestEmulator;
@@ -64,7 +42,7 @@ describe.each(VARIANTS)('official Databricks SDK for Python against the emulator
   test(
     'sdk_conformance.py passes',
     async () => {
-      const result = await runScript(python, 'sdk_conformance.py', {
+      const result = await runConformanceScript(python, 'sdk_conformance.py', {
         DATABRICKS_HOST: emu.url,
         DATABRICKS_TOKEN: PAT,
         LAKELOOP_DIALECT: dialect.join(','),
@@ -117,7 +95,7 @@ describe.each(VARIANTS)(
     test(
       'sdk_oauth.py passes',
       async () => {
-        const result = await runScript(python, 'sdk_oauth.py', {
+        const result = await runConformanceScript(python, 'sdk_oauth.py', {
           DATABRICKS_HOST: emulator.url,
           LAKELOOP_SP_ID: SP_ID,
           LAKELOOP_SP_SECRET: SP_SECRET,

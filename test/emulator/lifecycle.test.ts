@@ -227,7 +227,9 @@ describe('run life cycle', () => {
     const run = await waitForTerminal(emu, runId);
     expect(run.state).toMatchObject({ result_state: 'CANCELED', user_cancelled_or_timedout: true });
     expect(run.status.termination_details).toMatchObject({ code: 'USER_CANCELED', type: 'SUCCESS' });
-    expect(run.tasks.map((t: any) => t.state.result_state)).toEqual(['CANCELED', 'CANCELED']);
+    // a was running and is CANCELED; b never started and is skipped because its upstream was canceled.
+    expect(run.tasks.map((t: any) => t.state.result_state)).toEqual(['CANCELED', 'UPSTREAM_CANCELED']);
+    expect(run.tasks[1].state.life_cycle_state).toBe('SKIPPED');
     // Cancelling a finished run changes nothing.
     await emu.api('POST', '/api/2.1/jobs/runs/cancel', { run_id: runId });
     expect((await getRun(emu, runId)).state.result_state).toBe('CANCELED');
