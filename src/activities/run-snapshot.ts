@@ -1,4 +1,5 @@
 import type { Run } from '../databricks/jobs-schemas.js';
+import { runPageLink } from '../shared/run-page-url.js';
 import type { RunSnapshot } from '../shared/run-types.js';
 
 /** The parts of a Databricks Run object Lakeloop decides on (small enough for workflow history). */
@@ -8,7 +9,8 @@ export function toSnapshot(run: Run): RunSnapshot {
   return {
     runId: run.run_id,
     jobId: run.job_id,
-    runPageUrl: run.run_page_url,
+    // The path form, which opens for every user allowed to see the run (see run-page-url.ts).
+    runPageUrl: runPageLink(run.run_page_url),
     lifeCycleState: run.state?.life_cycle_state,
     resultState: run.state?.result_state,
     stateMessage: run.state?.state_message || undefined,
