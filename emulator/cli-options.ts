@@ -43,6 +43,11 @@ Options:
                            2^62), no-issuer (OAuth discovery without issuer), no-repair (runs/repair
                            not served), no-notifications (no notification destinations; settings
                            naming one are refused), or "all"
+  --temporal-ui-url URL    the Temporal Web UI of the workers' namespace, e.g.
+                           http://127.0.0.1:8233/namespaces/default: run pages link to the
+                           workflows whose DatabricksRunId search attribute is the run id
+  --temporal-run-id-type Keyword|Int
+                           how that namespace registers DatabricksRunId (default Keyword)
   --seed N                 seed for fault probabilities
   --verbose                log one line per request (never headers or tokens)
   --help                   show this text`;
@@ -72,6 +77,8 @@ export function parseCommandLine(argv: string[]): EmulatorOptions | 'help' {
       'failed-run-state': { type: 'string' },
       seed: { type: 'string' },
       dialect: { type: 'string' },
+      'temporal-ui-url': { type: 'string' },
+      'temporal-run-id-type': { type: 'string' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -101,6 +108,10 @@ export function parseCommandLine(argv: string[]): EmulatorOptions | 'help' {
   if (artifactMode !== undefined && artifactMode !== 'proxy' && artifactMode !== 'dbfs') {
     throw new Error('--mlflow-artifact-mode must be "proxy" or "dbfs"');
   }
+  const runIdType = values['temporal-run-id-type'];
+  if (runIdType !== undefined && runIdType !== 'Keyword' && runIdType !== 'Int') {
+    throw new Error('--temporal-run-id-type must be Keyword or Int');
+  }
   return {
     pats,
     ...(servicePrincipals.length > 0 ? { servicePrincipals } : {}),
@@ -120,6 +131,8 @@ export function parseCommandLine(argv: string[]): EmulatorOptions | 'help' {
     ...(webhookIds !== undefined ? { webhookIdFormat: webhookIds } : {}),
     ...(failedRunState !== undefined ? { failedRunLifeCycle: failedRunState } : {}),
     ...(values.dialect !== undefined ? { dialect: parseDialect(values.dialect) } : {}),
+    ...(values['temporal-ui-url'] !== undefined ? { temporalUiUrl: values['temporal-ui-url'] } : {}),
+    ...(runIdType !== undefined ? { temporalRunIdType: runIdType } : {}),
     ...(values.verbose ? { verbose: true } : {}),
   };
 }

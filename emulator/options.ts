@@ -6,6 +6,8 @@ import type { FederationPolicy } from './auth/federation-policy.js';
 import { federationPolicySchema } from './auth/federation-policy.js';
 import type { IssueListener } from './auth/token-registry.js';
 import type { ServicePrincipalConfig } from './auth/service-principals.js';
+import type { RunIdAttributeType } from './pages/temporal-link.js';
+import { checkTemporalUiUrl } from './pages/temporal-link.js';
 
 export interface EmulatorOptions {
   /** TCP port on 127.0.0.1; 0 picks a free one. */
@@ -78,6 +80,17 @@ export interface EmulatorOptions {
    * shapes. Clients must work under every combination.
    */
   dialect?: DialectFlag[];
+  /**
+   * The Temporal Web UI of the namespace Lakeloop's workers use, e.g.
+   * `http://127.0.0.1:8233/namespaces/default`. Run pages then link to the workflows whose
+   * `DatabricksRunId` search attribute is the run's id. Without it, run pages say how to get the link.
+   */
+  temporalUiUrl?: string;
+  /**
+   * How that namespace registers `DatabricksRunId` (default `Keyword`, holding the decimal id): the
+   * visibility query's literal differs (`DatabricksRunId="123"` or `DatabricksRunId=123`).
+   */
+  temporalRunIdType?: RunIdAttributeType;
   /** Print one line per API request (method, path, status; never headers). */
   verbose?: boolean;
   /** Where log lines go; defaults to stderr. */
@@ -124,10 +137,11 @@ export function parseDialect(text: string): DialectFlag[] {
   return [...new Set(names as DialectFlag[])];
 }
 
-export type ResolvedOptions = Required<
-  Omit<EmulatorOptions, 'statePath' | 'seed' | 'onTokenIssued' | 'artifactRoot' | 'firstRunId'>
-> &
-  Pick<EmulatorOptions, 'statePath' | 'seed' | 'onTokenIssued' | 'artifactRoot' | 'firstRunId'>;
+type OptionalSettings =
+  'statePath' | 'seed' | 'onTokenIssued' | 'artifactRoot' | 'firstRunId' | 'temporalUiUrl';
+
+export type ResolvedOptions = Required<Omit<EmulatorOptions, OptionalSettings>> &
+  Pick<EmulatorOptions, OptionalSettings>;
 
 export const DEFAULT_PRINCIPAL = 'emulator-user@localhost';
 export const DEFAULT_WORKSPACE_ID = '1234567890123456';
@@ -157,6 +171,10 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
   ) {
     throw new Error('firstRunId must be a whole number from 1 to 2^53 - 1');
   }
+  const temporalRunIdType = options.temporalRunIdType ?? 'Keyword';
+  if (temporalRunIdType !== 'Keyword' && temporalRunIdType !== 'Int') {
+    throw new Error('--temporal-run-id-type (temporalRunIdType) must be Keyword or Int');
+  }
   const timeScale = options.timeScale ?? 1;
   if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new Error('timeScale must be a positive number');
   return {
@@ -184,6 +202,9 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
     webhookInitialBackoffMs: options.webhookInitialBackoffMs ?? 200,
     persistDebounceMs: options.persistDebounceMs ?? 250,
     dialect: checkDialect(options.dialect ?? []),
+    temporalUiUrl:
+      options.temporalUiUrl !== undefined ? checkTemporalUiUrl(options.temporalUiUrl) : undefined,
+    temporalRunIdType,
     verbose: options.verbose ?? false,
     log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
   };

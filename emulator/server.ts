@@ -2,11 +2,12 @@
  * startEmulator(): one local Databricks workspace on 127.0.0.1, in-process. The CLI (main.ts), the
  * tests and the benchmarks all start it through here.
  *
- * A request goes: control API (/__emulator/…, no auth) — or — count it, authenticate the bearer token
- * (except public paths: host metadata, the OAuth server under /oidc, and in dbfs artifact mode the
- * signed artifact URLs under /__signed/, which check their own signature), apply an injected fault
- * (latency, error status, dropped response), route it, run the handler, and send (or, under
- * dropResponse, drop) the answer. Nothing a client sends can crash the process: every failure ends as
+ * A request goes: a run page (GET `/`, `/jobs/{job_id}/runs/{run_id}`: HTML, no auth, see
+ * pages/pages-routes.ts) — or — control API (/__emulator/…, no auth) — or — count it, authenticate
+ * the bearer token (except public paths: host metadata, the OAuth server under /oidc, and in dbfs
+ * artifact mode the signed artifact URLs under /__signed/, which check their own signature), apply an
+ * injected fault (latency, error status, dropped response), route it, run the handler, and send (or,
+ * under dropResponse, drop) the answer. Nothing a client sends can crash the process: every failure ends as
  * a Databricks-shaped error response, or an OAuth `{error, error_description}` at the token endpoint.
  */
 import { randomUUID } from 'node:crypto';
@@ -54,6 +55,7 @@ import { registerDestinationRoutes } from './notifications/destinations-routes.j
 import { WebhookDispatcher } from './notifications/webhook-dispatcher.js';
 import { WebhookNotifier } from './notifications/webhook-notifier.js';
 import type { EmulatorOptions } from './options.js';
+import { isPagePath, registerPageRoutes } from './pages/pages-routes.js';
 import { resolveOptions } from './options.js';
 import { createRandom } from './random.js';
 import { RunEngine } from './runs/run-engine.js';
@@ -182,6 +184,9 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
     ok({ oidc_endpoint: `${baseUrl}/oidc`, workspace_id: options.workspaceId }),
   );
 
+  const pages = new Router();
+  registerPageRoutes(pages, services);
+
   const oidc = new Router();
   registerOidcRoutes(oidc, {
     tokens,
@@ -231,8 +236,24 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
       path = url.pathname;
       requestDialect = dialect.forRequest(path);
       const isControl = path.startsWith('/__emulator/');
+      const isPage = isPagePath(method, path);
       const raw = await readBody(req);
-      if (!isControl) {
+      if (isPage) {
+        response = await dispatch(pages, {
+          method,
+          path,
+          query: url.searchParams,
+          raw,
+          headers: req.headers,
+          requestId,
+          principal: '',
+          isApi: false,
+          json: false,
+          // Page addresses carry the ids clients were given (int64-ids translates them back).
+          dialect: requestDialect,
+          hidden: false,
+        });
+      } else if (!isControl) {
         stats.countRequest(method, path);
         counted = true;
         const isOidc = path.startsWith(OIDC_PREFIX);

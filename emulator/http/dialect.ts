@@ -43,6 +43,8 @@ import type { ApiResponse } from './responses.js';
 /** `/api/2.1/jobs/runs/get` → `/jobs/runs/get`: the Jobs API, in any version. */
 const JOBS_PATH = /^\/api\/[^/]+(\/jobs\/.+)$/;
 const CONTROL_RUNS_PATH = /^\/__emulator\/runs\//;
+/** Run pages (emulator/pages): their addresses carry the ids a client was given. */
+const RUN_PAGE_PATH = /^\/jobs\/(?:\d+\/)?runs\/\d+$/;
 const REPAIR_PATH = /^\/api\/[^/]+\/jobs\/runs\/repair$/;
 const DESTINATIONS_PATH = /^\/api\/[^/]+\/notification-destinations(?:\/|$)/;
 
@@ -91,7 +93,9 @@ export class Dialect {
 
   forRequest(path: string): RequestDialect {
     const endpoint = JOBS_PATH.exec(path)?.[1];
-    const translated = this.has('int64-ids') && (endpoint !== undefined || CONTROL_RUNS_PATH.test(path));
+    const translated =
+      this.has('int64-ids') &&
+      (endpoint !== undefined || CONTROL_RUNS_PATH.test(path) || RUN_PAGE_PATH.test(path));
     const ids = translated ? new IdTranslator() : undefined;
     const nulls = this.has('strict-nulls') && endpoint !== undefined ? explicitNullsFor(endpoint) : undefined;
     const refuse = this.has('no-notifications') && endpoint !== undefined;

@@ -610,9 +610,9 @@ export class RunEngine {
         env: {
           DATABRICKS_HOST: this.deps.baseUrl(),
           DATABRICKS_TOKEN: token,
-          LAKELOOP_JOB_ID: context.jobId,
-          LAKELOOP_RUN_ID: context.jobRunId,
-          LAKELOOP_TASK_RUN_ID: context.taskRunId,
+          LAKELOOP_JOB_ID: String(context.jobId),
+          LAKELOOP_RUN_ID: String(context.jobRunId),
+          LAKELOOP_TASK_RUN_ID: String(context.taskRunId),
           LAKELOOP_TASK_KEY: task.taskKey,
         },
       },

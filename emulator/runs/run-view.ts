@@ -62,20 +62,44 @@ function wasStopped(end: Outcome | undefined): boolean {
   return end?.result === 'CANCELED' || end?.result === 'TIMEDOUT';
 }
 
+/**
+ * run_page_url as the Jobs API returns it: still the legacy fragment form
+ * `https://<host>/?o=<workspace_id>#job/<job_id>/run/<run_id>`, for job runs and one-time runs alike
+ * (databricks-sdk-py#375; a SUBMIT_RUN's in flyteorg/flytekit#1935). The workspace UI follows the
+ * fragment with a client-side redirect to the path form `/jobs/<job_id>/runs/<run_id>?o=<workspace_id>`,
+ * which the Databricks CLI builds itself since June 2026 because the redirect fails for non-admins
+ * (databricks/cli#5629, libs/workspaceurls/urls.go ModernizeJobRunPageURL, fixing cli#5142). A task
+ * run's URL has the same form with the task run's id [U: the task form is not in a public sample].
+ * The emulator serves both forms as HTML pages (emulator/pages/).
+ */
 export function runPageUrl(ctx: ViewContext, jobId: number, runId: number): string {
   return `${ctx.baseUrl}/?o=${ctx.workspaceId}#job/${jobId}/run/${runId}`;
 }
 
+/** The path form of a run's (or task run's) page, which the workspace UI serves; see runPageUrl. */
+export function runPagePath(jobId: number | string, runId: number | string): string {
+  return `/jobs/${jobId}/runs/${runId}`;
+}
+
+/** A task run's run_duration: start to end, or to now while it runs; 0 before it starts. */
+export function taskRunDurationMs(task: TaskRun, now: number): number {
+  if (!(task.startTime > 0)) return 0;
+  return (task.endTime > 0 ? task.endTime : now) - task.startTime;
+}
+
+/** A run's run_duration: the time it was active, repairs included (§1.3). */
+export function runDurationMs(run: RunRecord, now: number): number {
+  return run.activeMsBefore + (run.activeSince !== undefined ? now - run.activeSince : 0);
+}
+
 function taskTiming(task: TaskRun, now: number): Json {
-  const started = task.startTime > 0;
-  const end = task.endTime > 0 ? task.endTime : now;
   return {
     start_time: task.startTime,
     end_time: task.endTime,
     setup_duration: task.setupMs,
     execution_duration: task.executionMs,
     cleanup_duration: task.cleanupMs,
-    run_duration: started ? end - task.startTime : 0,
+    run_duration: taskRunDurationMs(task, now),
     queue_duration: 0,
   };
 }
@@ -170,7 +194,7 @@ export function renderLoopRun(
 export function renderRun(run: RunRecord, ctx: ViewContext, options: RenderRunOptions): Json {
   const terminal = isTerminal(run.phase);
   const queue = run.phase === 'QUEUED' ? QUEUE_MESSAGE : undefined;
-  const activeMs = run.activeMsBefore + (run.activeSince !== undefined ? ctx.now - run.activeSince : 0);
+  const activeMs = runDurationMs(run, ctx.now);
   const body: Json = {
     job_id: run.jobId,
     run_id: run.runId,

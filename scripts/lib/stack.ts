@@ -17,6 +17,8 @@ export interface StackSettings {
   env: Record<string, string>;
   /** Lines to print for people: "Temporal gRPC  127.0.0.1:7233", … */
   addresses: Array<[label: string, value: string]>;
+  /** The Temporal Web UI of the stack's namespace, e.g. http://127.0.0.1:8233/namespaces/default. */
+  temporalUiUrl: string;
 }
 
 export interface StackService {
@@ -193,6 +195,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         ['SQLite database', dbFile],
         ['Temporal server', `pid ${server.child.pid}`],
       ],
+      temporalUiUrl: `http://127.0.0.1:${uiPort}/namespaces/${NAMESPACE}`,
     };
     for (const service of options.services) {
       const started = await service.start(settings);

@@ -4,7 +4,10 @@
  * destination pointing at the worker's webhook receiver.
  */
 import { randomBytes } from 'node:crypto';
+import { SearchAttributeType } from '@temporalio/common';
+import type { EmulatorOptions } from '../../emulator/options.js';
 import { startEmulator } from '../../emulator/server.js';
+import { DatabricksRunId } from '../../src/shared/search-attributes.js';
 import { NOTIFICATIONS_PATH } from '../../src/webhooks/receiver.js';
 import { freePort } from './processes.js';
 import type { StackService } from './stack.js';
@@ -20,6 +23,20 @@ export interface WorkspaceServiceOptions {
   timeScale?: number;
   /** Lifetime of issued OAuth tokens, in seconds. */
   tokenTtlSeconds?: number;
+}
+
+/**
+ * Where the emulator's run pages link for "the Temporal workflow that owns this run": the namespace's
+ * workflow list filtered by DatabricksRunId, with the literal Lakeloop's registration of that
+ * attribute needs (a Keyword takes the quoted decimal id, an Int the bare number).
+ */
+export function temporalLinkOptions(
+  temporalUiUrl: string,
+): Pick<EmulatorOptions, 'temporalUiUrl' | 'temporalRunIdType'> {
+  return {
+    temporalUiUrl,
+    temporalRunIdType: (DatabricksRunId.type as string) === SearchAttributeType.INT ? 'Int' : 'Keyword',
+  };
 }
 
 export function workspaceService(options: WorkspaceServiceOptions): StackService {
@@ -42,6 +59,8 @@ export function workspaceService(options: WorkspaceServiceOptions): StackService
         tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
         statePath: options.statePath,
         timeScale: options.timeScale ?? 1,
+        // Run pages link to the workflow that owns each run, in this stack's Temporal UI.
+        ...temporalLinkOptions(settings.temporalUiUrl),
         log: () => undefined,
       });
       try {

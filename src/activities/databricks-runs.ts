@@ -16,6 +16,7 @@ import type { RunSnapshot, SubmitResult, TaskOutput } from '../shared/run-types.
 import { isFeatureUnavailable, isNotificationRefusal } from './capabilities.js';
 import { withActivityFailures } from './failures.js';
 import { fingerprint, idempotencyToken } from './fingerprint.js';
+import { jobRunPageUrl } from '../shared/run-page-url.js';
 import { toSnapshot } from './run-snapshot.js';
 import type { RunDirectory } from '../webhooks/run-directory.js';
 
@@ -216,7 +217,8 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
         return {
           runId: run_id,
           jobId: job.job_id,
-          runPageUrl: `${deps.host}/#job/${job.job_id}/run/${run_id}`,
+          // Shown until the first runs/get brings Databricks' own run_page_url.
+          runPageUrl: jobRunPageUrl(deps.host, job.job_id, run_id),
           jobFingerprint: fingerprint(job.settings ?? {}),
           webhooksAvailable: referencesDestination(job, deps.webhookDestinationId),
         };

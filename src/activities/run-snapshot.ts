@@ -1,4 +1,5 @@
 import type { Run, RunTask } from '../databricks/jobs-schemas.js';
+import { runPageLink } from '../shared/run-page-url.js';
 import { classifyRun, isTerminalState } from '../shared/run-classification.js';
 import type { RunSnapshot, TaskSnapshot } from '../shared/run-types.js';
 
@@ -16,7 +17,8 @@ export function toSnapshot(
   const snapshot: RunSnapshot = {
     runId: run.run_id,
     jobId: run.job_id,
-    runPageUrl: run.run_page_url,
+    // The path form, which opens for every user allowed to see the run (see run-page-url.ts).
+    runPageUrl: runPageLink(run.run_page_url),
     lifeCycleState: run.state?.life_cycle_state,
     resultState: run.state?.result_state,
     stateMessage: run.state?.state_message || undefined,

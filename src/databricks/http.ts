@@ -190,8 +190,6 @@ export class DatabricksHttpClient {
     });
     return response;
   }
-
-
 }
 
 /**

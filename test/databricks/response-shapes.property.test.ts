@@ -238,7 +238,7 @@ describe(`Jobs responses generated from ${models.source}`, () => {
           const wire = stringifyExactJson(body);
           const parsed = decodeResponse(wire, { schema: endpoint.schema, exactIntegers: true }, name);
           expectIdsUnchanged(body, parsed, endpoint.struct, endpoint.struct);
-          endpoint.also?.(parsed, body);
+          endpoint.also?.(parsed, body as Record<string, unknown>);
         }),
         { numRuns: RUNS },
       );
@@ -255,7 +255,11 @@ describe(`Jobs responses generated from ${models.source}`, () => {
     (name, field, body, schema) => {
       let error: unknown;
       try {
-        decodeResponse(JSON.stringify(body), { schema, exactIntegers: true }, name);
+        decodeResponse(
+          JSON.stringify(body),
+          { schema: schema as z.ZodType<unknown>, exactIntegers: true },
+          name,
+        );
       } catch (err) {
         error = err;
       }

@@ -71,7 +71,9 @@ export function unroutedNotifications(
     );
   }
   // One delivery retries its lookup for a few seconds: consecutive misses for a run are one delivery.
-  const lookups = [...stack.receiverLookups].sort((a, b) => a.runId.localeCompare(b.runId) || a.atMs - b.atMs);
+  const lookups = [...stack.receiverLookups].sort(
+    (a, b) => a.runId.localeCompare(b.runId) || a.atMs - b.atMs,
+  );
   const unrouted: Array<{ runId: string; atMs: number }> = [];
   let current: { runId: string; atMs: number; lastMs: number; found: boolean } | undefined;
   const flush = () => {

@@ -163,7 +163,9 @@ describe('Temporal Web UI', () => {
       workflowId,
     ]);
     expect(result).toMatchObject({ outcome: 'SUCCESS', jobId });
-    expect(result.runPageUrl).toMatch(new RegExp(`#job/${jobId}/run/${result.runId}$`));
+    expect(result.runPageUrl).toBe(
+      `${harness.emulator.url}/jobs/${jobId}/runs/${result.runId}?o=${harness.emulator.handle.workspaceId}`,
+    );
 
     await openWorkflow(workflowId);
     await openTab('user-metadata-tab');

@@ -79,7 +79,10 @@ describe('databricksRun', () => {
       repairs: 0,
     });
     expect(result.jobFingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(result.runPageUrl).toContain(`/run/${result.runId}`);
+    // Databricks' run_page_url in the path form, which opens for non-admins too (src/shared/run-page-url.ts).
+    expect(result.runPageUrl).toBe(
+      `${emulator.url}/jobs/${jobId}/runs/${result.runId}?o=${emulator.handle.workspaceId}`,
+    );
     expect(result.outputs).toEqual([expect.objectContaining({ taskKey: 'train', result: '{"auc":0.91}' })]);
     expect(result.attempts).toEqual([
       expect.objectContaining({ attempt: 1, kind: 'submit', outcome: 'SUCCESS' }),
