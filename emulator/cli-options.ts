@@ -42,6 +42,9 @@ Options:
                            strict-nulls (explicit nulls for unset fields), int64-ids (ids above
                            2^62), no-issuer (OAuth discovery without issuer), no-repair (runs/repair
                            not served), or "all"
+  --model-registry unity-catalog|workspace
+                           models in Unity Catalog and the workspace registry (default), or a
+                           workspace without Unity Catalog (workspace registry only)
   --seed N                 seed for fault probabilities
   --verbose                log one line per request (never headers or tokens)
   --help                   show this text`;
@@ -71,6 +74,7 @@ export function parseCommandLine(argv: string[]): EmulatorOptions | 'help' {
       'failed-run-state': { type: 'string' },
       seed: { type: 'string' },
       dialect: { type: 'string' },
+      'model-registry': { type: 'string' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -119,6 +123,9 @@ export function parseCommandLine(argv: string[]): EmulatorOptions | 'help' {
     ...(webhookIds !== undefined ? { webhookIdFormat: webhookIds } : {}),
     ...(failedRunState !== undefined ? { failedRunLifeCycle: failedRunState } : {}),
     ...(values.dialect !== undefined ? { dialect: parseDialect(values.dialect) } : {}),
+    ...(values['model-registry'] !== undefined
+      ? { modelRegistry: values['model-registry'] as EmulatorOptions['modelRegistry'] }
+      : {}),
     ...(values.verbose ? { verbose: true } : {}),
   };
 }

@@ -78,6 +78,13 @@ export interface EmulatorOptions {
    * shapes. Clients must work under every combination.
    */
   dialect?: DialectFlag[];
+  /**
+   * Which model registry the workspace offers. `unity-catalog` (default, as new workspaces are): Models
+   * in Unity Catalog next to the legacy workspace registry. `workspace`: a workspace without Unity
+   * Catalog, whose Unity Catalog endpoints answer METASTORE_DOES_NOT_EXIST; only the workspace
+   * registry (stages, no aliases) is there.
+   */
+  modelRegistry?: ModelRegistryMode;
   /** Print one line per API request (method, path, status; never headers). */
   verbose?: boolean;
   /** Where log lines go; defaults to stderr. */
@@ -95,6 +102,9 @@ export interface EmulatorOptions {
  *  - `no-repair`: `runs/repair` is not served (404 ENDPOINT_NOT_FOUND), as on a workspace or proxy
  *    without it.
  */
+export const MODEL_REGISTRY_MODES = ['unity-catalog', 'workspace'] as const;
+export type ModelRegistryMode = (typeof MODEL_REGISTRY_MODES)[number];
+
 export const DIALECT_FLAGS = ['strict-nulls', 'int64-ids', 'no-issuer', 'no-repair'] as const;
 export type DialectFlag = (typeof DIALECT_FLAGS)[number];
 
@@ -175,9 +185,17 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
     webhookInitialBackoffMs: options.webhookInitialBackoffMs ?? 200,
     persistDebounceMs: options.persistDebounceMs ?? 250,
     dialect: checkDialect(options.dialect ?? []),
+    modelRegistry: checkModelRegistry(options.modelRegistry ?? 'unity-catalog'),
     verbose: options.verbose ?? false,
     log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
   };
+}
+
+function checkModelRegistry(mode: string): ModelRegistryMode {
+  if (!(MODEL_REGISTRY_MODES as readonly string[]).includes(mode)) {
+    throw new Error(`--model-registry must be ${MODEL_REGISTRY_MODES.join(' or ')}`);
+  }
+  return mode as ModelRegistryMode;
 }
 
 function checkDialect(flags: readonly string[]): DialectFlag[] {

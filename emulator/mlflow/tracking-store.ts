@@ -139,6 +139,11 @@ export class TrackingStore {
     return run;
   }
 
+  /** Every run, in creation order. */
+  allRuns(): RunRecord[] {
+    return [...this.runs.values()];
+  }
+
   /** A run that may still be written to: MLflow refuses writes to deleted runs. */
   activeRun(runId: string): RunRecord {
     const run = this.getRun(runId);
