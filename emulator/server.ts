@@ -35,12 +35,13 @@ import { errorResponse, ok, writeResponse } from './http/responses.js';
 import type { RequestContext } from './http/router.js';
 import { Router } from './http/router.js';
 import { registerJobsRoutes } from './jobs/jobs-routes.js';
-import { FILES_PREFIX, registerFilesRoutes } from './files/files-routes.js';
+import { DIRECTORIES_PREFIX, FILES_PREFIX, registerFilesRoutes } from './files/files-routes.js';
 import { registerPresignedRoutes } from './files/presigned-routes.js';
 import { registerArtifactRoutes } from './mlflow/artifact-routes.js';
 import { ArtifactStore } from './mlflow/artifact-store.js';
 import { ARTIFACTS_PREFIX, type MlflowServices } from './mlflow/mlflow-services.js';
 import { registerRegistryRoutes } from './mlflow/registry-routes.js';
+import { registerLoggedModelRoutes } from './mlflow/logged-models.js';
 import { registerRunSearchRoute } from './mlflow/run-search.js';
 import {
   ArtifactUrlSigner,
@@ -174,6 +175,7 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
   };
   registerTrackingRoutes(api, mlflow, () => options.principal);
   registerRunSearchRoute(api, mlflow);
+  registerLoggedModelRoutes(api, mlflow, () => options.principal);
   registerRegistryRoutes(api, mlflow);
   registerArtifactRoutes(api, mlflow);
   const unityCatalog: UnityCatalogServices = {
@@ -292,6 +294,9 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
       return;
     }
     if (counted) stats.countResponse(response.status);
+    // Workspaces name themselves on every answer; MLflow's UC client reads it to record which workspace
+    // tracked a model version's run (rest_store.py, _get_workspace_id).
+    if (counted) response.headers = { ...response.headers, 'x-databricks-org-id': options.workspaceId };
     try {
       writeResponse(res, response, requestId);
     } catch (error) {
@@ -372,7 +377,9 @@ interface DispatchRequest {
 
 async function dispatch(router: Router, request: DispatchRequest): Promise<ApiResponse> {
   const { method, path, query, raw, headers, principal, requestId, isApi } = request;
-  const match = router.match(method, path);
+  // The Files API names directories with or without a trailing slash (its listings end them in "/").
+  const routed = path.startsWith(DIRECTORIES_PREFIX) ? path.replace(/\/+$/, '') : path;
+  const match = router.match(method, routed);
   if (match.kind === 'not-found') {
     // Databricks names the endpoint without its /api/x.y prefix: "No API found for 'GET /repos'".
     const shown = isApi ? path.replace(/^\/api\/[^/]+/, '') || '/' : path;

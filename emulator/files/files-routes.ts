@@ -24,6 +24,7 @@ import { page } from '../mlflow/mlflow-request.js';
 import { fileNotFound, resolveFsPath, type FilesContext } from './fs-paths.js';
 
 export const FILES_PREFIX = '/api/2.0/fs/files';
+export const DIRECTORIES_PREFIX = '/api/2.0/fs/directories/';
 const DIRECTORY_PAGE_MAX = 1000;
 
 function fsPath(ctx: RequestContext, param: string): string {

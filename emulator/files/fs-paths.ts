@@ -7,6 +7,9 @@
  *    Databricks SDK's Files API (mlflow/store/artifact/databricks_run_artifact_repo.py,
  *    `_build_root_path`; databricks_sdk_artifact_repo.py), falling back to credentials-for-read/-write
  *    only when a Files API call fails.
+ *  - `/WorkspaceInternal/Mlflow/Artifacts/<experiment>/LoggedModels/<model_id>/<rest>`: an MLflow 3
+ *    logged model's artifacts (`dbfs:/databricks/mlflow-tracking/<exp>/logged_models/<id>/<rest>`),
+ *    the same way (databricks_logged_model_artifact_repo.py).
  *  - `/Models/<catalog>/<schema>/<model>/<version>/<rest>`: a Unity Catalog model version's files, the
  *    root MLflow's PresignedUrlArtifactRepository (and DatabricksSDKModelsArtifactRepository) use
  *    (presigned_url_artifact_repo.py: `/Models/` + the full name with dots as slashes + the version).
@@ -65,6 +68,22 @@ export function resolveFsPath(ctx: FilesContext, principal: string, path: string
       throw fileNotFound('directory', path);
     }
     return [experimentId, runId, ...rest].join('/');
+  }
+  if (
+    RUN_PREFIX.every((part, i) => segments[i] === part) &&
+    segments[4] === 'LoggedModels' &&
+    segments.length >= 6
+  ) {
+    const [experimentId, , modelId, ...rest] = segments.slice(3);
+    const model = ctx.tracking.loggedModels.get(modelId!);
+    if (
+      !model ||
+      model.experiment_id !== experimentId ||
+      !model.artifact_uri.startsWith(`${DBFS_ARTIFACT_BASE}/`)
+    ) {
+      throw fileNotFound('directory', path);
+    }
+    return [experimentId, 'logged_models', modelId, ...rest].join('/');
   }
   if (segments[0] === 'Models' && segments.length >= 5) {
     const [catalog, schema, name, versionText, ...rest] = segments.slice(1);
