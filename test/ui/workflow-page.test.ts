@@ -217,7 +217,7 @@ describe('Temporal Web UI', () => {
     await openTab('user-metadata-tab');
     await view('ml-pipeline', async () => {
       expect(await frameText(page.frameLocator('#user-metadata-summary'), 'ML pipeline')).toContain(
-        'ML pipeline "churn": train → evaluate → gate → register "churn" → score',
+        'ML pipeline "churn": train → evaluate → gate → register "main.ml.churn" → score',
       );
       const details = page.frameLocator('#user-metadata-current-details');
       const detailsText = await frameText(details, 'Pipeline churn');
