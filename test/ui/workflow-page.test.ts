@@ -61,6 +61,11 @@ describe('Temporal Web UI', () => {
       name: 'ui',
       receiver: { username: 'databricks', password: `ui-${suffix}-webhook-secret` },
     });
+    // pipelines/churn.json registers main.ml.churn in Unity Catalog.
+    await harness.emulator.api('POST', '/api/2.1/unity-catalog/schemas', {
+      catalog_name: 'main',
+      name: 'ml',
+    });
     restoreEnvironment = pointCliAtTestServer(harness.taskQueue);
     browser = await launchChromium(chromiumPath);
   });
