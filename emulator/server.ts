@@ -296,7 +296,8 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
     if (counted) stats.countResponse(response.status);
     // Workspaces name themselves on every answer; MLflow's UC client reads it to record which workspace
     // tracked a model version's run (rest_store.py, _get_workspace_id).
-    if (counted) response.headers = { ...response.headers, 'x-databricks-org-id': options.workspaceId };
+    if (counted && path.startsWith('/api/'))
+      response.headers = { ...response.headers, 'x-databricks-org-id': options.workspaceId };
     try {
       writeResponse(res, response, requestId);
     } catch (error) {
