@@ -48,6 +48,9 @@ Options:
                            workflows whose DatabricksRunId search attribute is the run id
   --temporal-run-id-type Keyword|Int
                            how that namespace registers DatabricksRunId (default Keyword)
+  --model-registry unity-catalog|workspace
+                           models in Unity Catalog and the workspace registry (default), or a
+                           workspace without Unity Catalog (workspace registry only)
   --seed N                 seed for fault probabilities
   --verbose                log one line per request (never headers or tokens)
   --help                   show this text`;
@@ -79,6 +82,7 @@ export function parseCommandLine(argv: string[]): EmulatorOptions | 'help' {
       dialect: { type: 'string' },
       'temporal-ui-url': { type: 'string' },
       'temporal-run-id-type': { type: 'string' },
+      'model-registry': { type: 'string' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -133,6 +137,9 @@ export function parseCommandLine(argv: string[]): EmulatorOptions | 'help' {
     ...(values.dialect !== undefined ? { dialect: parseDialect(values.dialect) } : {}),
     ...(values['temporal-ui-url'] !== undefined ? { temporalUiUrl: values['temporal-ui-url'] } : {}),
     ...(runIdType !== undefined ? { temporalRunIdType: runIdType } : {}),
+    ...(values['model-registry'] !== undefined
+      ? { modelRegistry: values['model-registry'] as EmulatorOptions['modelRegistry'] }
+      : {}),
     ...(values.verbose ? { verbose: true } : {}),
   };
 }

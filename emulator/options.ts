@@ -91,6 +91,13 @@ export interface EmulatorOptions {
    * visibility query's literal differs (`DatabricksRunId="123"` or `DatabricksRunId=123`).
    */
   temporalRunIdType?: RunIdAttributeType;
+  /**
+   * Which model registry the workspace offers. `unity-catalog` (default, as new workspaces are): Models
+   * in Unity Catalog next to the legacy workspace registry. `workspace`: a workspace without Unity
+   * Catalog, whose Unity Catalog endpoints answer METASTORE_DOES_NOT_EXIST; only the workspace
+   * registry (stages, no aliases) is there.
+   */
+  modelRegistry?: ModelRegistryMode;
   /** Print one line per API request (method, path, status; never headers). */
   verbose?: boolean;
   /** Where log lines go; defaults to stderr. */
@@ -111,6 +118,9 @@ export interface EmulatorOptions {
  *    jobs or runs that name one are refused ("Webhook with id '…' was not found.").
  * Implemented at the HTTP edge: http/dialect.ts.
  */
+export const MODEL_REGISTRY_MODES = ['unity-catalog', 'workspace'] as const;
+export type ModelRegistryMode = (typeof MODEL_REGISTRY_MODES)[number];
+
 export const DIALECT_FLAGS = [
   'strict-nulls',
   'int64-ids',
@@ -205,9 +215,17 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
     temporalUiUrl:
       options.temporalUiUrl !== undefined ? checkTemporalUiUrl(options.temporalUiUrl) : undefined,
     temporalRunIdType,
+    modelRegistry: checkModelRegistry(options.modelRegistry ?? 'unity-catalog'),
     verbose: options.verbose ?? false,
     log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
   };
+}
+
+function checkModelRegistry(mode: string): ModelRegistryMode {
+  if (!(MODEL_REGISTRY_MODES as readonly string[]).includes(mode)) {
+    throw new Error(`--model-registry must be ${MODEL_REGISTRY_MODES.join(' or ')}`);
+  }
+  return mode as ModelRegistryMode;
 }
 
 function checkDialect(flags: readonly string[]): DialectFlag[] {

@@ -4,8 +4,8 @@
  *
  * A request goes: a run page (GET `/`, `/jobs/{job_id}/runs/{run_id}`: HTML, no auth, see
  * pages/pages-routes.ts) — or — control API (/__emulator/…, no auth) — or — count it, authenticate
- * the bearer token (except public paths: host metadata, the OAuth server under /oidc, and in dbfs
- * artifact mode the signed artifact URLs under /__signed/, which check their own signature), apply an
+ * the bearer token (except public paths: host metadata, the OAuth server under /oidc, and the signed
+ * artifact URLs under /__signed/, which check their own signature), apply an
  * injected fault (latency, error status, dropped response), route it, run the handler, and send (or,
  * under dropResponse, drop) the answer. Nothing a client sends can crash the process: every failure ends as
  * a Databricks-shaped error response, or an OAuth `{error, error_description}` at the token endpoint.
@@ -39,10 +39,14 @@ import { errorResponse, ok, writeResponse } from './http/responses.js';
 import type { RequestContext, RouteMatch } from './http/router.js';
 import { Router } from './http/router.js';
 import { registerJobsRoutes } from './jobs/jobs-routes.js';
+import { DIRECTORIES_PREFIX, FILES_PREFIX, registerFilesRoutes } from './files/files-routes.js';
+import { registerPresignedRoutes } from './files/presigned-routes.js';
 import { registerArtifactRoutes } from './mlflow/artifact-routes.js';
 import { ArtifactStore } from './mlflow/artifact-store.js';
 import { ARTIFACTS_PREFIX, type MlflowServices } from './mlflow/mlflow-services.js';
 import { registerRegistryRoutes } from './mlflow/registry-routes.js';
+import { registerLoggedModelRoutes } from './mlflow/logged-models.js';
+import { registerRunSearchRoute } from './mlflow/run-search.js';
 import {
   ArtifactUrlSigner,
   registerCredentialRoutes,
@@ -51,6 +55,11 @@ import {
 } from './mlflow/signed-urls.js';
 import { DBFS_ARTIFACT_BASE } from './mlflow/tracking-store.js';
 import { registerTrackingRoutes } from './mlflow/tracking-routes.js';
+import { registerUcRegistryRoutes } from './mlflow/uc-registry-routes.js';
+import { registerCatalogRoutes } from './unity-catalog/catalog-routes.js';
+import { PrivilegeChecker } from './unity-catalog/grants.js';
+import { registerModelRoutes } from './unity-catalog/model-routes.js';
+import type { UnityCatalogServices } from './unity-catalog/uc-services.js';
 import { registerDestinationRoutes } from './notifications/destinations-routes.js';
 import { WebhookDispatcher } from './notifications/webhook-dispatcher.js';
 import { WebhookNotifier } from './notifications/webhook-notifier.js';
@@ -95,7 +104,8 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
     Date.now,
     snapshot ? resumedEmulatedNow(snapshot, options.timeScale) : undefined,
   );
-  const workspace = new Workspace();
+  // The PAT user is the workspace (and metastore) admin; service principals hold what they are granted.
+  const workspace = new Workspace(options.principal);
   if (options.firstRunId !== undefined) workspace.runIds = new IdSequence(options.firstRunId);
   const dbfsArtifacts = options.mlflowArtifactMode === 'dbfs';
   // Restored experiments keep the artifact_location they were created with.
@@ -173,13 +183,27 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
     changed,
   };
   registerTrackingRoutes(api, mlflow, () => options.principal);
+  registerRunSearchRoute(api, mlflow);
+  registerLoggedModelRoutes(api, mlflow, () => options.principal);
   registerRegistryRoutes(api, mlflow);
   registerArtifactRoutes(api, mlflow);
-  if (dbfsArtifacts) {
-    const signer = new ArtifactUrlSigner(options.mlflowSignedUrlTtlSeconds, options.workspaceId);
-    registerCredentialRoutes(api, mlflow, signer, () => baseUrl);
-    registerSignedUrlRoutes(api, mlflow, signer, stats.signedUrls);
-  }
+  const unityCatalog: UnityCatalogServices = {
+    store: workspace.unityCatalog,
+    privileges: new PrivilegeChecker(new Set([options.principal])),
+    enabled: options.modelRegistry === 'unity-catalog',
+    changed,
+  };
+  registerCatalogRoutes(api, unityCatalog);
+  registerModelRoutes(api, unityCatalog);
+  registerUcRegistryRoutes(api, unityCatalog, workspace.mlflowTracking);
+  const files = { tracking: workspace.mlflowTracking, uc: unityCatalog, artifacts: mlflow.artifacts };
+  registerFilesRoutes(api, files);
+  // Signed URLs serve Unity Catalog model files (presigned create-upload/download-url) in every mode,
+  // and run artifacts through credentials-for-read/-write in dbfs mode.
+  const signer = new ArtifactUrlSigner(options.mlflowSignedUrlTtlSeconds, options.workspaceId);
+  registerPresignedRoutes(api, files, signer, () => baseUrl);
+  registerSignedUrlRoutes(api, mlflow, signer, stats.signedUrls);
+  if (dbfsArtifacts) registerCredentialRoutes(api, mlflow, signer, () => baseUrl);
   api.route('GET', '/.well-known/databricks-config', () =>
     ok({ oidc_endpoint: `${baseUrl}/oidc`, workspace_id: options.workspaceId }),
   );
@@ -258,7 +282,7 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
         counted = true;
         const isOidc = path.startsWith(OIDC_PREFIX);
         // Signed artifact URLs carry their own authorization (the signature), never a bearer token.
-        const isSigned = dbfsArtifacts && path.startsWith(`${SIGNED_PREFIX}/`);
+        const isSigned = path.startsWith(`${SIGNED_PREFIX}/`);
         const principal =
           isOidc || isSigned || PUBLIC_PATHS.has(path) ? '' : authenticate(tokens, req.headers.authorization);
         fault = faults.matchHttp(method, path);
@@ -281,7 +305,8 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
               principal,
               isApi: true,
               // Artifact uploads are raw bytes.
-              json: !path.startsWith(`${ARTIFACTS_PREFIX}/`) && !isSigned,
+              json:
+                !path.startsWith(`${ARTIFACTS_PREFIX}/`) && !path.startsWith(`${FILES_PREFIX}/`) && !isSigned,
             });
       } else {
         response = await dispatch(control, {
@@ -314,6 +339,10 @@ export async function startEmulator(input: EmulatorOptions): Promise<EmulatorHan
       return;
     }
     if (counted) stats.countResponse(response.status);
+    // Workspaces name themselves on every answer; MLflow's UC client reads it to record which workspace
+    // tracked a model version's run (rest_store.py, _get_workspace_id).
+    if (counted && path.startsWith('/api/'))
+      response.headers = { ...response.headers, 'x-databricks-org-id': options.workspaceId };
     try {
       writeResponse(res, response, requestId, (body) => dialect.stringify(body));
     } catch (error) {
@@ -398,7 +427,9 @@ interface DispatchRequest {
 
 async function dispatch(router: Router, request: DispatchRequest): Promise<ApiResponse> {
   const { method, path, query, raw, headers, principal, requestId, isApi, dialect } = request;
-  const match: RouteMatch = request.hidden ? { kind: 'not-found' } : router.match(method, path);
+  // The Files API names directories with or without a trailing slash (its listings end them in "/").
+  const routed = path.startsWith(DIRECTORIES_PREFIX) ? path.replace(/\/+$/, '') : path;
+  const match: RouteMatch = request.hidden ? { kind: 'not-found' } : router.match(method, routed);
   if (match.kind === 'not-found') {
     // Databricks names the endpoint without its /api/x.y prefix: "No API found for 'GET /repos'".
     const shown = isApi ? path.replace(/^\/api\/[^/]+/, '') || '/' : path;

@@ -7,10 +7,12 @@ Artifacts: a run's artifact_uri decides where bytes go.
   * mlflow-artifacts:/<exp>/<run>/artifacts  (open-source `mlflow server --serve-artifacts`, the
     emulator's default): PUT/GET /api/2.0/mlflow-artifacts/artifacts/<same path> on the tracking host.
   * dbfs:/databricks/mlflow-tracking/<exp>/<run>/artifacts  (a Databricks workspace's run artifacts,
-    the emulator's --mlflow-artifact-mode dbfs): access-controlled, so, as MLflow's own
-    DatabricksArtifactRepository does, through /api/2.0/mlflow/artifacts/credentials-for-write (or
-    -read) and a PUT (GET) of the signed URL it returns. The signed URL is a credential: it is never
-    printed, and the workspace token is never sent to it.
+    the emulator's --mlflow-artifact-mode dbfs): as MLflow 3's DatabricksRunArtifactRepository does,
+    through the Files API at /api/2.0/fs/files/WorkspaceInternal/Mlflow/Artifacts/<exp>/Runs/<run>/…
+    (mlflow/store/artifact/databricks_run_artifact_repo.py), falling back, as it does, to
+    /api/2.0/mlflow/artifacts/credentials-for-write (or -read) and a PUT (GET) of the signed URL it
+    returns. The signed URL is a credential: it is never printed, and the workspace token is never
+    sent to it.
   * other dbfs:/…  paths: through the /dbfs FUSE mount every cluster has.
 """
 
@@ -25,8 +27,9 @@ import urllib.request
 API = "/api/2.0/mlflow"
 ARTIFACTS_PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+FILES_API = "/api/2.0/fs/files"
 # dbfs:/databricks/mlflow-tracking/<experiment>/<run>/artifacts[/<path>]
-WORKSPACE_RUN_ARTIFACTS = re.compile(r"^dbfs:/databricks/mlflow-tracking/[^/]+/([^/]+)/artifacts(?:/(.*))?$")
+WORKSPACE_RUN_ARTIFACTS = re.compile(r"^dbfs:/databricks/mlflow-tracking/([^/]+)/([^/]+)/artifacts(?:/(.*))?$")
 
 
 class MlflowError(Exception):
@@ -48,8 +51,8 @@ class Mlflow:
 
     # -- transport ---------------------------------------------------------------------------------
 
-    def _send(self, method, path, body=None, content_type=None, query=None):
-        url = self.host + path + ("?" + urllib.parse.urlencode(query) if query else "")
+    def _send(self, method, path, body=None, content_type=None, query=None, with_headers=False):
+        url = self.host + path + ("?" + urllib.parse.urlencode(query, doseq=True) if query else "")
         headers = {"User-Agent": "lakeloop-demo-job/0.1"}
         if self.token:
             headers["Authorization"] = "Bearer " + self.token
@@ -59,7 +62,8 @@ class Mlflow:
             request = urllib.request.Request(url, data=body, method=method, headers=headers)
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    return response.read()
+                    data = response.read()
+                    return (data, response.headers) if with_headers else data
             except urllib.error.HTTPError as error:
                 payload = error.read()
                 if error.code in RETRY_STATUSES and attempt < 3:
@@ -77,14 +81,19 @@ class Mlflow:
                     continue
                 raise
 
-    def call(self, method, endpoint, params=None):
-        """A JSON call to /api/2.0/mlflow/<endpoint>: GET params go in the query, others in the body."""
+    def call(self, method, endpoint, params=None, prefix=API):
+        """A JSON call to <prefix>/<endpoint>: GET params go in the query, others in the body."""
         if method == "GET":
-            raw = self._send("GET", f"{API}/{endpoint}", query=params or {})
+            raw = self._send("GET", f"{prefix}/{endpoint}", query=params or {})
         else:
             body = json.dumps(params or {}).encode("utf8")
-            raw = self._send(method, f"{API}/{endpoint}", body=body, content_type="application/json")
+            raw = self._send(method, f"{prefix}/{endpoint}", body=body, content_type="application/json")
         return json.loads(raw) if raw else {}
+
+    def get_run_with_headers(self, run_id):
+        """runs/get, with the response headers (a workspace names itself in x-databricks-org-id)."""
+        raw, headers = self._send("GET", f"{API}/runs/get", query={"run_id": run_id}, with_headers=True)
+        return json.loads(raw)["run"], headers
 
     # -- tracking ----------------------------------------------------------------------------------
 
@@ -133,8 +142,8 @@ class Mlflow:
     # -- artifacts ---------------------------------------------------------------------------------
 
     def _artifact_target(self, artifact_uri, relative):
-        """('proxy', path) for mlflow-artifacts URIs, ('signed', (run_id, path)) for a workspace's run
-        artifacts, ('file', path) for other dbfs:/ paths on a cluster."""
+        """('proxy', path) for mlflow-artifacts URIs, ('workspace', (Files API path, run_id, path)) for a
+        workspace's run artifacts, ('file', path) for other dbfs:/ paths on a cluster."""
         relative = relative.strip("/")
         if artifact_uri.startswith("mlflow-artifacts:"):
             rest = artifact_uri[len("mlflow-artifacts:") :]
@@ -146,10 +155,14 @@ class Mlflow:
             return "proxy", ARTIFACTS_PROXY + "/" + "/".join(urllib.parse.quote(p, safe="") for p in parts)
         workspace_run = WORKSPACE_RUN_ARTIFACTS.match(artifact_uri.rstrip("/"))
         if workspace_run:
-            parts = [p for p in ((workspace_run.group(2) or "") + "/" + relative).split("/") if p]
+            experiment, run_id = workspace_run.group(1), workspace_run.group(2)
+            parts = [p for p in ((workspace_run.group(3) or "") + "/" + relative).split("/") if p]
             if not parts or any(p in (".", "..") for p in parts):
                 raise ValueError(f"invalid artifact path {relative!r}")
-            return "signed", (workspace_run.group(1), "/".join(parts))
+            files_path = f"/WorkspaceInternal/Mlflow/Artifacts/{experiment}/Runs/{run_id}/artifacts/" + "/".join(
+                urllib.parse.quote(p, safe="") for p in parts
+            )
+            return "workspace", (files_path, run_id, "/".join(parts))
         if artifact_uri.startswith("dbfs:/") and os.path.isdir("/dbfs"):
             return "file", os.path.join("/dbfs", artifact_uri[len("dbfs:/") :], relative)
         raise SystemExit(f"cannot store artifacts at {artifact_uri}: need mlflow-artifacts:/ or dbfs:/ on a cluster")
@@ -160,13 +173,17 @@ class Mlflow:
         infos = self.call("POST", endpoint, {"run_id": run_id, "path": [path]}).get("credential_infos") or []
         if not infos:
             raise MlflowError(200, "NO_CREDENTIALS", f"the workspace returned no signed URL for {path}")
-        # Only the headers the workspace returned: never our Authorization header.
-        headers = {h["name"]: h.get("value", "") for h in infos[0].get("headers") or []}
-        headers.setdefault("User-Agent", "lakeloop-demo-job/0.1")
+        return self.presigned_request(method, infos[0]["signed_uri"], infos[0].get("headers"), data, path)
+
+    def presigned_request(self, method, url, headers, data=None, label=""):
+        """A GET or PUT of a presigned URL with only the headers the workspace returned ([{name, value}]):
+        never our Authorization header. The URL is a credential: no message quotes it."""
+        sent = {h["name"]: h.get("value", "") for h in headers or []}
+        sent.setdefault("User-Agent", "lakeloop-demo-job/0.1")
         if data is not None:
-            headers.setdefault("Content-Type", "application/octet-stream")
+            sent.setdefault("Content-Type", "application/octet-stream")
         for attempt in range(4):
-            request = urllib.request.Request(infos[0]["signed_uri"], data=data, method=method, headers=headers)
+            request = urllib.request.Request(url, data=data, method=method, headers=sent)
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
                     return response.read()
@@ -176,21 +193,31 @@ class Mlflow:
                     time.sleep(min(2**attempt, 8))
                     continue
                 # The status only: the URL (its query string is the credential) and the body stay out.
-                message = f"{method} of artifact {path} via its signed URL"
-                raise MlflowError(error.code, f"HTTP_{error.code}", message) from None
+                raise MlflowError(error.code, f"HTTP_{error.code}", f"{method} of {label} via its signed URL") from None
             except urllib.error.URLError as error:
                 if attempt < 3:
                     time.sleep(min(2**attempt, 8))
                     continue
-                message = f"{method} of artifact {path} via its signed URL: {error.reason}"
+                message = f"{method} of {label} via its signed URL: {error.reason}"
                 raise MlflowError(0, "NETWORK_ERROR", message) from None
 
     def upload_artifact(self, artifact_uri, relative, data):
         kind, target = self._artifact_target(artifact_uri, relative)
         if kind == "proxy":
             self._send("PUT", target, body=data, content_type="application/octet-stream")
-        elif kind == "signed":
-            self._signed_transfer("PUT", *target, data=data)
+        elif kind == "workspace":
+            files_path, run_id, path = target
+            try:
+                self._send(
+                    "PUT",
+                    FILES_API + files_path,
+                    body=data,
+                    content_type="application/octet-stream",
+                    query={"overwrite": "true"},
+                )
+            except MlflowError:
+                # MLflow's DatabricksTrackingArtifactRepository falls back the same way.
+                self._signed_transfer("PUT", run_id, path, data=data)
         else:
             os.makedirs(os.path.dirname(target), exist_ok=True)
             with open(target, "wb") as handle:
@@ -200,8 +227,12 @@ class Mlflow:
         kind, target = self._artifact_target(artifact_uri, relative)
         if kind == "proxy":
             return self._send("GET", target)
-        if kind == "signed":
-            return self._signed_transfer("GET", *target)
+        if kind == "workspace":
+            files_path, run_id, path = target
+            try:
+                return self._send("GET", FILES_API + files_path)
+            except MlflowError:
+                return self._signed_transfer("GET", run_id, path)
         with open(target, "rb") as handle:
             return handle.read()
 

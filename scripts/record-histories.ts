@@ -260,6 +260,8 @@ const receiver = await startWebhookReceiver({
   password: WEBHOOK_PASSWORD,
 });
 try {
+  // pipelines/churn.json's model lives in main.ml (Unity Catalog, the default registry).
+  await api(emulator, '/api/2.1/unity-catalog/schemas', { catalog_name: 'main', name: 'ml' });
   const destination = await api(emulator, '/api/2.0/notification-destinations', {
     display_name: 'recorder',
     config: { generic_webhook: { url: receiver.url, username: 'databricks', password: WEBHOOK_PASSWORD } },

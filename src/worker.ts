@@ -135,6 +135,7 @@ async function main(): Promise<void> {
         lakeloopVersion: lakeloopVersion(),
         databricks,
         webhookDestinationId: config.worker.webhookDestinationId,
+        modelRegistry: config.worker.modelRegistry,
         metrics,
         runDirectory,
       },

@@ -59,6 +59,17 @@ describe('loadConfig', () => {
     expect(loadConfig(base).worker.maxCachedWorkflows).toBeUndefined(); // the SDK's default
   });
 
+  test('LAKELOOP_MODEL_REGISTRY: Unity Catalog by default, the workspace registry or open-source MLflow by choice', () => {
+    expect(loadConfig(base).worker.modelRegistry).toBe('unity-catalog');
+    expect(loadConfig({ ...base, LAKELOOP_MODEL_REGISTRY: 'Workspace' }).worker.modelRegistry).toBe(
+      'workspace',
+    );
+    expect(loadConfig({ ...base, LAKELOOP_MODEL_REGISTRY: 'mlflow' }).worker.modelRegistry).toBe('mlflow');
+    expect(problemsOf({ LAKELOOP_MODEL_REGISTRY: 'databricks-uc' })).toEqual([
+      'LAKELOOP_MODEL_REGISTRY: expected one of unity-catalog, workspace, mlflow',
+    ]);
+  });
+
   test('LAKELOOP_MAX_CACHED_WORKFLOWS: 0 or at least 2 whole workflows', () => {
     expect(problemsOf({ LAKELOOP_MAX_CACHED_WORKFLOWS: '1' })).toEqual([
       "LAKELOOP_MAX_CACHED_WORKFLOWS: expected 0 (no cache) or at least 2 (the Temporal SDK's minimum)",

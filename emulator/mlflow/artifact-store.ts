@@ -4,7 +4,7 @@
  * clients, so each is checked to stay inside the root (no `..`, no absolute paths, no empty segments).
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import type { ReadStream } from 'node:fs';
 import path from 'node:path';
 import { invalidParameter, resourceDoesNotExist } from '../http/api-error.js';
@@ -14,6 +14,14 @@ export interface ArtifactEntry {
   path: string;
   is_dir: boolean;
   file_size?: number;
+}
+
+/** One entry of a directory, as the Files API lists it. */
+export interface DirectoryEntry {
+  name: string;
+  isDirectory: boolean;
+  size: number;
+  modifiedMs: number;
 }
 
 export class ArtifactStore {
@@ -67,5 +75,36 @@ export class ArtifactStore {
       }
     }
     return result;
+  }
+
+  /** What is at `relative` (undefined when nothing is); the root itself is `''`. */
+  async stat(
+    relative: string,
+  ): Promise<{ isDirectory: boolean; size: number; modifiedMs: number } | undefined> {
+    const info = await stat(relative === '' ? this.root : this.resolve(relative)).catch(() => undefined);
+    if (!info || (!info.isFile() && !info.isDirectory())) return undefined;
+    return { isDirectory: info.isDirectory(), size: info.size, modifiedMs: info.mtimeMs };
+  }
+
+  /** The direct children of a directory, sorted by name (partial uploads left out). */
+  async entries(directory: string): Promise<DirectoryEntry[]> {
+    const target = directory === '' ? this.root : this.resolve(directory);
+    const names = (await readdir(target).catch(() => [] as string[])).filter((n) => !n.endsWith('.partial'));
+    const result: DirectoryEntry[] = [];
+    for (const name of names.sort()) {
+      const info = await stat(path.join(target, name)).catch(() => undefined);
+      if (!info || (!info.isFile() && !info.isDirectory())) continue;
+      result.push({ name, isDirectory: info.isDirectory(), size: info.size, modifiedMs: info.mtimeMs });
+    }
+    return result;
+  }
+
+  async mkdir(relative: string): Promise<void> {
+    await mkdir(this.resolve(relative), { recursive: true });
+  }
+
+  /** Deletes a file, or a directory with everything in it. */
+  async remove(relative: string): Promise<void> {
+    await rm(this.resolve(relative), { recursive: true, force: true });
   }
 }

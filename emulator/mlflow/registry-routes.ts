@@ -1,6 +1,10 @@
 /**
- * MLflow workspace model registry endpoints: registered-models/create|get, model-versions/create|get|
- * search, and registered-models/alias (POST set, GET get, DELETE). Versions are READY at once.
+ * The workspace model registry: registered-models/create|get|get-latest-versions (and Databricks'
+ * databricks/registered-models/get), model-versions/create|get|search, and stage transitions
+ * (model-versions/transition-stage as MLflow's client calls it, databricks/model-versions/
+ * transition-stage as databricks-sdk-py's ModelRegistryAPI does). Versions are READY at once. There are
+ * no alias endpoints: a Databricks workspace registry has none (see registry-store.ts), so alias calls
+ * get the workspace's answer to an unknown endpoint, 404 ENDPOINT_NOT_FOUND.
  * search understands MLflow's filter grammar for what Lakeloop uses: `key = 'value'` conditions on
  * name, run_id and source_path joined with AND.
  */
@@ -11,7 +15,7 @@ import type { Router } from '../http/router.js';
 import type { MlflowServices } from './mlflow-services.js';
 import { MLFLOW_VERSIONS } from './mlflow-services.js';
 import { int64, page, parseMlflow, requestParams, requiredString } from './mlflow-request.js';
-import { modelVersionView, registeredModelView, type ModelVersionRecord } from './registry-store.js';
+import { modelVersionView, registeredModelView, STAGES, type ModelVersionRecord } from './registry-store.js';
 
 const API = '/mlflow';
 const tag = z.object({ key: requiredString, value: z.string() });
@@ -82,7 +86,7 @@ export function registerRegistryRoutes(router: Router, mlflow: MlflowServices): 
       tags: Object.fromEntries((body.tags ?? []).map((t) => [t.key, t.value])),
     });
     mlflow.changed();
-    return ok({ model_version: modelVersionView(registry, version) });
+    return ok({ model_version: modelVersionView(version) });
   });
 
   route('GET', '/model-versions/get', (ctx) => {
@@ -90,7 +94,7 @@ export function registerRegistryRoutes(router: Router, mlflow: MlflowServices): 
       z.object({ name: requiredString, version: requiredString }),
       requestParams(ctx),
     );
-    return ok({ model_version: modelVersionView(registry, registry.getVersion(name, version)) });
+    return ok({ model_version: modelVersionView(registry.getVersion(name, version)) });
   });
 
   route('GET', '/model-versions/search', (ctx) => {
@@ -115,31 +119,57 @@ export function registerRegistryRoutes(router: Router, mlflow: MlflowServices): 
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : b.version - a.version));
     const { items, next_page_token } = page(found, params.page_token, size);
     return ok({
-      model_versions: items.map((v) => modelVersionView(registry, v)),
+      model_versions: items.map(modelVersionView),
       ...(next_page_token ? { next_page_token } : {}),
     });
   });
 
-  const aliasSchema = z.object({ name: requiredString, alias: requiredString });
-
-  route('POST', '/registered-models/alias', (ctx) => {
-    const body = parseMlflow(aliasSchema.extend({ version: requiredString }), requestParams(ctx));
-    registry.setAlias(body.name, body.alias, body.version);
-    mlflow.changed();
-    return ok({});
+  route('GET', '/databricks/registered-models/get', (ctx) => {
+    const { name } = parseMlflow(z.object({ name: requiredString }), requestParams(ctx));
+    const view = registeredModelView(registry, registry.getModel(name));
+    return ok({ registered_model_databricks: { ...view, id: name, permission_level: 'CAN_MANAGE' } });
   });
 
-  route('GET', '/registered-models/alias', (ctx) => {
-    const params = parseMlflow(aliasSchema, requestParams(ctx));
-    return ok({
-      model_version: modelVersionView(registry, registry.versionByAlias(params.name, params.alias)),
+  const latestVersions = (ctx: Parameters<Parameters<Router['api']>[3]>[0]) => {
+    const params = requestParams(ctx);
+    // GET carries stages as repeated query parameters.
+    const stages = ctx.method === 'GET' ? ctx.query.getAll('stages') : params.stages;
+    const body = parseMlflow(z.object({ name: requiredString, stages: z.array(z.string()).optional() }), {
+      ...params,
+      ...(stages !== undefined ? { stages } : {}),
     });
-  });
+    return ok({ model_versions: registry.latestVersions(body.name, body.stages).map(modelVersionView) });
+  };
+  route('POST', '/registered-models/get-latest-versions', latestVersions);
+  route('GET', '/registered-models/get-latest-versions', latestVersions);
 
-  route('DELETE', '/registered-models/alias', (ctx) => {
-    const params = parseMlflow(aliasSchema, requestParams(ctx));
-    registry.deleteAlias(params.name, params.alias);
-    mlflow.changed();
-    return ok({});
+  const transitionSchema = z.object({
+    name: requiredString,
+    version: requiredString,
+    stage: z.string().transform((stage, issue) => {
+      const found = STAGES.find((s) => s.toLowerCase() === stage.toLowerCase());
+      if (!found) {
+        issue.addIssue({ code: 'custom', message: `expected one of ${STAGES.join(', ')}` });
+        return z.NEVER;
+      }
+      return found;
+    }),
+    archive_existing_versions: z.boolean().optional(),
+    comment: z.string().optional(),
   });
+  const transition = (ctx: Parameters<Parameters<Router['api']>[3]>[0]) => {
+    const body = parseMlflow(transitionSchema, requestParams(ctx));
+    const version = registry.transitionStage(
+      body.name,
+      body.version,
+      body.stage,
+      body.archive_existing_versions ?? false,
+    );
+    mlflow.changed();
+    return modelVersionView(version);
+  };
+  route('POST', '/model-versions/transition-stage', (ctx) => ok({ model_version: transition(ctx) }));
+  route('POST', '/databricks/model-versions/transition-stage', (ctx) =>
+    ok({ model_version_databricks: transition(ctx) }),
+  );
 }

@@ -1,6 +1,10 @@
 /**
  * The workspace model registry in memory: registered models, their numbered versions (registered
- * READY at once: there is no copy step here) and aliases, with the errors MLflow's SQL store raises.
+ * READY at once: there is no copy step here) and their stages (None, Staging, Production, Archived),
+ * with the errors MLflow's SQL store raises. A Databricks workspace registry has no aliases: its REST
+ * API (databricks-sdk-py service/ml.py ModelRegistryAPI) offers none, and MLflow's client refuses
+ * alias calls for it without sending them (mlflow/store/model_registry/
+ * databricks_workspace_model_registry_rest_store.py). Lifecycle there is stage transitions.
  */
 import { invalidParameter, resourceDoesNotExist } from '../http/api-error.js';
 import { resourceAlreadyExists } from './mlflow-request.js';
@@ -15,7 +19,12 @@ export interface ModelVersionRecord {
   run_link?: string;
   description?: string;
   tags: Record<string, string>;
+  /** None (absent), Staging, Production or Archived. */
+  current_stage?: Stage;
 }
+
+export const STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
+export type Stage = (typeof STAGES)[number];
 
 export interface RegisteredModelRecord {
   name: string;
@@ -24,19 +33,12 @@ export interface RegisteredModelRecord {
   description?: string;
   tags: Record<string, string>;
   versions: ModelVersionRecord[];
-  /** alias → version number */
+  /** alias → version number (kept for state files written before; never served). */
   aliases: Record<string, number>;
 }
 
 export interface RegistrySnapshot {
   models: RegisteredModelRecord[];
-}
-
-/** MLflow reserves "latest" and version-like names (v1, V2…) for its own model URIs. */
-function checkAliasName(alias: string): void {
-  if (alias.toLowerCase() === 'latest' || /^v\d+$/i.test(alias)) {
-    throw invalidParameter(`'${alias}' alias name (case insensitive) is reserved.`);
-  }
 }
 
 export class RegistryStore {
@@ -102,36 +104,40 @@ export class RegistryStore {
     return [...this.models.values()].flatMap((model) => model.versions);
   }
 
-  setAlias(name: string, alias: string, version: string): void {
-    checkAliasName(alias);
-    const found = this.getVersion(name, version);
-    const model = this.getModel(name);
-    model.aliases[alias] = found.version;
-    model.last_updated_timestamp = Date.now();
-  }
-
-  deleteAlias(name: string, alias: string): void {
-    checkAliasName(alias);
-    const model = this.getModel(name);
-    delete model.aliases[alias];
-  }
-
   /**
-   * As MLflow's SQL store: an unknown model is 404 RESOURCE_DOES_NOT_EXIST, an unknown alias of a
-   * known model 400 INVALID_PARAMETER_VALUE (checked against mlflow server 3.17).
+   * Moves a version to `stage`; with archive_existing_versions, the model's other versions in that
+   * stage go to Archived (Databricks: only for Staging and Production).
    */
-  versionByAlias(name: string, alias: string): ModelVersionRecord {
-    const version = this.getModel(name).aliases[alias];
-    if (version === undefined) throw invalidParameter(`Registered model alias ${alias} not found.`);
-    return this.getVersion(name, String(version));
+  transitionStage(name: string, version: string, stage: Stage, archiveExisting: boolean): ModelVersionRecord {
+    const found = this.getVersion(name, version);
+    if (archiveExisting && stage !== 'Staging' && stage !== 'Production') {
+      throw invalidParameter(`archive_existing_versions can only be used with stage Staging or Production.`);
+    }
+    const now = Date.now();
+    if (archiveExisting) {
+      for (const other of this.getModel(name).versions) {
+        if (other !== found && other.current_stage === stage) {
+          other.current_stage = 'Archived';
+          other.last_updated_timestamp = now;
+        }
+      }
+    }
+    found.current_stage = stage;
+    found.last_updated_timestamp = now;
+    return found;
   }
 
-  aliasesOf(version: ModelVersionRecord): string[] {
-    const model = this.models.get(version.name);
-    return Object.entries(model?.aliases ?? {})
-      .filter(([, v]) => v === version.version)
-      .map(([alias]) => alias)
-      .sort();
+  /** The newest version in each of `stages` (every stage but None when not given), oldest stage first. */
+  latestVersions(name: string, stages: readonly string[] | undefined): ModelVersionRecord[] {
+    const model = this.getModel(name);
+    const wanted = stages && stages.length > 0 ? stages : STAGES;
+    const result: ModelVersionRecord[] = [];
+    for (const stage of STAGES) {
+      if (!wanted.some((w) => w.toLowerCase() === stage.toLowerCase())) continue;
+      const latest = model.versions.filter((v) => (v.current_stage ?? 'None') === stage).at(-1);
+      if (latest) result.push(latest);
+    }
+    return result;
   }
 
   snapshot(): RegistrySnapshot {
@@ -143,20 +149,19 @@ export class RegistryStore {
   }
 }
 
-export function modelVersionView(store: RegistryStore, version: ModelVersionRecord): Record<string, unknown> {
+export function modelVersionView(version: ModelVersionRecord): Record<string, unknown> {
   return {
     name: version.name,
     version: String(version.version),
     creation_timestamp: version.creation_timestamp,
     last_updated_timestamp: version.last_updated_timestamp,
-    current_stage: 'None',
+    current_stage: version.current_stage ?? 'None',
     ...(version.description !== undefined ? { description: version.description } : {}),
     source: version.source,
     ...(version.run_id !== undefined ? { run_id: version.run_id } : {}),
     ...(version.run_link !== undefined ? { run_link: version.run_link } : {}),
     status: 'READY',
     tags: Object.entries(version.tags).map(([key, value]) => ({ key, value })),
-    aliases: store.aliasesOf(version),
   };
 }
 
@@ -164,14 +169,14 @@ export function registeredModelView(
   store: RegistryStore,
   model: RegisteredModelRecord,
 ): Record<string, unknown> {
-  const latest = model.versions.at(-1);
   return {
     name: model.name,
     creation_timestamp: model.creation_timestamp,
     last_updated_timestamp: model.last_updated_timestamp,
     ...(model.description !== undefined ? { description: model.description } : {}),
     tags: Object.entries(model.tags).map(([key, value]) => ({ key, value })),
-    aliases: Object.entries(model.aliases).map(([alias, version]) => ({ alias, version: String(version) })),
-    ...(latest ? { latest_versions: [modelVersionView(store, latest)] } : {}),
+    latest_versions: store
+      .latestVersions(model.name, ['None', 'Staging', 'Production'])
+      .map(modelVersionView),
   };
 }

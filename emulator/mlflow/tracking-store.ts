@@ -43,10 +43,28 @@ export interface RunRecord {
   metrics: Record<string, Metric[]>;
 }
 
+/** An MLflow 3 logged model (LoggedModelInfo + LoggedModelData in mlflow/protos/service.proto). */
+export interface LoggedModelRecord {
+  model_id: string;
+  experiment_id: string;
+  name: string;
+  model_type?: string;
+  source_run_id?: string;
+  status: 'LOGGED_MODEL_PENDING' | 'LOGGED_MODEL_READY' | 'LOGGED_MODEL_UPLOAD_FAILED';
+  creation_timestamp_ms: number;
+  last_updated_timestamp_ms: number;
+  artifact_uri: string;
+  creator: string;
+  tags: Record<string, string>;
+  params: Record<string, string>;
+}
+
 export interface TrackingSnapshot {
   nextExperimentId: number;
   experiments: Experiment[];
   runs: RunRecord[];
+  /** Optional: state files from before logged models load without any. */
+  loggedModels?: LoggedModelRecord[];
 }
 
 /** `mlflow-artifacts:` + `/<id>`: what `mlflow server --serve-artifacts` gives experiments. */
@@ -59,6 +77,8 @@ export const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILL
 export class TrackingStore {
   private experiments = new Map<string, Experiment>();
   private runs = new Map<string, RunRecord>();
+  /** Logged models by model_id. */
+  loggedModels = new Map<string, LoggedModelRecord>();
   private nextExperimentId = 1;
   /** New experiments' artifact_location is `<base>/<id>`. */
   private artifactBase = PROXY_ARTIFACT_BASE;
@@ -76,6 +96,7 @@ export class TrackingStore {
   clear(): void {
     this.experiments.clear();
     this.runs.clear();
+    this.loggedModels.clear();
     // `mlflow server` starts with the Default experiment, id 0.
     this.insertExperiment('0', 'Default', Date.now());
   }
@@ -139,6 +160,11 @@ export class TrackingStore {
     return run;
   }
 
+  /** Every run, in creation order. */
+  allRuns(): RunRecord[] {
+    return [...this.runs.values()];
+  }
+
   /** A run that may still be written to: MLflow refuses writes to deleted runs. */
   activeRun(runId: string): RunRecord {
     const run = this.getRun(runId);
@@ -183,12 +209,14 @@ export class TrackingStore {
       nextExperimentId: this.nextExperimentId,
       experiments: [...this.experiments.values()],
       runs: [...this.runs.values()],
+      loggedModels: [...this.loggedModels.values()],
     };
   }
 
   restore(snapshot: TrackingSnapshot): void {
     this.experiments = new Map(snapshot.experiments.map((e) => [e.experiment_id, e]));
     this.runs = new Map(snapshot.runs.map((r) => [r.run_id, r]));
+    this.loggedModels = new Map((snapshot.loggedModels ?? []).map((m) => [m.model_id, m]));
     this.nextExperimentId = snapshot.nextExperimentId;
   }
 

@@ -12,6 +12,7 @@ import type { TrackingSnapshot } from '../mlflow/tracking-store.js';
 import type { Destination } from '../notifications/destination-store.js';
 import type { RunRecord } from '../runs/run-model.js';
 import type { ScenarioRule } from '../tasks/scenario-rules.js';
+import type { UnityCatalogSnapshot } from '../unity-catalog/uc-store.js';
 import type { Workspace } from '../workspace.js';
 
 export const SNAPSHOT_FORMAT = 'lakeloop-emulator-state';
@@ -33,6 +34,8 @@ export interface Snapshot {
   scenarios: ScenarioRule[];
   /** Optional, so state files written before the MLflow subset still load (with an empty MLflow). */
   mlflow?: { tracking: TrackingSnapshot; registry: RegistrySnapshot };
+  /** Optional likewise: state files from before Unity Catalog load with a fresh metastore. */
+  unityCatalog?: UnityCatalogSnapshot;
 }
 
 export function takeSnapshot(workspace: Workspace, clock: EmulatedClock): Snapshot {
@@ -51,6 +54,7 @@ export function takeSnapshot(workspace: Workspace, clock: EmulatedClock): Snapsh
     destinations: workspace.destinations.all(),
     scenarios: [...workspace.scenarios.list()],
     mlflow: { tracking: workspace.mlflowTracking.snapshot(), registry: workspace.mlflowRegistry.snapshot() },
+    unityCatalog: workspace.unityCatalog.snapshot(),
   };
 }
 
@@ -73,6 +77,7 @@ export function restoreSnapshot(workspace: Workspace, snapshot: Snapshot): void 
     workspace.mlflowTracking.restore(snapshot.mlflow.tracking);
     workspace.mlflowRegistry.restore(snapshot.mlflow.registry);
   }
+  if (snapshot.unityCatalog) workspace.unityCatalog.restore(snapshot.unityCatalog);
 }
 
 export function isSnapshot(value: unknown): value is Snapshot {

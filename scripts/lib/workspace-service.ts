@@ -116,5 +116,25 @@ export async function createDestination(
     }),
   });
   if (!response.ok) throw new Error(`creating the notification destination failed: ${response.status}`);
-  return ((await response.json()) as { id: string }).id;
+  const destinationId = ((await response.json()) as { id: string }).id;
+  await createModelSchema(host, token);
+  return destinationId;
+}
+
+/**
+ * The Unity Catalog schema the example pipeline's model lives in (pipelines/churn.json registers
+ * `main.ml.churn`), created by the service principal the worker and its jobs run as, which so owns it
+ * and may create and promote models there. On a real workspace an admin makes the schema and grants
+ * the principal USE CATALOG, USE SCHEMA and CREATE MODEL. An existing schema (a resumed state file) is
+ * fine.
+ */
+async function createModelSchema(host: string, token: string): Promise<void> {
+  const response = await fetch(`${host}/api/2.1/unity-catalog/schemas`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ catalog_name: 'main', name: 'ml', comment: 'Lakeloop example models' }),
+  });
+  if (!response.ok && response.status !== 409) {
+    throw new Error(`creating the Unity Catalog schema main.ml failed: ${response.status}`);
+  }
 }

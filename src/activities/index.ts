@@ -2,6 +2,8 @@ import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import type { DatabricksHttpClient } from '../databricks/http.js';
 import { JobsClient } from '../databricks/jobs.js';
 import { MlflowClient } from '../mlflow/client.js';
+import type { ModelRegistryKind } from '../mlflow/model-registry.js';
+import { UnityCatalogModels } from '../mlflow/uc-models.js';
 import type { LakeloopMetrics } from '../observability/metrics.js';
 import { createRunActivities, type RunActivityDeps } from './databricks-runs.js';
 import { describeIdentity, type IdentityDescription } from './describe-identity.js';
@@ -27,6 +29,8 @@ export interface ActivityDeps {
   metrics?: LakeloopMetrics;
   /** Filled on every submission, read by the webhook receiver in the same process. */
   runDirectory?: RunDirectory;
+  /** Where models are registered and promoted (LAKELOOP_MODEL_REGISTRY); default unity-catalog. */
+  modelRegistry?: ModelRegistryKind;
 }
 
 export interface WorkerDescription {
@@ -63,8 +67,16 @@ export function createActivities(deps: ActivityDeps) {
   let mlflow: MlflowActivityDeps | undefined;
   // Built on first use from the same workspace client (token layer, budget); fails non-retryably
   // through requireDatabricks when the worker has no workspace.
-  const requireMlflow = (): MlflowActivityDeps =>
-    (mlflow ??= { mlflow: new MlflowClient(requireDatabricks()) });
+  const requireMlflow = (): MlflowActivityDeps => {
+    if (mlflow) return mlflow;
+    const http = requireDatabricks();
+    mlflow = {
+      mlflow: new MlflowClient(http),
+      ucModels: new UnityCatalogModels(http),
+      registry: deps.modelRegistry ?? 'unity-catalog',
+    };
+    return mlflow;
+  };
 
   return {
     ...createRunActivities(requireWorkspace),

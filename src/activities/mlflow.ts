@@ -1,6 +1,10 @@
 /**
  * MLflow activities: read a training run's metrics and artifacts, register a model version, and
- * move aliases. Exact contract used by the ML pipeline workflow (names and shapes are fixed). Every
+ * promote it. Exact contract used by the ML pipeline workflow (names and shapes are fixed: recorded
+ * histories name these activities). What "register" and "alias" mean depends on the registry
+ * (src/mlflow/model-registry.ts): in Unity Catalog the training task registers and the alias moves; in
+ * the workspace registry Lakeloop registers and promotion is a stage transition; open-source MLflow
+ * has aliases. Every
  * failure goes through withActivityFailures (non-retryable for validation and missing resources,
  * retryable for throttling, 5xx and network errors). Nothing returned ever holds artifact bytes.
  */
@@ -8,7 +12,9 @@ import { heartbeat } from '@temporalio/activity';
 import { DatabricksApiError } from '../databricks/errors.js';
 import { filterValue, isAlreadyExists, isMissing, type MlflowClient } from '../mlflow/client.js';
 import { joinArtifactUri } from '../mlflow/artifact-uri.js';
+import { PROMOTION_STAGE, type ModelRegistryKind } from '../mlflow/model-registry.js';
 import type { MlflowModelVersion } from '../mlflow/schemas.js';
+import type { UcModelVersion, UnityCatalogModels } from '../mlflow/uc-models.js';
 import { withActivityFailures } from './failures.js';
 
 export interface RunMetrics {
@@ -31,10 +37,15 @@ export interface ModelVersionInfo {
   source: string;
   status: string;
   aliases: string[];
+  /** Workspace registry only: the version's stage (None, Staging, Production, Archived). */
+  stage?: string;
 }
 
 export interface MlflowActivityDeps {
   mlflow: MlflowClient;
+  /** Models in Unity Catalog (used when registry is unity-catalog). */
+  ucModels: UnityCatalogModels;
+  registry: ModelRegistryKind;
 }
 
 /** How long registerModelVersion waits for a PENDING_REGISTRATION version to become READY. */
@@ -44,6 +55,18 @@ const READY_POLL_MS = 1_000;
 function toInfo(version: MlflowModelVersion): ModelVersionInfo {
   return {
     name: version.name,
+    version: version.version,
+    ...(version.run_id ? { runId: version.run_id } : {}),
+    source: version.source,
+    status: version.status,
+    aliases: [...version.aliases].sort(),
+    ...(version.current_stage !== undefined ? { stage: version.current_stage } : {}),
+  };
+}
+
+function ucInfo(name: string, version: UcModelVersion): ModelVersionInfo {
+  return {
+    name,
     version: version.version,
     ...(version.run_id ? { runId: version.run_id } : {}),
     source: version.source,
@@ -96,6 +119,69 @@ export function createMlflowActivities(resolve: () => MlflowActivityDeps) {
     return current;
   }
 
+  /** The UC version once READY (MLflow's client finalizes it after the upload). */
+  async function waitUntilUcReady(ucModels: UnityCatalogModels, name: string, version: UcModelVersion) {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    let current = version;
+    while (current.status === 'PENDING_REGISTRATION') {
+      if (Date.now() > deadline) {
+        throw new DatabricksApiError(
+          `model ${name} version ${current.version} still PENDING_REGISTRATION after ${READY_TIMEOUT_MS} ms`,
+          'unavailable',
+          0,
+          'PENDING_REGISTRATION',
+          true,
+        );
+      }
+      safeHeartbeat({ name, version: current.version });
+      await new Promise((done) => setTimeout(done, READY_POLL_MS));
+      current = await ucModels.getVersion(name, current.version);
+    }
+    if (current.status !== 'READY') {
+      throw new DatabricksApiError(
+        `model ${name} version ${current.version} is ${current.status}`,
+        'invalid-request',
+        0,
+        'FAILED_REGISTRATION',
+        false,
+      );
+    }
+    return current;
+  }
+
+  /**
+   * Unity Catalog: the version the training task registered from this run's artifacts (the oldest,
+   * should a retried task have registered twice), once READY. None is a non-retryable failure that says
+   * what the training task must do: only MLflow's client can put a version's files into Unity Catalog.
+   */
+  async function findUcVersion(
+    ucModels: UnityCatalogModels,
+    input: { name: string; runId: string },
+    source: string,
+  ): Promise<ModelVersionInfo> {
+    let versions: UcModelVersion[] = [];
+    try {
+      versions = await ucModels.listVersions(input.name);
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+    }
+    const registered = versions
+      .filter((v) => v.run_id === input.runId && v.source.replace(/\/+$/, '') === source)
+      .sort((a, b) => Number(a.version) - Number(b.version))[0];
+    if (!registered) {
+      throw new DatabricksApiError(
+        `run ${input.runId} has no version of ${input.name} registered from ${source}: in Unity Catalog ` +
+          'the training task registers its model (mlflow.register_model with registry_uri "databricks-uc", ' +
+          'or jobs/train.py --register-model), and Lakeloop promotes it',
+        'invalid-request',
+        0,
+        'MODEL_VERSION_NOT_REGISTERED',
+        false,
+      );
+    }
+    return ucInfo(input.name, await waitUntilUcReady(ucModels, input.name, registered));
+  }
+
   return {
     /** The run's status, params and the latest value of each metric (what runs/get reports). */
     async fetchRunMetrics(runId: string): Promise<RunMetrics> {
@@ -138,8 +224,9 @@ export function createMlflowActivities(resolve: () => MlflowActivityDeps) {
     },
 
     /**
-     * Registers `<run artifact_uri>/<artifactPath>` as a new version of `name`, creating the model when
-     * missing. Idempotent: a version of `name` with the same run_id and source is returned instead of
+     * Unity Catalog: finds the version the training task registered from `<run artifact_uri>/
+     * <artifactPath>` (see findUcVersion). Workspace registry and open-source MLflow: registers that
+     * source as a new version of `name`, creating the model when missing. Idempotent: a version of `name` with the same run_id and source is returned instead of
      * registering again, so a retried activity (e.g. after a lost response) never adds a second version.
      */
     async registerModelVersion(input: {
@@ -161,6 +248,8 @@ export function createMlflowActivities(resolve: () => MlflowActivityDeps) {
           );
         }
         const source = joinArtifactUri(run.info.artifact_uri, input.artifactPath);
+        const { registry, ucModels } = resolve();
+        if (registry === 'unity-catalog') return findUcVersion(ucModels, input, source);
         try {
           await mlflow.getRegisteredModel(input.name);
         } catch (err) {
@@ -188,17 +277,42 @@ export function createMlflowActivities(resolve: () => MlflowActivityDeps) {
       });
     },
 
-    async setModelAlias(input: { name: string; alias: string; version: string }): Promise<void> {
+    /**
+     * Promotes `version`: sets the alias in Unity Catalog and open-source MLflow; in the workspace
+     * registry, which has no aliases, moves it to PROMOTION_STAGE and archives the previous holder.
+     * Returns how it was promoted, for the pipeline's step detail (`alias "champion"`).
+     */
+    async setModelAlias(input: { name: string; alias: string; version: string }): Promise<string> {
       return withActivityFailures(async () => {
-        await resolve().mlflow.setRegisteredModelAlias(input.name, input.alias, input.version);
+        const { mlflow, registry, ucModels } = resolve();
+        if (registry === 'unity-catalog') {
+          await ucModels.setAlias(input.name, input.alias, input.version);
+          return `alias "${input.alias}"`;
+        }
+        if (registry === 'workspace') {
+          await mlflow.transitionModelVersionStage(input.name, input.version, PROMOTION_STAGE, true);
+          return `stage ${PROMOTION_STAGE} (for "${input.alias}")`;
+        }
+        await mlflow.setRegisteredModelAlias(input.name, input.alias, input.version);
+        return `alias "${input.alias}"`;
       });
     },
 
-    /** The version an alias points at, or null when the model or the alias does not exist. */
+    /**
+     * The version an alias points at (workspace registry: the latest version in PROMOTION_STAGE), or
+     * null when the model or the alias does not exist.
+     */
     async getModelVersionByAlias(input: { name: string; alias: string }): Promise<ModelVersionInfo | null> {
       return withActivityFailures(async () => {
+        const { mlflow, registry, ucModels } = resolve();
         try {
-          return toInfo(await resolve().mlflow.getModelVersionByAlias(input.name, input.alias));
+          if (registry === 'unity-catalog')
+            return ucInfo(input.name, await ucModels.getByAlias(input.name, input.alias));
+          if (registry === 'workspace') {
+            const [latest] = await mlflow.getLatestVersions(input.name, [PROMOTION_STAGE]);
+            return latest ? toInfo(latest) : null;
+          }
+          return toInfo(await mlflow.getModelVersionByAlias(input.name, input.alias));
         } catch (err) {
           if (isMissing(err)) return null;
           throw err;

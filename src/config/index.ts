@@ -9,6 +9,7 @@
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import { z } from 'zod';
 import type { KeyRing } from '../codec/key-ring.js';
+import { MODEL_REGISTRIES } from '../mlflow/model-registry.js';
 import { CODEC_ENV_NAMES, loadCodecKeys } from './codec.js';
 import { DATABRICKS_ENV, loadDatabricksSettings, type DatabricksAuthSettings } from './databricks.js';
 import { ConfigError, describeIssues, environmentWithStack, readSetting, type Env } from './env.js';
@@ -38,6 +39,7 @@ export const WORKER_ENV = {
   metricsAddr: 'LAKELOOP_METRICS_ADDR',
   temporalMetricsAddr: 'LAKELOOP_TEMPORAL_METRICS_ADDR',
   maxCachedWorkflows: 'LAKELOOP_MAX_CACHED_WORKFLOWS',
+  modelRegistry: 'LAKELOOP_MODEL_REGISTRY',
 } as const;
 
 /** Variables read through @temporalio/envconfig (not by our schema, but part of our configuration). */
@@ -151,6 +153,16 @@ const workerSchema = z
     temporalMetricsAddr: hostPort.optional(),
     /** Workflows kept in memory between their tasks; unset: the SDK's default. */
     maxCachedWorkflows: maxCachedWorkflowsSchema.optional(),
+    /**
+     * Where pipelines register and promote models (src/mlflow/model-registry.ts): Models in Unity
+     * Catalog by default, as Databricks recommends; `workspace` for workspaces without Unity Catalog;
+     * `mlflow` for an open-source MLflow server.
+     */
+    modelRegistry: z
+      .string()
+      .transform((s) => s.toLowerCase())
+      .pipe(z.enum(MODEL_REGISTRIES, { message: `expected one of ${MODEL_REGISTRIES.join(', ')}` }))
+      .default('unity-catalog'),
   })
   .superRefine((settings, ctx) => {
     if (settings.webhookPort !== undefined && settings.webhookPassword === undefined) {

@@ -1,8 +1,9 @@
 /**
  * The typed MLflow REST client Lakeloop uses, over the one Databricks HTTP layer (same token layer,
  * budget, retries and error mapping; open-source `mlflow server` ignores the bearer header). Only
- * endpoints that both the Databricks workspace MLflow and open-source MLflow serve are used:
- * `/api/2.0/mlflow/…` for tracking and the workspace registry (not Unity Catalog's). Artifact bytes go
+ * endpoints that both the Databricks workspace MLflow and open-source MLflow serve are used for
+ * tracking (`/api/2.0/mlflow/…`); the registry calls here are the workspace registry's (stages) and
+ * open-source MLflow's (aliases). Models in Unity Catalog are uc-models.ts. Artifact bytes go
  * by the run's artifact URI (artifact-uri.ts): the `/api/2.0/mlflow-artifacts/artifacts/…` proxy of
  * `mlflow server --serve-artifacts` for `mlflow-artifacts:` URIs, and a workspace's
  * credentials-for-read/-write signed URLs for `dbfs:/databricks/mlflow-tracking/…` (and other remote)
@@ -41,6 +42,7 @@ import {
   modelVersionResponseSchema,
   registeredModelResponseSchema,
   searchModelVersionsResponseSchema,
+  transitionStageResponseSchema,
   type MlflowExperiment,
   type MlflowFileInfo,
   type MlflowMetric,
@@ -357,7 +359,7 @@ export class MlflowClient {
     });
   }
 
-  // ---- registry (workspace registry, not Unity Catalog) ----------------------------------------
+  // ---- registry (workspace registry and open-source MLflow, not Unity Catalog) ----------------------------------------
 
   async createRegisteredModel(name: string, description?: string): Promise<MlflowRegisteredModel> {
     const response = await this.http.request('POST', `${API}/registered-models/create`, {
@@ -414,6 +416,34 @@ export class MlflowClient {
     return versions;
   }
 
+  /**
+   * Moves a version of a workspace-registry model to `stage` (Databricks' transition-stage, as
+   * databricks-sdk-py's ModelRegistryAPI.transition_stage calls it); with archiveExisting, the versions
+   * already in that stage are archived.
+   */
+  async transitionModelVersionStage(
+    name: string,
+    version: string,
+    stage: 'None' | 'Staging' | 'Production' | 'Archived',
+    archiveExisting: boolean,
+  ): Promise<MlflowModelVersion> {
+    const response = await this.http.request('POST', `${API}/databricks/model-versions/transition-stage`, {
+      body: { name, version, stage, archive_existing_versions: archiveExisting },
+      schema: transitionStageResponseSchema,
+    });
+    return response.model_version_databricks;
+  }
+
+  /** The newest version in each of `stages` (workspace registry, get-latest-versions). */
+  async getLatestVersions(name: string, stages: string[]): Promise<MlflowModelVersion[]> {
+    const response = await this.http.request('POST', `${API}/registered-models/get-latest-versions`, {
+      body: { name, stages },
+      schema: searchModelVersionsResponseSchema,
+    });
+    return response.model_versions;
+  }
+
+  /** Open-source MLflow's aliases; a Databricks workspace registry has none (see model-registry.ts). */
   async setRegisteredModelAlias(name: string, alias: string, version: string): Promise<void> {
     await this.http.request('POST', `${API}/registered-models/alias`, {
       body: { name, alias, version },

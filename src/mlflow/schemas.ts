@@ -105,6 +105,7 @@ export const modelVersionSchema = z.looseObject({
   run_id: z.string().optional(),
   status: z.string().optional().default('READY'),
   description: z.string().optional(),
+  current_stage: z.string().optional(),
   aliases: z
     .array(z.string())
     .nullish()
@@ -126,6 +127,8 @@ export const searchModelVersionsResponseSchema = z.looseObject({
   model_versions: z.array(modelVersionSchema).optional().default([]),
   next_page_token: z.string().optional(),
 });
+
+export const transitionStageResponseSchema = z.looseObject({ model_version_databricks: modelVersionSchema });
 
 export const emptyResponseSchema = z.looseObject({});
 

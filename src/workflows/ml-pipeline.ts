@@ -232,10 +232,19 @@ export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<Pip
   if (approved && output.mlflow_run_id) {
     step('register', { state: 'running' });
     const version = await registerModelVersion({ name: model, runId: output.mlflow_run_id, artifactPath });
-    await setModelAlias({ name: model, alias, version: version.version });
+    // How it was promoted (an alias, or a stage in the workspace registry); histories recorded before
+    // the activity returned it replay with no result, hence the fallback.
+    const promotedAs: string | undefined = await setModelAlias({
+      name: model,
+      alias,
+      version: version.version,
+    });
     modelVersion = version.version;
     promoted = true;
-    step('register', { state: 'succeeded', detail: `${model} version ${version.version} is now "${alias}"` });
+    step('register', {
+      state: 'succeeded',
+      detail: `${model} version ${version.version} is now ${promotedAs ?? `"${alias}"`}`,
+    });
   } else {
     const why = !output.mlflow_run_id
       ? 'the train run reported no MLflow run id'

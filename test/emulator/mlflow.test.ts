@@ -298,7 +298,7 @@ describe('emulator MLflow subset', () => {
     expect(second.body.next_page_token).toBeUndefined();
   });
 
-  test('registry: models, versions, search, aliases and their errors', async () => {
+  test('workspace registry: models, versions, search, stages and their errors; no alias endpoints', async () => {
     const run = await newRun('exp-registry');
     const runId = run.info.run_id;
     const created = await emu.api('POST', `${M}/registered-models/create`, { name: 'churn' });
@@ -325,7 +325,7 @@ describe('emulator MLflow subset', () => {
       source,
       run_id: runId,
       status: 'READY',
-      aliases: [],
+      current_stage: 'None',
     });
     const v2 = await emu.api('POST', `${M}/model-versions/create`, { name: 'churn', source: `${source}2` });
     expect(v2.body.model_version.version).toBe('2');
@@ -359,53 +359,85 @@ describe('emulator MLflow subset', () => {
         .status,
     ).toBe(400);
 
+    // Stages: Databricks' transition-stage and MLflow's own path, get-latest-versions.
+    const toProduction = await emu.api('POST', `${M}/databricks/model-versions/transition-stage`, {
+      name: 'churn',
+      version: '1',
+      stage: 'production',
+      archive_existing_versions: true,
+    });
+    expect(toProduction.body.model_version_databricks).toMatchObject({
+      version: '1',
+      current_stage: 'Production',
+    });
+    const latest = async (stages: string[]) =>
+      (
+        await emu.api('POST', `${M}/registered-models/get-latest-versions`, { name: 'churn', stages })
+      ).body.model_versions.map((v: any) => [v.version, v.current_stage]);
+    expect(await latest(['Production'])).toEqual([['1', 'Production']]);
+    await emu.api('POST', `${M}/model-versions/transition-stage`, {
+      name: 'churn',
+      version: '2',
+      stage: 'Production',
+      archive_existing_versions: true,
+    });
+    expect(await latest(['Production', 'Archived'])).toEqual([
+      ['2', 'Production'],
+      ['1', 'Archived'],
+    ]);
+    const stagesQuery = await emu.api(
+      'GET',
+      `${M}/registered-models/get-latest-versions?name=churn&stages=Archived`,
+    );
+    expect(stagesQuery.body.model_versions.map((v: any) => v.version)).toEqual(['1']);
     expect(
       (
-        await emu.api('POST', `${M}/registered-models/alias`, {
+        await emu.api('POST', `${M}/model-versions/transition-stage`, {
           name: 'churn',
-          alias: 'champion',
-          version: '1',
+          version: '2',
+          stage: 'Live',
         })
-      ).body,
-    ).toEqual({});
-    const resolved = await emu.api('GET', `${M}/registered-models/alias?name=churn&alias=champion`);
-    expect(resolved.body.model_version).toMatchObject({ version: '1', aliases: ['champion'] });
+      ).status,
+    ).toBe(400);
     expect(
-      (await emu.api('GET', `${M}/model-versions/get?name=churn&version=1`)).body.model_version.aliases,
-    ).toEqual(['champion']);
+      (
+        await emu.api('POST', `${M}/model-versions/transition-stage`, {
+          name: 'churn',
+          version: '1',
+          stage: 'Archived',
+          archive_existing_versions: true,
+        })
+      ).status,
+    ).toBe(400);
     expect(
-      (await emu.api('GET', `${M}/registered-models/get?name=churn`)).body.registered_model.aliases,
-    ).toEqual([{ alias: 'champion', version: '1' }]);
-    // Moving the alias.
-    await emu.api('POST', `${M}/registered-models/alias`, { name: 'churn', alias: 'champion', version: '2' });
-    expect(
-      (await emu.api('GET', `${M}/registered-models/alias?name=churn&alias=champion`)).body.model_version
-        .version,
-    ).toBe('2');
-
-    expect(
-      (await emu.api('POST', `${M}/registered-models/alias`, { name: 'churn', alias: 'x', version: '7' }))
-        .status,
+      (
+        await emu.api('POST', `${M}/model-versions/transition-stage`, {
+          name: 'churn',
+          version: '7',
+          stage: 'Staging',
+        })
+      ).status,
     ).toBe(404);
-    const reserved = await emu.api('POST', `${M}/registered-models/alias`, {
-      name: 'churn',
-      alias: 'Latest',
-      version: '1',
+    expect((await emu.api('GET', `${M}/databricks/registered-models/get?name=churn`)).body).toMatchObject({
+      registered_model_databricks: {
+        name: 'churn',
+        latest_versions: [{ version: '2', current_stage: 'Production' }],
+      },
     });
-    expect(reserved.status).toBe(400);
-    expect(reserved.body.error_code).toBe('INVALID_PARAMETER_VALUE');
-    // As mlflow server: unknown alias of a known model is 400, of an unknown model 404.
-    expect((await emu.api('GET', `${M}/registered-models/alias?name=churn&alias=nope`)).body).toMatchObject({
-      error_code: 'INVALID_PARAMETER_VALUE',
-      message: 'Registered model alias nope not found.',
-    });
-    expect((await emu.api('GET', `${M}/registered-models/alias?name=nope&alias=champion`)).status).toBe(404);
 
-    // DELETE takes a JSON body, as MLflow's client sends it.
-    expect(
-      (await emu.api('DELETE', `${M}/registered-models/alias`, { name: 'churn', alias: 'champion' })).status,
-    ).toBe(200);
-    expect((await emu.api('GET', `${M}/registered-models/alias?name=churn&alias=champion`)).status).toBe(400);
+    // A workspace registry has no aliases: every alias call is an unknown endpoint there.
+    for (const method of ['POST', 'GET', 'DELETE']) {
+      const answer = await emu.api(
+        method,
+        `${M}/registered-models/alias${method === 'GET' ? '?name=churn&alias=champion' : ''}`,
+        method === 'GET' ? undefined : { name: 'churn', alias: 'champion', version: '1' },
+      );
+      expect(answer.status).toBe(404);
+      expect(answer.body).toMatchObject({
+        error_code: 'ENDPOINT_NOT_FOUND',
+        message: `No API found for '${method} /mlflow/registered-models/alias'`,
+      });
+    }
   });
 
   test('requests are counted in stats and need a token', async () => {
@@ -422,7 +454,7 @@ describe('emulator MLflow subset', () => {
 });
 
 describe('emulator MLflow state across a restart (--state)', () => {
-  test('experiments, runs, metrics, models, aliases and artifacts survive', async () => {
+  test('experiments, runs, metrics, models, stages, Unity Catalog aliases and artifacts survive', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'emulator-mlflow-state-'));
     const statePath = path.join(dir, 'state.json');
     try {
@@ -446,10 +478,29 @@ describe('emulator MLflow state across a restart (--state)', () => {
         name: 'kept-model',
         source: `${run.info.artifact_uri}/model`,
       });
-      await emu.api('POST', `${M}/registered-models/alias`, {
+      await emu.api('POST', `${M}/model-versions/transition-stage`, {
         name: 'kept-model',
-        alias: 'prod',
         version: '1',
+        stage: 'Production',
+      });
+      await emu.api('POST', '/api/2.1/unity-catalog/schemas', { catalog_name: 'main', name: 'kept' });
+      await emu.api('POST', '/api/2.1/unity-catalog/models', {
+        catalog_name: 'main',
+        schema_name: 'kept',
+        name: 'uc_model',
+      });
+      const ucVersion = await emu.api('POST', `${M}/unity-catalog/model-versions/create`, {
+        name: 'main.kept.uc_model',
+        source: `${run.info.artifact_uri}/model`,
+        run_id: run.info.run_id,
+      });
+      expect(ucVersion.body.model_version.status).toBe('PENDING_REGISTRATION');
+      await emu.api('POST', `${M}/unity-catalog/model-versions/finalize`, {
+        name: 'main.kept.uc_model',
+        version: '1',
+      });
+      await emu.api('PUT', '/api/2.1/unity-catalog/models/main.kept.uc_model/aliases/prod', {
+        version_num: 1,
       });
       await emu.close();
 
@@ -457,10 +508,13 @@ describe('emulator MLflow state across a restart (--state)', () => {
       try {
         const got = (await emu.api('GET', `${M}/runs/get?run_id=${run.info.run_id}`)).body.run;
         expect(got.data.metrics).toEqual([{ key: 'auc', value: 0.8, timestamp: 1, step: 0 }]);
-        expect(
-          (await emu.api('GET', `${M}/registered-models/alias?name=kept-model&alias=prod`)).body.model_version
-            .version,
-        ).toBe('1');
+        const kept = await emu.api('POST', `${M}/registered-models/get-latest-versions`, {
+          name: 'kept-model',
+          stages: ['Production'],
+        });
+        expect(kept.body.model_versions.map((v: any) => v.version)).toEqual(['1']);
+        const alias = await emu.api('GET', '/api/2.1/unity-catalog/models/main.kept.uc_model/aliases/prod');
+        expect(alias.body).toMatchObject({ version: 1, status: 'READY', run_id: run.info.run_id });
         const file = await emu.api('GET', artifact);
         expect(file.body).toEqual({ w: [1] });
         // New experiments do not reuse ids.

@@ -5,6 +5,7 @@
 import type { PayloadCodec } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
+import type { ActivityDeps } from '../../src/activities/index.js';
 import type { DatabricksHttpClient } from '../../src/databricks/http.js';
 import { createWorkspaceClient } from '../../src/databricks/workspace-client.js';
 import type { DatabricksAuthSettings } from '../../src/config/databricks.js';
@@ -35,6 +36,7 @@ export function createWorkspaceWorker(
     auth?: DatabricksAuthSettings;
     payloadCodec?: PayloadCodec;
     runDirectory?: RunDirectory;
+    modelRegistry?: ActivityDeps['modelRegistry'];
   } = {},
 ): Promise<Worker> {
   return createTestWorker(
@@ -44,6 +46,7 @@ export function createWorkspaceWorker(
       databricks: databricksClientFor(emulator, extra.auth),
       webhookDestinationId: extra.webhookDestinationId,
       runDirectory: extra.runDirectory,
+      ...(extra.modelRegistry ? { modelRegistry: extra.modelRegistry } : {}),
     }),
     { payloadCodec: extra.payloadCodec },
   );
@@ -77,6 +80,8 @@ export interface WorkspaceHarnessOptions {
   receiver?: Omit<WebhookReceiverOptions, 'client' | 'host' | 'port'>;
   /** The worker's payload codec (e.g. encryption); the harness's `env.client` stays without it. */
   payloadCodec?: PayloadCodec;
+  /** The worker's LAKELOOP_MODEL_REGISTRY (default unity-catalog). */
+  modelRegistry?: ActivityDeps['modelRegistry'];
 }
 
 /** A running test set-up: dev-server client, emulator, optional receiver, and a worker serving `taskQueue`. */
@@ -124,6 +129,7 @@ export async function startWorkspaceHarness(options: WorkspaceHarnessOptions): P
     payloadCodec: options.payloadCodec,
     // The worker fills the directory the receiver reads, as in src/worker.ts.
     runDirectory,
+    modelRegistry: options.modelRegistry,
   });
   const running = worker.run();
   return {

@@ -1,15 +1,18 @@
 /**
  * The MLflow client and activities against the emulator, with train.py and score.py running as real
- * spark_python_tasks (runs/submit), their LAKELOOP_TASK_OUTPUT line read back through get-output.
+ * spark_python_tasks (runs/submit), their LAKELOOP_TASK_OUTPUT line read back through get-output: the
+ * shared suite with the workspace registry, then Models in Unity Catalog, where train.py registers and
+ * the activities find, promote and resolve the version.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { createActivities } from '../../src/activities/index.js';
 import { PAT, startTestEmulator, submit, waitForTerminal, type TestEmulator } from '../emulator/helpers.js';
 import { databricksClientFor } from '../helpers/workspace.js';
 import { testActivityDeps } from '../helpers/temporal.js';
-import { defineMlflowSuite, JOBS, type MlflowTarget } from './shared-suite.js';
+import { DATA, defineMlflowSuite, JOBS, type MlflowTarget, type TrainOutput } from './shared-suite.js';
 
 let emu: TestEmulator;
 let target: MlflowTarget;
@@ -17,6 +20,8 @@ let target: MlflowTarget;
 beforeAll(async () => {
   emu = await startTestEmulator();
   target = {
+    registry: 'workspace',
+    registryUri: 'databricks',
     http: databricksClientFor(emu),
     async runJob(script, args) {
       const runId = await submit(emu, {
@@ -57,6 +62,105 @@ describe('MLflow client and activities against the emulator (jobs as spark_pytho
     expect(
       Object.keys(stats.requests).some((key) => key.startsWith('PUT /api/2.0/mlflow-artifacts/artifacts/')),
     ).toBe(true);
+  });
+});
+
+describe('Models in Unity Catalog: train.py registers, the activities find, promote and resolve', () => {
+  const schema = `uc_${randomUUID().slice(0, 8)}`;
+  const name = `main.${schema}.churn`;
+  let activities: ReturnType<typeof createActivities>;
+  let full: TrainOutput & { registered_model: { name: string; version: string } };
+  let weak: TrainOutput & { registered_model: { name: string; version: string } };
+  let unregistered: TrainOutput;
+
+  beforeAll(async () => {
+    activities = createActivities(testActivityDeps({ databricks: target.http }));
+    expect(
+      (await emu.api('POST', '/api/2.1/unity-catalog/schemas', { catalog_name: 'main', name: schema }))
+        .status,
+    ).toBe(200);
+    const train = (...extra: string[]) =>
+      target.runJob('train.py', ['--data', DATA, '--experiment', `/Shared/${schema}`, ...extra]);
+    full = await train('--register-model', name);
+    weak = await train('--register-model', name, '--weak');
+    unregistered = await train();
+  }, 120_000);
+
+  test('each candidate is a version; registerModelVersion finds it by run, idempotently', async () => {
+    expect(full.registered_model).toEqual({ name, version: '1' });
+    expect(weak.registered_model).toEqual({ name, version: '2' });
+    const run = await activities.fetchRunMetrics(full.mlflow_run_id);
+    const found = await activities.registerModelVersion({
+      name,
+      runId: full.mlflow_run_id,
+      artifactPath: 'model',
+    });
+    expect(found).toEqual({
+      name,
+      version: '1',
+      runId: full.mlflow_run_id,
+      source: `${run.artifactUri}/model`,
+      status: 'READY',
+      aliases: [],
+    });
+    expect(
+      await activities.registerModelVersion({ name, runId: full.mlflow_run_id, artifactPath: 'model' }),
+    ).toEqual(found);
+    expect(
+      (await activities.registerModelVersion({ name, runId: weak.mlflow_run_id, artifactPath: 'model' }))
+        .version,
+    ).toBe('2');
+    // A run whose task registered nothing: Lakeloop cannot put files into Unity Catalog, and says so.
+    await expect(
+      activities.registerModelVersion({ name, runId: unregistered.mlflow_run_id, artifactPath: 'model' }),
+    ).rejects.toMatchObject({ nonRetryable: true, message: expect.stringContaining('--register-model') });
+    // A two-level name is refused before any request.
+    await expect(
+      activities.registerModelVersion({ name: 'churn', runId: full.mlflow_run_id, artifactPath: 'model' }),
+    ).rejects.toMatchObject({ nonRetryable: true, message: expect.stringContaining('catalog.schema.model') });
+  });
+
+  test('the alias promotes, resolves, moves; score.py loads models:/name@champion', async () => {
+    expect(await activities.getModelVersionByAlias({ name, alias: 'champion' })).toBeNull();
+    expect(await activities.setModelAlias({ name, alias: 'champion', version: '1' })).toBe(
+      'alias "champion"',
+    );
+    expect(await activities.getModelVersionByAlias({ name, alias: 'champion' })).toMatchObject({
+      version: '1',
+      runId: full.mlflow_run_id,
+      aliases: ['champion'],
+    });
+    const scored = await target.runJob('score.py', [
+      '--model-name',
+      name,
+      '--alias',
+      'champion',
+      '--data',
+      DATA,
+    ]);
+    expect(scored).toMatchObject({ model_version: '1', scored: 2000 });
+
+    await activities.setModelAlias({ name, alias: 'champion', version: '2' });
+    expect((await activities.getModelVersionByAlias({ name, alias: 'champion' }))?.version).toBe('2');
+    const rescored = await target.runJob('score.py', [
+      '--model-name',
+      name,
+      '--alias',
+      'champion',
+      '--data',
+      DATA,
+    ]);
+    expect(rescored.model_version).toBe('2');
+    expect(rescored.positive_rate).not.toBe(scored.positive_rate);
+
+    // Errors: an alias on a missing version, and models in a schema that does not exist.
+    await expect(activities.setModelAlias({ name, alias: 'champion', version: '99' })).rejects.toMatchObject({
+      nonRetryable: true,
+      type: 'DatabricksApiError:not-found',
+    });
+    expect(
+      await activities.getModelVersionByAlias({ name: 'main.no_such_schema.churn', alias: 'champion' }),
+    ).toBeNull();
   });
 });
 

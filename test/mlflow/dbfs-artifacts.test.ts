@@ -107,15 +107,19 @@ describe('MLflow artifacts in dbfs mode (credentials-for-read and signed URLs)',
     await emu?.close();
   });
 
-  test('train.py logs its model through credentials-for-write and a signed PUT; the run has a dbfs URI', async () => {
+  test('train.py logs its model through the Files API, as MLflow 3 does; the run has a dbfs URI', async () => {
     const metrics = await activities.fetchRunMetrics(trained.mlflow_run_id);
     expect(metrics.status).toBe('FINISHED');
     expect(metrics.artifactUri).toMatch(
       new RegExp(`^dbfs:/databricks/mlflow-tracking/\\d+/${trained.mlflow_run_id}/artifacts$`),
     );
+    const experiment = /mlflow-tracking\/(\d+)\//.exec(metrics.artifactUri!)![1];
     const stats = await emu.control<SignedStats>('GET', '/stats');
-    expect(stats.requests[`POST ${M}/artifacts/credentials-for-write`]).toBeGreaterThanOrEqual(1);
-    expect(Object.keys(stats.requests).some((key) => key.startsWith('PUT /__signed/artifacts/'))).toBe(true);
+    const files = `PUT /api/2.0/fs/files/WorkspaceInternal/Mlflow/Artifacts/${experiment}/Runs/${trained.mlflow_run_id}/artifacts/model`;
+    expect(stats.requests[`${files}/model.json`]).toBe(1);
+    expect(stats.requests[`${files}/MLmodel`]).toBe(1);
+    // The Files API worked, so the credentials-for-write fallback was not needed.
+    expect(stats.requests[`POST ${M}/artifacts/credentials-for-write`]).toBeUndefined();
     // Nothing went through the mlflow-artifacts proxy, and no bearer token reached a signed URL.
     expect(Object.keys(stats.requests).filter((key) => key.includes('/mlflow-artifacts/'))).toEqual([]);
     expect(stats.mlflowSignedUrls.withAuthorization).toBe(0);
@@ -128,24 +132,23 @@ describe('MLflow artifacts in dbfs mode (credentials-for-read and signed URLs)',
     const { artifactUri } = await activities.fetchRunMetrics(trained.mlflow_run_id);
 
     const { bytes, signedUri } = await independentDownload(emu, trained.mlflow_run_id, MODEL);
-    expect(refs).toEqual([
-      {
-        path: MODEL,
-        sizeBytes: bytes.length,
-        sha256: createHash('sha256').update(bytes).digest('hex'),
-        uri: `${artifactUri}/${MODEL}`,
-      },
-    ]);
+    expect(refs.map((r) => r.path)).toEqual(['model/MLmodel', MODEL]);
+    expect(refs[1]).toEqual({
+      path: MODEL,
+      sizeBytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      uri: `${artifactUri}/${MODEL}`,
+    });
     expect(JSON.parse(bytes.toString('utf8')).feature_names).toContain('tenure_months');
     expect(await activities.listArtifacts(trained.mlflow_run_id, 'model')).toEqual(refs);
     expect(await activities.listArtifacts(trained.mlflow_run_id, 'nothing-here')).toEqual([]);
     expectNoSignedUrl(JSON.stringify(refs), signedUri);
 
-    // The bytes came through credentials-for-read (POST, as documented) and a signed GET that carried no
-    // Authorization header — the emulator counts (and refuses) any that does.
+    // The bytes of each file came through credentials-for-read (POST, as documented) and a signed GET
+    // that carried no Authorization header — the emulator counts (and refuses) any that does.
     const key = `POST ${M}/artifacts/credentials-for-read`;
-    expect(after.requests[key]! - (before.requests[key] ?? 0)).toBe(1);
-    expect(after.mlflowSignedUrls.requests - before.mlflowSignedUrls.requests).toBe(1);
+    expect(after.requests[key]! - (before.requests[key] ?? 0)).toBe(2);
+    expect(after.mlflowSignedUrls.requests - before.mlflowSignedUrls.requests).toBe(2);
     expect(after.mlflowSignedUrls.withAuthorization).toBe(0);
     expect(after.mlflowSignedUrls.rejected).toBe(before.mlflowSignedUrls.rejected);
   });

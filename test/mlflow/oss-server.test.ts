@@ -79,6 +79,8 @@ beforeAll(async () => {
   await waitForHealth(url, server, () => serverLog);
 
   target = {
+    registry: 'mlflow',
+    registryUri: url,
     http: createWorkspaceClient(
       { authType: 'pat', host: url, token: 'ignored-by-oss-mlflow' },
       { requestsPerSecond: 500, burst: 500, timeoutMs: 30_000 },

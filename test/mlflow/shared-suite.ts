@@ -1,8 +1,9 @@
 /**
  * The MLflow client and activity checks, run against any MLflow server: the emulator
- * (client.test.ts, where train.py and score.py run as real spark_python_tasks) and a real
- * open-source `mlflow server` (oss-server.test.ts, where they run as plain processes with the same
- * environment). Everything compares with what the jobs themselves reported or with bytes downloaded
+ * (client.test.ts, where train.py and score.py run as real spark_python_tasks, with the workspace model
+ * registry: stages) and a real open-source `mlflow server` (oss-server.test.ts, where they run as
+ * plain processes with the same environment; its registry has aliases). Models in Unity Catalog have
+ * their own tests (client.test.ts, mlflow-client-uc.test.ts). Everything compares with what the jobs themselves reported or with bytes downloaded
  * independently, never with constants.
  */
 import { beforeAll, expect, test } from '@jest/globals';
@@ -26,6 +27,10 @@ export interface TrainOutput {
 
 export interface MlflowTarget {
   http: DatabricksHttpClient;
+  /** The registry the activities use: the workspace registry (stages) or open-source MLflow (aliases). */
+  registry: 'workspace' | 'mlflow';
+  /** score.py's --registry-uri for it: "databricks", or the open-source server's URL. */
+  registryUri: string;
   /** Runs jobs/<script> with DATABRICKS_HOST/TOKEN for this server; resolves to its output line, parsed. */
   runJob(script: 'train.py' | 'score.py', args: string[]): Promise<any>;
   /** GET a path on the server with the target's credentials, as raw bytes. */
@@ -41,7 +46,9 @@ export function defineMlflowSuite(target: () => MlflowTarget): void {
 
   beforeAll(async () => {
     client = new MlflowClient(target().http);
-    activities = createActivities(testActivityDeps({ databricks: target().http }));
+    activities = createActivities(
+      testActivityDeps({ databricks: target().http, modelRegistry: target().registry }),
+    );
     full = await target().runJob('train.py', ['--data', DATA, '--experiment', experiment]);
     weak = await target().runJob('train.py', ['--data', DATA, '--experiment', experiment, '--weak']);
   }, 120_000);
@@ -73,17 +80,16 @@ export function defineMlflowSuite(target: () => MlflowTarget): void {
     expect(await client.getMetricHistory(full.mlflow_run_id, 'no-such-metric')).toEqual([]);
   });
 
-  test('listArtifacts: the model file with its size and a sha256 equal to the downloaded bytes', async () => {
+  test('listArtifacts: the model files with their sizes and sha256s equal to the downloaded bytes', async () => {
     const refs = await activities.listArtifacts(full.mlflow_run_id);
-    expect(refs).toHaveLength(1);
-    const [ref] = refs;
+    expect(refs.map((r) => r.path)).toEqual(['model/MLmodel', 'model/model.json']);
+    const ref = refs.find((r) => r.path === 'model/model.json')!;
     const run = await activities.fetchRunMetrics(full.mlflow_run_id);
-    expect(ref!.path).toBe('model/model.json');
-    expect(ref!.uri).toBe(`${run.artifactUri}/model/model.json`);
+    expect(ref.uri).toBe(`${run.artifactUri}/model/model.json`);
     const root = run.artifactUri!.replace(/^mlflow-artifacts:\/*/, '');
     const bytes = await target().fetchBytes(`/api/2.0/mlflow-artifacts/artifacts/${root}/model/model.json`);
-    expect(ref!.sizeBytes).toBe(bytes.length);
-    expect(ref!.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(ref.sizeBytes).toBe(bytes.length);
+    expect(ref.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
     const model = JSON.parse(bytes.toString('utf8'));
     expect(model.feature_names).toContain('tenure_months');
     expect(model.weights).toHaveLength(model.feature_names.length);
@@ -91,7 +97,8 @@ export function defineMlflowSuite(target: () => MlflowTarget): void {
     expect(await activities.listArtifacts(full.mlflow_run_id, 'nothing-here')).toEqual([]);
   });
 
-  test('registerModelVersion is idempotent; aliases set, move and resolve; missing ones are null', async () => {
+  test('registerModelVersion is idempotent; promotion moves and resolves; missing ones are null', async () => {
+    const { registry } = target();
     const name = `churn-model-${randomUUID().slice(0, 8)}`;
     expect(await activities.getModelVersionByAlias({ name, alias: 'champion' })).toBeNull();
 
@@ -108,6 +115,7 @@ export function defineMlflowSuite(target: () => MlflowTarget): void {
       source: `${run.artifactUri}/model`,
       status: 'READY',
       aliases: [],
+      stage: 'None',
     });
     // A retry (same run and path) returns the same version instead of registering again.
     const retried = await activities.registerModelVersion({
@@ -126,20 +134,30 @@ export function defineMlflowSuite(target: () => MlflowTarget): void {
     expect(versions.map((v) => v.version).sort()).toEqual(['1', '2']);
 
     expect(await activities.getModelVersionByAlias({ name, alias: 'champion' })).toBeNull();
-    await activities.setModelAlias({ name, alias: 'champion', version: '1' });
-    expect(await activities.getModelVersionByAlias({ name, alias: 'champion' })).toEqual({
-      ...first,
-      aliases: ['champion'],
-    });
-    // After registration with an alias, the idempotent path reports the alias too.
-    expect(
-      (await activities.registerModelVersion({ name, runId: full.mlflow_run_id, artifactPath: 'model' }))
-        .aliases,
-    ).toEqual(['champion']);
+    const promotedAs = await activities.setModelAlias({ name, alias: 'champion', version: '1' });
+    const champion = await activities.getModelVersionByAlias({ name, alias: 'champion' });
+    if (registry === 'workspace') {
+      // No aliases in a workspace registry: the version moved to Production.
+      expect(promotedAs).toBe('stage Production (for "champion")');
+      expect(champion).toEqual({ ...first, stage: 'Production' });
+    } else {
+      expect(promotedAs).toBe('alias "champion"');
+      expect(champion).toEqual({ ...first, aliases: ['champion'] });
+      // After registration with an alias, the idempotent path reports the alias too.
+      expect(
+        (await activities.registerModelVersion({ name, runId: full.mlflow_run_id, artifactPath: 'model' }))
+          .aliases,
+      ).toEqual(['champion']);
+    }
     await activities.setModelAlias({ name, alias: 'champion', version: '2' });
     expect((await activities.getModelVersionByAlias({ name, alias: 'champion' }))?.version).toBe('2');
-    await client.deleteRegisteredModelAlias(name, 'champion');
-    expect(await activities.getModelVersionByAlias({ name, alias: 'champion' })).toBeNull();
+    if (registry === 'workspace') {
+      // The previous champion was archived, so only one version holds the stage.
+      expect((await client.getModelVersion(name, '1')).current_stage).toBe('Archived');
+    } else {
+      await client.deleteRegisteredModelAlias(name, 'champion');
+      expect(await activities.getModelVersionByAlias({ name, alias: 'champion' })).toBeNull();
+    }
 
     // Errors surface as non-retryable activity failures with MLflow's error code.
     await expect(activities.setModelAlias({ name, alias: 'champion', version: '99' })).rejects.toMatchObject({
@@ -170,6 +188,8 @@ export function defineMlflowSuite(target: () => MlflowTarget): void {
       'champion',
       '--data',
       DATA,
+      '--registry-uri',
+      target().registryUri,
     ]);
     expect(scored.model_version).toBe(strong.version);
     expect(scored.scored).toBe(2000);
@@ -184,6 +204,8 @@ export function defineMlflowSuite(target: () => MlflowTarget): void {
       'champion',
       '--data',
       DATA,
+      '--registry-uri',
+      target().registryUri,
     ]);
     expect(rescored.model_version).toBe(poor.version);
     expect(rescored.positive_rate).not.toBe(scored.positive_rate);

@@ -61,6 +61,11 @@ describe('Temporal Web UI', () => {
       name: 'ui',
       receiver: { username: 'databricks', password: `ui-${suffix}-webhook-secret` },
     });
+    // pipelines/churn.json registers main.ml.churn in Unity Catalog.
+    await harness.emulator.api('POST', '/api/2.1/unity-catalog/schemas', {
+      catalog_name: 'main',
+      name: 'ml',
+    });
     restoreEnvironment = pointCliAtTestServer(harness.taskQueue);
     browser = await launchChromium(chromiumPath);
   });
@@ -219,7 +224,7 @@ describe('Temporal Web UI', () => {
     await openTab('user-metadata-tab');
     await view('ml-pipeline', async () => {
       expect(await frameText(page.frameLocator('#user-metadata-summary'), 'ML pipeline')).toContain(
-        'ML pipeline "churn": train → evaluate → gate → register "churn" → score',
+        'ML pipeline "churn": train → evaluate → gate → register "main.ml.churn" → score',
       );
       const details = page.frameLocator('#user-metadata-current-details');
       const detailsText = await frameText(details, 'Pipeline churn');

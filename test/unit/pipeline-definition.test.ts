@@ -9,7 +9,11 @@ describe('pipeline definitions', () => {
     const parsed = parsePipeline(churn);
     expect(parsed.ok).toBe(true);
     if (!parsed.ok) return;
-    expect(parsed.value.register).toEqual({ model: 'churn', alias: 'champion', artifactPath: 'model' });
+    expect(parsed.value.register).toEqual({
+      model: 'main.ml.churn',
+      alias: 'champion',
+      artifactPath: 'model',
+    });
     expect(parsed.value.train.retry.maxAttempts).toBe(2);
   });
 

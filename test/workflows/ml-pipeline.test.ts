@@ -1,7 +1,9 @@
 /**
  * mlPipeline end to end: the real demo jobs (jobs/train.py, jobs/score.py) run as spark_python_tasks
- * in the emulator, log to its MLflow, and the pipeline gates, registers and scores — on a real dev
- * server with a real worker.
+ * in the emulator, log to its MLflow, and the pipeline gates, promotes and scores — on a real dev
+ * server with a real worker. In Unity Catalog (the default) the train task registers every candidate
+ * and the worker moves the alias; with the emulator and the worker in workspace-registry mode the
+ * worker registers and promotes by stage transition, and no alias call is ever made.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -9,20 +11,27 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { PipelineDefinition } from '../../src/shared/pipeline-definition.js';
 import type { PipelineResult } from '../../src/shared/pipeline-types.js';
 import { mlPipeline } from '../../src/workflows/index.js';
+import { randomUUID } from 'node:crypto';
 import { waitFor } from '../emulator/helpers.js';
-import { startWorkspaceHarness, type WorkspaceHarness } from '../helpers/workspace.js';
+import { requestCounts, startWorkspaceHarness, type WorkspaceHarness } from '../helpers/workspace.js';
 
 const POLL = { mode: 'poll' as const, pollInterval: '200ms', maxPollInterval: '500ms' };
 
+/**
+ * A churn pipeline for `model`: a Unity Catalog name (`main.<schema>.<name>`, registered by the train
+ * task) unless `registry` is "databricks", the workspace registry (the worker registers).
+ */
 function definition(
   model: string,
-  options: { weak?: boolean; approval?: PipelineDefinition['approval'] } = {},
+  options: { weak?: boolean; approval?: PipelineDefinition['approval']; registry?: 'databricks' } = {},
 ): PipelineDefinition {
+  const registryArgs = options.registry ? ['--registry-uri', options.registry] : ['--register-model', model];
+  const pipelineName = model.split('.').at(-1)!;
   return {
-    name: `churn-${model}`,
+    name: `churn-${pipelineName}`,
     train: {
       submit: {
-        run_name: `train-${model}`,
+        run_name: `train-${pipelineName}`,
         tasks: [
           {
             task_key: 'train',
@@ -33,6 +42,7 @@ function definition(
                 'data/churn.csv',
                 '--experiment',
                 `/Shared/${model}`,
+                ...registryArgs,
                 ...(options.weak ? ['--weak'] : []),
               ],
             },
@@ -52,13 +62,21 @@ function definition(
     register: { model, alias: 'champion', artifactPath: 'model' },
     score: {
       submit: {
-        run_name: `score-${model}`,
+        run_name: `score-${pipelineName}`,
         tasks: [
           {
             task_key: 'score',
             spark_python_task: {
               python_file: 'jobs/score.py',
-              parameters: ['--model-name', model, '--alias', 'champion', '--data', 'data/churn.csv'],
+              parameters: [
+                '--model-name',
+                model,
+                '--alias',
+                'champion',
+                '--data',
+                'data/churn.csv',
+                ...(options.registry ? ['--registry-uri', options.registry] : []),
+              ],
             },
           },
         ],
@@ -68,14 +86,29 @@ function definition(
   };
 }
 
+/** Requests whose endpoint contains `part`. */
+function countOf(counts: Record<string, number>, part: string): number {
+  return Object.entries(counts)
+    .filter(([key]) => key.includes(part))
+    .reduce((sum, [, n]) => sum + n, 0);
+}
+
 describe('mlPipeline', () => {
   let harness: WorkspaceHarness;
   let env: TestWorkflowEnvironment;
   let taskQueue: string;
+  // A schema of its own in the emulator's `main` catalog (the PAT user, who runs the jobs, owns it).
+  const schema = `pipeline_${randomUUID().slice(0, 8)}`;
+  const uc = (name: string) => `main.${schema}.${name}`;
 
   beforeAll(async () => {
     harness = await startWorkspaceHarness({ name: 'pipeline' });
     ({ env, taskQueue } = harness);
+    const created = await harness.emulator.api('POST', '/api/2.1/unity-catalog/schemas', {
+      catalog_name: 'main',
+      name: schema,
+    });
+    expect(created.status).toBe(200);
   });
   afterAll(() => harness?.close());
 
@@ -84,7 +117,8 @@ describe('mlPipeline', () => {
   }
 
   test('promotes a first model, then keeps it when a weaker candidate fails the gate', async () => {
-    const first: PipelineResult = await execute(definition('gate'));
+    const model = uc('gate');
+    const first: PipelineResult = await execute(definition(model));
     expect(first.decision.passed).toBe(true);
     expect(first.promoted).toBe(true);
     expect(first.modelVersion).toBe('1');
@@ -98,7 +132,7 @@ describe('mlPipeline', () => {
       ['score', 'succeeded'],
     ]);
 
-    const second: PipelineResult = await execute(definition('gate', { weak: true }));
+    const second: PipelineResult = await execute(definition(model, { weak: true }));
     expect(second.decision.passed).toBe(false);
     expect(second.decision.reason).toMatch(/does not (beat the champion|reach the threshold)/);
     expect(second.promoted).toBe(false);
@@ -108,8 +142,26 @@ describe('mlPipeline', () => {
     expect(second.scoredWithVersion).toBe('1');
     expect(second.steps.find((s) => s.name === 'register')).toMatchObject({ state: 'skipped' });
     expect(second.steps.find((s) => s.name === 'register')!.detail).toContain(
-      '"champion" stays gate version 1',
+      `"champion" stays ${model} version 1`,
     );
+    expect(first.steps.find((s) => s.name === 'register')!.detail).toBe(
+      `${model} version 1 is now alias "champion"`,
+    );
+
+    // Unity Catalog holds both candidates (the train task registers each); the alias stayed on 1.
+    const versions = await harness.emulator.api('GET', `/api/2.1/unity-catalog/models/${model}/versions`);
+    expect(versions.body.model_versions.map((v: any) => [v.version, v.status, v.run_id])).toEqual([
+      [2, 'READY', second.candidate.mlflowRunId],
+      [1, 'READY', first.candidate.mlflowRunId],
+    ]);
+    const champion = await harness.emulator.api(
+      'GET',
+      `/api/2.1/unity-catalog/models/${model}/aliases/champion`,
+    );
+    expect(champion.body).toMatchObject({ version: 1, run_id: first.candidate.mlflowRunId });
+    const counts = await requestCounts(harness.emulator);
+    expect(counts[`PUT /api/*/unity-catalog/models/${model}/aliases/champion`]).toBe(1);
+    expect(countOf(counts, '/mlflow/registered-models/alias')).toBe(0);
   });
 
   test('approval: approve through the update, reject through the signal, default on timeout', async () => {
@@ -118,7 +170,7 @@ describe('mlPipeline', () => {
       env.client.workflow.start(mlPipeline, {
         taskQueue,
         workflowId: `pipeline-approval-${model}-${Date.now()}`,
-        args: [definition(model, { approval: timeout })],
+        args: [definition(uc(model), { approval: timeout })],
       });
     const waiting = async (handle: Awaited<ReturnType<typeof start>>) =>
       waitFor(
@@ -158,8 +210,78 @@ describe('mlPipeline', () => {
   }, 180_000); // three pipelines of real Python jobs, one after another: ~15 s idle, more when loaded
 
   test('an invalid definition sent straight to the workflow fails non-retryably, naming the field', async () => {
-    const error = await execute({ ...definition('bad'), name: 'has spaces' }).catch((err: unknown) => err);
+    const error = await execute({ ...definition(uc('bad')), name: 'has spaces' }).catch(
+      (err: unknown) => err,
+    );
     expect(error).toBeInstanceOf(WorkflowFailedError);
     expect(String((error as WorkflowFailedError).cause?.message)).toContain('name: expected 1-100 letters');
   });
+});
+
+describe('mlPipeline against a workspace without Unity Catalog (workspace model registry)', () => {
+  let harness: WorkspaceHarness;
+
+  beforeAll(async () => {
+    harness = await startWorkspaceHarness({
+      name: 'pipeline-wsreg',
+      emulator: { modelRegistry: 'workspace' },
+      modelRegistry: 'workspace',
+    });
+  });
+  afterAll(() => harness?.close());
+
+  const execute = (def: PipelineDefinition) =>
+    harness.env.client.workflow.execute(mlPipeline, {
+      taskQueue: harness.taskQueue,
+      workflowId: `pipeline-wsreg-${randomUUID().slice(0, 8)}`,
+      args: [def],
+    });
+
+  test('promotes by stage transition without any alias call; an alias call gets what a workspace answers', async () => {
+    const model = `churn-wsreg-${randomUUID().slice(0, 6)}`;
+    const first: PipelineResult = await execute(definition(model, { registry: 'databricks' }));
+    expect(first).toMatchObject({ promoted: true, modelVersion: '1', scoredWithVersion: '1' });
+    expect(first.steps.find((s) => s.name === 'register')!.detail).toBe(
+      `${model} version 1 is now stage Production (for "champion")`,
+    );
+    const second: PipelineResult = await execute(definition(model, { registry: 'databricks', weak: true }));
+    expect(second).toMatchObject({ promoted: false, modelVersion: '1', scoredWithVersion: '1' });
+    expect(second.champion?.version).toBe('1');
+
+    const latest = await harness.emulator.api(
+      'POST',
+      '/api/2.0/mlflow/registered-models/get-latest-versions',
+      {
+        name: model,
+        stages: ['Production'],
+      },
+    );
+    expect(latest.body.model_versions.map((v: any) => [v.version, v.current_stage])).toEqual([
+      ['1', 'Production'],
+    ]);
+
+    const counts = await requestCounts(harness.emulator);
+    expect(counts['POST /api/*/mlflow/databricks/model-versions/transition-stage']).toBe(1);
+    expect(countOf(counts, 'alias')).toBe(0);
+    expect(countOf(counts, 'unity-catalog')).toBe(0);
+
+    // What the workspace answers to alias calls: its registry has no alias endpoint, and without a
+    // metastore the Unity Catalog ones say so.
+    const workspaceAlias = await harness.emulator.api('POST', '/api/2.0/mlflow/registered-models/alias', {
+      name: model,
+      alias: 'champion',
+      version: '1',
+    });
+    expect(workspaceAlias.status).toBe(404);
+    expect(workspaceAlias.body.error_code).toBe('ENDPOINT_NOT_FOUND');
+    const ucAlias = await harness.emulator.api(
+      'PUT',
+      `/api/2.1/unity-catalog/models/main.ml.${model}/aliases/champion`,
+      {
+        version_num: 1,
+      },
+    );
+    expect(ucAlias.status).toBe(404);
+    expect(ucAlias.body.error_code).toBe('METASTORE_DOES_NOT_EXIST');
+  }, 120_000);
 });

@@ -46,7 +46,8 @@ describe('lakeloop schedule', () => {
           wait: { mode: 'poll', pollInterval: '200ms', maxPollInterval: '500ms' },
         },
         evaluate: { metric: 'auc', source: 'output', threshold: 0.5 },
-        register: { model: name },
+        // A Unity Catalog name (the default registry); the model does not exist, so there is no champion.
+        register: { model: `main.default.${name}` },
       }),
     );
     restoreEnvironment = pointCliAtTestServer(taskQueue);
