@@ -105,7 +105,8 @@ function outcomeFromCode(
     case 'CANCELED':
       return resultIs('TIMEDOUT') ? 'TIMEDOUT' : 'CANCELED';
     case 'SKIPPED':
-      return resultIs('EXCLUDED', 'UPSTREAM_FAILED', 'UPSTREAM_CANCELED')
+      // A run that never ran is SKIPPED; a task not run names why (EXCLUDED, UPSTREAM_FAILED…).
+      return lifeCycle !== 'SKIPPED' && resultIs('EXCLUDED', 'UPSTREAM_FAILED', 'UPSTREAM_CANCELED')
         ? (result as RunOutcome)
         : 'SKIPPED';
     case 'DISABLED':

@@ -185,6 +185,27 @@ describe('classifying runs by status first (classifyRun, isTerminalState)', () =
     // Only `state` (an older server).
     [{ lifeCycleState: 'TERMINATED', resultState: 'UPSTREAM_FAILED' }, 'UPSTREAM_FAILED', false],
     [{ lifeCycleState: 'SKIPPED' }, 'SKIPPED', false],
+    // A run that never ran is SKIPPED whatever its leaves say; a task not run says why.
+    [
+      {
+        statusState: 'TERMINATED',
+        lifeCycleState: 'SKIPPED',
+        resultState: 'EXCLUDED',
+        terminationCode: 'SKIPPED',
+      },
+      'SKIPPED',
+      false,
+    ],
+    [
+      {
+        statusState: 'TERMINATED',
+        lifeCycleState: 'TERMINATED',
+        resultState: 'EXCLUDED',
+        terminationCode: 'SKIPPED',
+      },
+      'EXCLUDED',
+      false,
+    ],
     // A termination code added later: result_state decides.
     [
       { statusState: 'TERMINATED', resultState: 'SUCCESS', terminationCode: 'SOME_NEW_CODE' },
