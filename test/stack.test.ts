@@ -63,7 +63,7 @@ describe('npm run stack', () => {
           DatabricksRunId: customAttributes?.DatabricksRunId,
           DatabricksRunState: customAttributes?.DatabricksRunState,
           LakeloopPipeline: customAttributes?.LakeloopPipeline,
-        }).toEqual({ DatabricksJobId: 3, DatabricksRunId: 3, DatabricksRunState: 2, LakeloopPipeline: 2 });
+        }).toEqual({ DatabricksJobId: 2, DatabricksRunId: 2, DatabricksRunState: 2, LakeloopPipeline: 2 }); // all Keyword (2)
       } finally {
         await connection.close();
       }

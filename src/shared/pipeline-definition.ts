@@ -21,6 +21,12 @@ export const evaluateSchema = z
     mustBeatChampion: z.boolean().default(false),
     /** The train task whose output carries {mlflow_run_id, metrics}; defaults to the one that has output. */
     taskKey: z.string().min(1).optional(),
+    /**
+     * Gate a train run that ended SUCCESS_WITH_FAILURES (some tasks failed, its leaves succeeded) on its
+     * metric like a clean one. Off by default: a model trained while part of its job failed is not
+     * promoted unless the pipeline says so.
+     */
+    acceptPartialSuccess: z.boolean().default(false),
   })
   .strict();
 
@@ -65,6 +71,22 @@ export function parsePipeline(raw: unknown): PipelineParse {
   const result = pipelineSchema.safeParse(raw);
   if (result.success) return { ok: true, value: result.data };
   return { ok: false, problems: describeProblems(result.error, 'pipeline') };
+}
+
+/**
+ * Whether a train run's end lets its candidate be gated at all: SUCCESS_WITH_FAILURES only when the
+ * pipeline accepts partial success, and then the reason says which tasks failed.
+ */
+export function partialSuccessRefusal(
+  evaluate: ValidPipeline['evaluate'],
+  train: { outcome: string; failedTasks?: string[] },
+): string | undefined {
+  if (train.outcome !== 'SUCCESS_WITH_FAILURES' || evaluate.acceptPartialSuccess) return undefined;
+  const failed = train.failedTasks?.length ? ` (${train.failedTasks.join(', ')})` : '';
+  return (
+    `the train run ended SUCCESS_WITH_FAILURES${failed}; a partly failed run is not promoted ` +
+    'unless evaluate.acceptPartialSuccess is true'
+  );
 }
 
 /** Does `candidate` pass the threshold, and beat `champion` when there is one to beat? */

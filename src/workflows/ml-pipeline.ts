@@ -13,6 +13,7 @@ import {
   defineSignal,
   defineUpdate,
   executeChild,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -23,6 +24,7 @@ import type { createActivities } from '../activities/index.js';
 import {
   judge,
   parsePipeline,
+  partialSuccessRefusal,
   type PipelineDefinition,
   type ValidPipeline,
 } from '../shared/pipeline-definition.js';
@@ -43,6 +45,9 @@ export interface ApprovalInput {
   by?: string;
   comment?: string;
 }
+
+/** The gate refuses a train run that ended SUCCESS_WITH_FAILURES (unless evaluate.acceptPartialSuccess). */
+const PARTIAL_SUCCESS_GATE_PATCH = 'partial-success-gate';
 
 export const pipelineStatusQuery = defineQuery<PipelineStatusView>('status');
 export const approveSignal = defineSignal<[ApprovalInput]>('approve');
@@ -201,7 +206,12 @@ export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<Pip
   if (champion?.runId && pipeline.evaluate.mustBeatChampion) {
     championValue = (await fetchRunMetrics(champion.runId)).metrics[pipeline.evaluate.metric];
   }
-  const verdict = judge(pipeline.evaluate, candidateValue, championValue);
+  let verdict = judge(pipeline.evaluate, candidateValue, championValue);
+  // A train run that ended SUCCESS_WITH_FAILURES is not clean: refused unless the pipeline accepts it.
+  // patched() only on that path, so usual histories carry no marker; older histories replay as they ran.
+  const partial = partialSuccessRefusal(pipeline.evaluate, trained);
+  if (partial !== undefined && patched(PARTIAL_SUCCESS_GATE_PATCH))
+    verdict = { passed: false, reason: partial };
   step('evaluate', { state: verdict.passed ? 'succeeded' : 'failed', detail: verdict.reason });
 
   // 3. Approval (only for a candidate that passed the gate).

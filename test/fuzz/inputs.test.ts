@@ -234,7 +234,9 @@ const runInputMutation: fc.Arbitrary<Mutation> = fc
         const present = selectorOf(input);
         const replacement =
           present === 'jobId'
-            ? [0, -3, 1.5, '12', null][n % 5]
+            ? // '12' is a valid job id now (decimal strings keep int64 exact); these are not: zero, a
+              // negative, a fraction, not digits, null, past int64, a number past 2^53 (maybe rounded).
+              [0, -3, 1.5, '12a', null, '9223372036854775808', 2 ** 60][n % 7]
             : present === 'jobName'
               ? ['', 12, 'x'.repeat(4097)][n % 3]
               : [wrong, 'spec.json'][n % 2];

@@ -82,6 +82,13 @@ export interface WorkspaceHarnessOptions {
   payloadCodec?: PayloadCodec;
   /** The worker's LAKELOOP_MODEL_REGISTRY (default unity-catalog). */
   modelRegistry?: ActivityDeps['modelRegistry'];
+  /** How the worker authenticates (default: the test PAT), given the started emulator. */
+  auth?: (emulator: TestEmulator) => DatabricksAuthSettings;
+  /**
+   * The worker's notification destination when there is no receiver: e.g. one the workspace does not
+   * have, to see the worker fall back to polling.
+   */
+  webhookDestinationId?: string;
 }
 
 /** A running test set-up: dev-server client, emulator, optional receiver, and a worker serving `taskQueue`. */
@@ -125,7 +132,8 @@ export async function startWorkspaceHarness(options: WorkspaceHarnessOptions): P
     destinationId = created.body.id;
   }
   const worker = await createWorkspaceWorker(env, taskQueue, emulator, {
-    webhookDestinationId: destinationId,
+    webhookDestinationId: destinationId ?? options.webhookDestinationId,
+    ...(options.auth ? { auth: options.auth(emulator) } : {}),
     payloadCodec: options.payloadCodec,
     // The worker fills the directory the receiver reads, as in src/worker.ts.
     runDirectory,

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
-import { judge, parsePipeline, type ValidPipeline } from '../../src/shared/pipeline-definition.js';
+import {
+  judge,
+  parsePipeline,
+  partialSuccessRefusal,
+  type ValidPipeline,
+} from '../../src/shared/pipeline-definition.js';
 
 const churn = JSON.parse(readFileSync('pipelines/churn.json', 'utf8')) as Record<string, unknown>;
 
@@ -41,7 +46,18 @@ describe('the quality gate', () => {
     source: 'mlflow',
     direction: 'higher',
     mustBeatChampion: false,
+    acceptPartialSuccess: false,
     ...over,
+  });
+
+  test('a train run that ended SUCCESS_WITH_FAILURES is refused unless the pipeline accepts it', () => {
+    const partial = { outcome: 'SUCCESS_WITH_FAILURES', failedTasks: ['features FAILED'] };
+    expect(partialSuccessRefusal(evaluate({}), partial)).toBe(
+      'the train run ended SUCCESS_WITH_FAILURES (features FAILED); a partly failed run is not promoted ' +
+        'unless evaluate.acceptPartialSuccess is true',
+    );
+    expect(partialSuccessRefusal(evaluate({ acceptPartialSuccess: true }), partial)).toBeUndefined();
+    expect(partialSuccessRefusal(evaluate({}), { outcome: 'SUCCESS' })).toBeUndefined();
   });
 
   test('threshold and champion comparison, higher is better', () => {

@@ -7,12 +7,24 @@ function problems(input: unknown): string[] {
 }
 
 describe('databricksRun input', () => {
+  test('a job id is kept exact as a decimal string, however it was given', () => {
+    for (const [given, kept] of [
+      ['4611686018427387905', '4611686018427387905'],
+      ['9223372036854775807', '9223372036854775807'],
+      [' 0042 ', '42'],
+      [42, '42'],
+    ] as const) {
+      const parsed = parseRunInput({ jobId: given });
+      expect(parsed.ok && parsed.value.jobId).toBe(kept);
+    }
+  });
+
   test('fills in defaults for a job id', () => {
     const result = parseRunInput({ jobId: 42, jobParameters: { date: '2026-11-26' } });
     expect(result).toMatchObject({
       ok: true,
       value: {
-        jobId: 42,
+        jobId: '42',
         wait: { mode: 'auto', pollInterval: 5000, maxPollInterval: 60000, safetyNetInterval: 300000 },
         retry: { maxAttempts: 1, terminationTypes: ['CLOUD_FAILURE', 'INTERNAL_ERROR'], strategy: 'repair' },
         onCancel: 'cancel',
@@ -44,7 +56,12 @@ describe('databricksRun input', () => {
       'timeout: expected a duration such as "30s", "5m", "2h" or milliseconds (got "-5s")',
     ],
     [{ jobId: 1, timeout: -5 }, 'timeout: expected a positive duration (got -5)'],
-    [{ jobId: '12' }, 'jobId: Invalid input: expected number, received string'],
+    [{ jobId: '12a' }, 'jobId: expected a Databricks job id'],
+    [{ jobId: '9223372036854775808' }, 'jobId: expected a Databricks job id'],
+    [
+      { jobId: 2 ** 60 },
+      'jobId: a number above 2^53 may have been rounded; pass the job id as a decimal string',
+    ],
     [{ jobId: 1, wait: { mode: 'sometimes' } }, 'wait.mode:'],
     [{ jobId: 1, colour: 'blue' }, 'colour: unknown field'],
     [{ jobId: 1, retry: { maxAttempts: 0 } }, 'retry.maxAttempts:'],

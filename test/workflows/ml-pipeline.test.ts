@@ -209,6 +209,53 @@ describe('mlPipeline', () => {
     await expect(approved.executeUpdate('decide', { args: [{ decision: 'reject' }] })).rejects.toThrow();
   }, 180_000); // three pipelines of real Python jobs, one after another: ~15 s idle, more when loaded
 
+  test('a train run that ends SUCCESS_WITH_FAILURES is not promoted by default, and the pipeline says why', async () => {
+    // A data check fails; train still runs (run_if ALL_DONE) and succeeds, so the run is SUCCESS_WITH_FAILURES.
+    await harness.emulator.control('POST', '/scenarios', {
+      match: { taskKey: 'data_checks' },
+      durationMs: 100,
+      result: 'FAILED',
+      error: 'AssertionError: 3% of rows have no tenure',
+    });
+    const partial = (model: string, acceptPartialSuccess?: boolean): PipelineDefinition => {
+      const base = definition(model);
+      const trainTask = base.train.submit!.tasks[0]!;
+      return {
+        ...base,
+        train: {
+          ...base.train,
+          submit: {
+            ...base.train.submit!,
+            tasks: [
+              { task_key: 'data_checks', notebook_task: { notebook_path: '/Repos/ml/checks' } },
+              { ...trainTask, depends_on: [{ task_key: 'data_checks' }], run_if: 'ALL_DONE' },
+            ],
+          },
+        },
+        evaluate: {
+          ...base.evaluate,
+          taskKey: 'train',
+          ...(acceptPartialSuccess !== undefined ? { acceptPartialSuccess } : {}),
+        },
+      };
+    };
+    const refused: PipelineResult = await execute(partial(uc('partial')));
+    expect(refused.steps.find((s) => s.name === 'train')).toMatchObject({
+      state: 'succeeded',
+      detail: 'SUCCESS_WITH_FAILURES',
+    });
+    expect(refused.decision).toMatchObject({ passed: false });
+    expect(refused.decision.reason).toBe(
+      'the train run ended SUCCESS_WITH_FAILURES (data_checks FAILED); a partly failed run is not promoted ' +
+        'unless evaluate.acceptPartialSuccess is true',
+    );
+    expect(refused.promoted).toBe(false);
+    expect(refused.steps.find((s) => s.name === 'register')).toMatchObject({ state: 'skipped' });
+
+    const accepted: PipelineResult = await execute(partial(uc('partial_ok'), true));
+    expect(accepted).toMatchObject({ promoted: true, modelVersion: '1' });
+  }, 120_000);
+
   test('an invalid definition sent straight to the workflow fails non-retryably, naming the field', async () => {
     const error = await execute({ ...definition(uc('bad')), name: 'has spaces' }).catch(
       (err: unknown) => err,
