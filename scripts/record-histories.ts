@@ -219,8 +219,9 @@ const scenarios: Record<string, Scenario> = {
   },
   // SUBMISSION_OUTLIVES_CANCELLATION_PATCH: the deadline, or a cancel request, lands while runs/submit
   // is answering slowly; the workflow waits for the run id and cancels the run it created. Their
-  // `-unpatched` twins in test/histories/ were recorded by these same scenarios with the code before
-  // the patch (commit 90a1cfd's parent) and are not re-recorded here: they keep the old path replaying.
+  // `-unpatched` twins in test/histories/before-exact-ids/ were recorded by these same scenarios with
+  // the code before the patch (commit 90a1cfd's parent); that directory is a frozen corpus (histories
+  // with numeric Databricks ids) that this script never rewrites.
   'databricks-run-deadline-during-submit': async (client, emulator, workflowId) => {
     await slowSubmit(emulator, 'deadline-submit');
     return runToEnd(client, workflowId, {
@@ -239,6 +240,56 @@ const scenarios: Record<string, Scenario> = {
     await new Promise((r) => setTimeout(r, 1_000));
     await handle.cancel();
     await handle.result().catch(() => undefined);
+  },
+  // Capability fallbacks: a workspace that does not serve runs/repair (the whole run is resubmitted),
+  // and one that refuses the notification destination (submitted without it and polled).
+  'databricks-run-repair-unavailable': async (client, emulator, workflowId) => {
+    await control(emulator, 'POST', '/faults', {
+      method: 'POST',
+      path: '/jobs/runs/repair',
+      status: 404,
+      errorCode: 'ENDPOINT_NOT_FOUND',
+      message: "No API found for 'POST /jobs/runs/repair'",
+    });
+    await control(emulator, 'POST', '/scenarios', {
+      match: { runName: 'no-repair' },
+      durationMs: 200,
+      failTimes: 1,
+      terminationCode: 'DRIVER_ERROR',
+    });
+    await runToEnd(client, workflowId, {
+      submit: submitSpec('no-repair'),
+      wait: FAST_POLL,
+      retry: { maxAttempts: 2, strategy: 'repair', terminationCodes: ['DRIVER_ERROR'] },
+    });
+    await control(emulator, 'DELETE', '/faults');
+  },
+  'databricks-run-notifications-refused': async (client, emulator, workflowId) => {
+    await control(emulator, 'POST', '/faults', {
+      method: 'POST',
+      path: '/jobs/runs/submit',
+      status: 400,
+      errorCode: 'INVALID_PARAMETER_VALUE',
+      message: "Webhook with id 'recorder' was not found.",
+      count: 1,
+    });
+    return runToEnd(client, workflowId, { submit: submitSpec('no-notifications'), wait: { mode: 'auto' } });
+  },
+  // The gate refusing a train run that ended SUCCESS_WITH_FAILURES (PARTIAL_SUCCESS_GATE_PATCH).
+  'ml-pipeline-partial-success': async (client, emulator, workflowId) => {
+    await control(emulator, 'POST', '/scenarios', {
+      match: { taskKey: 'data_checks' },
+      durationMs: 100,
+      result: 'FAILED',
+    });
+    const pipeline = churnPipeline(false);
+    const train = pipeline.train.submit!.tasks[0]!;
+    pipeline.train.submit!.tasks = [
+      { task_key: 'data_checks', notebook_task: { notebook_path: '/checks' } },
+      { ...train, depends_on: [{ task_key: 'data_checks' }], run_if: 'ALL_DONE' },
+    ];
+    pipeline.evaluate.taskKey = train.task_key;
+    await client.workflow.execute(mlPipeline, { taskQueue, workflowId, args: [pipeline] });
   },
   'databricks-run-invalid-input': (client, _emulator, workflowId) =>
     runToEnd(client, workflowId, { jobId: 1, jobName: 'two selectors' } as RunInput),

@@ -2,6 +2,10 @@
  * Replays every recorded history in test/histories/ against today's workflow code. A change that
  * would break workflows already running in production fails here: guard it with `patched()`.
  * Re-record with `npm run histories` only when a workflow's behaviour is meant to change for new runs.
+ *
+ * Subdirectories are frozen corpora that `npm run histories` never rewrites: histories recorded by
+ * older code that running workflows may still have (before-exact-ids/: Databricks ids as numbers,
+ * snapshots without the activity's verdict). The workflow id is the file's base name.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,7 +17,9 @@ import { workflowInterceptorModules, workflowsPath } from '../src/workflows-path
 import { testWorkflowBundlePath } from './helpers/temporal.js';
 
 const historiesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'histories');
-const files = readdirSync(historiesDir).filter((f) => f.endsWith('.json'));
+const files = readdirSync(historiesDir, { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 function loadHistory(file: string): unknown {
   return JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8'));
@@ -29,7 +35,7 @@ describe('replay of recorded histories', () => {
     await Worker.runReplayHistory(
       { workflowBundle: { codePath: testWorkflowBundlePath() }, sinks: workflowSpanSinks(undefined) },
       loadHistory(file),
-      file.replace(/\.json$/, ''),
+      path.basename(file, '.json'),
     );
   });
 
@@ -45,7 +51,7 @@ describe('replay of recorded histories', () => {
       await Worker.runReplayHistory(
         { workflowBundle: { code }, sinks: workflowSpanSinks(undefined) },
         loadHistory(file),
-        file.replace(/\.json$/, ''),
+        path.basename(file, '.json'),
       );
     }
   }, 120_000);
