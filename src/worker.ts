@@ -29,6 +29,7 @@ import { lakeloopVersion } from './shared/version.js';
 import { tracingBundlePath } from './workflows-path.js';
 import { startReceiverFromConfig } from './webhooks/from-config.js';
 import { RunDirectory } from './webhooks/run-directory.js';
+import { checkNotificationDestination } from './databricks/notification-destinations.js';
 import type { WebhookReceiver } from './webhooks/receiver.js';
 
 function requireDatabricks(config: LakeloopConfig): NonNullable<LakeloopConfig['databricks']> {
@@ -49,6 +50,38 @@ async function checkIdentity(databricks: DatabricksHttpClient, logger: LakeloopL
     if (err instanceof AuthError && !err.retryable) throw err;
     logger.warn('could not obtain a Databricks token yet; continuing', { error: (err as Error).message });
   }
+}
+
+/**
+ * The configured notification destination, unless the workspace says it has none (the feature is off,
+ * or the destination was deleted): then webhooks are off for this worker, runs are polled, and the
+ * operator is told once. A check that proves nothing (no permission, a network error) keeps it.
+ */
+async function usableDestination(
+  databricks: DatabricksHttpClient,
+  id: string | undefined,
+  logger: LakeloopLogger,
+): Promise<string | undefined> {
+  if (id === undefined) return undefined;
+  const check = await checkNotificationDestination(databricks, id).catch((err: unknown) => ({
+    usable: 'unknown' as const,
+    reason: (err as Error).message,
+  }));
+  if (check.usable === false) {
+    logger.warn('the workspace has no such notification destination; webhooks are off and runs are polled', {
+      destinationId: id,
+      reason: check.reason,
+      fix: 'create a generic webhook destination and set LAKELOOP_WEBHOOK_DESTINATION_ID to its id',
+    });
+    return undefined;
+  }
+  if (check.usable === 'unknown') {
+    logger.info('could not read the notification destination; using it (a run it is refused for is polled)', {
+      destinationId: id,
+      reason: check.reason,
+    });
+  }
+  return id;
 }
 
 /** With tracing on, a pre-built bundle's tracing twin (it has the workflow span interceptors). */
@@ -114,6 +147,12 @@ async function main(): Promise<void> {
     });
   }
 
+  const webhookDestinationId = await usableDestination(
+    databricks,
+    config.worker.webhookDestinationId,
+    logger,
+  );
+
   // Submissions of this worker, for the receiver beside it (src/webhooks/run-directory.ts).
   const runDirectory = new RunDirectory();
   const connection = await NativeConnection.connect(config.temporal.connection);
@@ -134,7 +173,7 @@ async function main(): Promise<void> {
         workerStartedAt: new Date().toISOString(),
         lakeloopVersion: lakeloopVersion(),
         databricks,
-        webhookDestinationId: config.worker.webhookDestinationId,
+        webhookDestinationId,
         modelRegistry: config.worker.modelRegistry,
         metrics,
         runDirectory,
