@@ -1,6 +1,6 @@
 /** What every `lakeloop` command shares: argument parsing, the client's lifetime, and the error kinds main() maps to exit codes. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadConfig } from '../config/index.js';
+import { loadConfig, type LakeloopConfig } from '../config/index.js';
 import { startTracing } from '../observability/tracing.js';
 import { connectClient, type LakeloopClient } from './connect.js';
 
@@ -12,14 +12,16 @@ export class UsageError extends Error {}
 /** A command that failed in an expected way (the run failed, nothing found): exit 1, one line. */
 export class CommandFailed extends Error {}
 
-export async function withClient<T>(body: (lakeloop: LakeloopClient) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  body: (lakeloop: LakeloopClient, config: LakeloopConfig) => Promise<T>,
+): Promise<T> {
   const config = loadConfig();
   // `lakeloop run` then starts the trace the workflow, its activities and Databricks calls continue.
   const tracing = startTracing(config.tracing, { component: 'cli' });
   try {
     const lakeloop = await connectClient(config, { tracing });
     try {
-      return await body(lakeloop);
+      return await body(lakeloop, config);
     } finally {
       await lakeloop.close();
     }

@@ -19,6 +19,7 @@ import {
   startRun,
 } from './commands/runs.js';
 import { scheduleCommand } from './commands/schedule-commands.js';
+import { exportRunViews, formatExport, parseViews } from './commands/export.js';
 
 const USAGE = `usage: lakeloop <command> [options]
 
@@ -30,6 +31,8 @@ commands:
   status WORKFLOW_ID [--json]      the run's live status
   result WORKFLOW_ID [--json]      wait for the run and print its result
   cancel WORKFLOW_ID               cancel the workflow (and its Databricks run, unless detached)
+  export WORKFLOW_ID [--out DIR] [--views CODE|DASHBOARDS|ALL] [--json]
+                                   save the rendered notebooks of a finished run (runs/export)
   list [--limit N] [--json]        recent runs, newest first
   pipeline start FILE [--wait] [--json] [--workflow-id ID]
                                    run a pipeline definition (train → evaluate → register → score)
@@ -117,6 +120,26 @@ async function result(argv: string[]): Promise<void> {
   });
 }
 
+async function exportViews(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(
+    argv,
+    { out: { type: 'string' }, views: { type: 'string' }, json: { type: 'boolean', default: false } },
+    1,
+  );
+  const workflowId = positionals[0]!;
+  const views = parseViews(values.views);
+  await withClient(async (lakeloop, config) => {
+    const exported = await exportRunViews(lakeloop, config, {
+      workflowId,
+      outDir: values.out ?? `export-${workflowId.replace(/[^\w.-]+/g, '_')}`,
+      views,
+    });
+    console.log(values.json ? JSON.stringify({ workflowId, exported }) : formatExport(exported));
+    if (!exported.some((e) => e.file))
+      throw new CommandFailed(`no task run of ${workflowId} could be exported`);
+  });
+}
+
 async function cancel(argv: string[]): Promise<void> {
   const { positionals } = parse(argv, {}, 1);
   await withClient(async (lakeloop) => {
@@ -183,6 +206,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   status,
   result,
   cancel,
+  export: exportViews,
   list,
   doctor,
   pipeline: pipelineCommand,

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { main } from '../../src/client/main.js';
-import { startTestEmulator, type TestEmulator } from '../emulator/helpers.js';
+import { PAT, startTestEmulator, type TestEmulator } from '../emulator/helpers.js';
+import { readFileSync } from 'node:fs';
 import { captureConsole, pointCliAtTestServer } from '../helpers/cli.js';
 import { connectToTestServer, uniqueTaskQueue } from '../helpers/temporal.js';
 import { createWorkspaceWorker, runsCreated } from '../helpers/workspace.js';
@@ -120,4 +121,48 @@ describe('lakeloop run', () => {
       expect(await runsCreated(emulator)).toBe(before);
     },
   );
+
+  test('export saves the rendered notebook of each notebook task run and names the ones it cannot', async () => {
+    await emulator.control('POST', '/scenarios', {
+      match: { runName: 'cli-export' },
+      durationMs: 200,
+      output: 'exported result 42',
+    });
+    const file = path.join(dir, 'cli-export.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        run_name: 'cli-export',
+        tasks: [
+          { task_key: 'notebook', notebook_task: { notebook_path: '/Repos/ml/report' } },
+          { task_key: 'script', spark_python_task: { python_file: 'dbfs:/not/local.py' } },
+        ],
+      }),
+    );
+    expect(await main(['run', '--submit', file, '--wait', '--json', '--wait-mode', 'poll'])).toBe(0);
+    const { workflowId } = JSON.parse(out.at(-1)!) as { workflowId: string };
+    out.length = 0;
+    // The CLI reads Databricks with the worker's variables.
+    const saved = { host: process.env.DATABRICKS_HOST, token: process.env.DATABRICKS_TOKEN };
+    process.env.DATABRICKS_HOST = emulator.url;
+    process.env.DATABRICKS_TOKEN = PAT;
+    try {
+      const outDir = path.join(dir, 'export');
+      expect(await main(['export', workflowId, '--out', outDir, '--json'])).toBe(0);
+      const report = JSON.parse(out[0]!) as {
+        exported: Array<{ taskKey: string; file?: string; skipped?: string }>;
+      };
+      const notebook = report.exported.find((e) => e.taskKey === 'notebook')!;
+      expect(notebook.file).toBe(path.join(outDir, 'notebook.html'));
+      expect(readFileSync(notebook.file!, 'utf8')).toContain('exported result 42');
+      expect(report.exported.find((e) => e.taskKey === 'script')!.skipped).toMatch(
+        /runs\/export.*INVALID_PARAMETER_VALUE/,
+      );
+    } finally {
+      if (saved.host === undefined) delete process.env.DATABRICKS_HOST;
+      else process.env.DATABRICKS_HOST = saved.host;
+      if (saved.token === undefined) delete process.env.DATABRICKS_TOKEN;
+      else process.env.DATABRICKS_TOKEN = saved.token;
+    }
+  });
 });
