@@ -167,7 +167,7 @@ describe('Temporal Web UI', () => {
       '--workflow-id',
       workflowId,
     ]);
-    expect(result).toMatchObject({ outcome: 'SUCCESS', jobId });
+    expect(result).toMatchObject({ outcome: 'SUCCESS', jobId: String(jobId) });
     expect(result.runPageUrl).toBe(
       `${harness.emulator.url}/jobs/${jobId}/runs/${result.runId}?o=${harness.emulator.handle.workspaceId}`,
     );
@@ -229,8 +229,8 @@ describe('Temporal Web UI', () => {
       const details = page.frameLocator('#user-metadata-current-details');
       const detailsText = await frameText(details, 'Pipeline churn');
       expect(detailsText).toContain(`train: succeeded — SUCCESS (run ${train.databricksRunId})`);
-      expect(detailsText).toContain('register: succeeded — churn version 1 is now "champion"');
-      expect(detailsText).toContain(`scored with churn version 1 (run ${score.databricksRunId})`);
+      expect(detailsText).toContain('register: succeeded — main.ml.churn version 1 is now alias "champion"');
+      expect(detailsText).toContain(`scored with main.ml.churn version 1 (run ${score.databricksRunId})`);
       expect(await linkText(details, train.runPageUrl!)).toBe(String(train.databricksRunId));
       expect(await linkText(details, score.runPageUrl!)).toBe(String(score.databricksRunId));
     });
