@@ -49,7 +49,7 @@ const RUNS = Number(process.env.LAKELOOP_PROPERTY_RUNS ?? 10_000);
 const INT64_MAX = 2n ** 63n - 1n;
 const ABSENT = Symbol('absent');
 /** Nesting beyond this is generated as `{}` (Task → ForEachTask → Task … recurses without end). */
-const MAX_DEPTH = 4;
+const MAX_DEPTH = 3;
 
 /** The int64 fields that are Databricks job, run, task-run or repair ids (by JSON name). */
 const ID_FIELDS = new Set([
