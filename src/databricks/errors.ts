@@ -117,3 +117,19 @@ export function transportError(
     endpoint,
   );
 }
+
+/**
+ * An answer Lakeloop cannot use (a field it needs is missing or malformed, a page token that never
+ * ends): not retryable, naming the endpoint and the field but never the value, which is not ours.
+ */
+export function unusableResponse(endpoint: string, field: string, problem: string): DatabricksApiError {
+  return new DatabricksApiError(
+    `${endpoint}: the response field ${field} is unusable (${problem})`,
+    'invalid-request',
+    200,
+    'UNEXPECTED_RESPONSE',
+    false,
+    undefined,
+    endpoint,
+  );
+}

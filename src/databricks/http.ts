@@ -13,7 +13,7 @@ import type { z } from 'zod';
 import type { TokenProvider } from '../auth/index.js';
 import { redactString } from '../observability/logger.js';
 import { normaliseEndpointPath } from '../observability/metrics.js';
-import { DatabricksApiError, errorFromResponse, transportError } from './errors.js';
+import { DatabricksApiError, errorFromResponse, transportError, unusableResponse } from './errors.js';
 import { parseExactJson, stringifyExactJson } from './json.js';
 import type { RequestBudget } from './request-budget.js';
 
@@ -242,18 +242,9 @@ export function decodeResponse<T>(
 function validateResponse<T>(schema: z.ZodType<T>, body: unknown, endpoint: string): T {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
-  // Name the endpoint and the field, never the value: a response may carry data that is not ours.
   const issue = parsed.error.issues[0];
   const field = issue?.path.map(String).join('.') || '(the whole response)';
-  throw new DatabricksApiError(
-    `${endpoint}: the response field ${field} is unusable (${issue?.message ?? 'invalid'})`,
-    'invalid-request',
-    200,
-    'UNEXPECTED_RESPONSE',
-    false,
-    undefined,
-    endpoint,
-  );
+  throw unusableResponse(endpoint, field, issue?.message ?? 'invalid');
 }
 
 function decodeBody(text: string, exactIntegers: boolean): unknown {

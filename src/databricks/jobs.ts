@@ -5,7 +5,7 @@
  * responses are parsed with the tolerant schemas in jobs-schemas.ts.
  */
 import type { DatabricksId } from '../shared/databricks-id.js';
-import { DatabricksApiError } from './errors.js';
+import { unusableResponse } from './errors.js';
 import type { DatabricksHttpClient, HttpMethod, QueryValue } from './http.js';
 import {
   emptyResponseSchema,
@@ -91,7 +91,11 @@ export class JobsClient {
     const seen = new Set<string>();
     for (let token = first.next_page_token, pages = 1; token; pages++) {
       if (seen.has(token) || pages >= MAX_PAGES) {
-        throw unusable(`GET ${API}/runs/get`, 'next_page_token', `repeats or never ends (page ${pages})`);
+        throw unusableResponse(
+          `GET ${API}/runs/get`,
+          'next_page_token',
+          `repeats or never ends (page ${pages})`,
+        );
       }
       seen.add(token);
       const page = await this.getRunPage(runId, token);
@@ -151,7 +155,7 @@ export class JobsClient {
     const seen = new Set<string>();
     for (let token = first.next_page_token, pages = 1; token; pages++) {
       if (seen.has(token) || pages >= MAX_PAGES) {
-        throw unusable(`GET ${API}/get`, 'next_page_token', `repeats or never ends (page ${pages})`);
+        throw unusableResponse(`GET ${API}/get`, 'next_page_token', `repeats or never ends (page ${pages})`);
       }
       seen.add(token);
       const page = await this.call('GET', 'get', jobSchema, { query: { job_id: jobId, page_token: token } });
@@ -184,22 +188,10 @@ export class JobsClient {
       }
       pageToken = page.has_more !== false ? page.next_page_token : undefined;
       if (pageToken !== undefined) {
-        if (seen.has(pageToken)) throw unusable(`GET ${API}/list`, 'next_page_token', 'repeats');
+        if (seen.has(pageToken)) throw unusableResponse(`GET ${API}/list`, 'next_page_token', 'repeats');
         seen.add(pageToken);
       }
     } while (pageToken);
     return found;
   }
-}
-
-function unusable(endpoint: string, field: string, problem: string): DatabricksApiError {
-  return new DatabricksApiError(
-    `${endpoint}: the response field ${field} is unusable (${problem})`,
-    'invalid-request',
-    200,
-    'UNEXPECTED_RESPONSE',
-    false,
-    undefined,
-    endpoint,
-  );
 }

@@ -3,6 +3,7 @@
  * browser is Debian's `chromium` package in CI (.ci/run installs it); a Playwright-managed one works
  * too. Tests skip when none is found, except in CI, where a missing browser fails them.
  */
+import { test } from '@jest/globals';
 import { chromium, type Browser } from 'playwright-core';
 import { isExecutable } from '../../scripts/lib/temporal-cli.js';
 
@@ -39,4 +40,26 @@ export function launchChromium(executablePath: string): Promise<Browser> {
     args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
     timeout: 60_000,
   });
+}
+
+/**
+ * Chromium's path for a UI test file, or undefined after registering what stands in for its tests:
+ * in CI a failing test (a missing browser must not pass silently), elsewhere a skipped one that says
+ * how to install it. Call inside `describe`; return when it gives undefined.
+ */
+export function chromiumOrSkip(file: string, what: string): string | undefined {
+  const lookup = findChromium();
+  if (lookup.path) return lookup.path;
+  const why =
+    `no Chromium executable found (looked at ${lookup.searched.join(', ')}); install Debian's ` +
+    '`chromium` package (apt-get install --no-install-recommends chromium) or set CHROMIUM_PATH';
+  if (process.env.CI && !['false', '0'].includes(process.env.CI)) {
+    test('Chromium is installed (required in CI, so the UI test cannot be skipped silently)', () => {
+      throw new Error(why);
+    });
+  } else {
+    console.warn(`${file} skipped: ${why}`);
+    test.skip(`${what} (skipped: ${why})`, () => undefined);
+  }
+  return undefined;
 }

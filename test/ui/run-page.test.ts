@@ -19,31 +19,17 @@ import { temporalLinkOptions } from '../../scripts/lib/workspace-service.js';
 import { main } from '../../src/client/main.js';
 import type { RunResult } from '../../src/shared/run-types.js';
 import { createJob, getRun, taskByKey } from '../emulator/helpers.js';
-import { findChromium, launchChromium } from '../helpers/browser.js';
+import { chromiumOrSkip, launchChromium } from '../helpers/browser.js';
 import { captureConsole, pointCliAtTestServer } from '../helpers/cli.js';
 import { startWorkspaceHarness, type WorkspaceHarness } from '../helpers/workspace.js';
 
-const chromiumLookup = findChromium();
 const artifacts = path.join(projectRoot, 'test-artifacts', 'ui');
 const UI_TIMEOUT = 20_000;
 const RUN_PAGE = /\/jobs\/\d+\/runs\/\d+\?o=\d+$/;
 
 describe('run pages in the browser', () => {
-  if (!chromiumLookup.path) {
-    const why =
-      `no Chromium executable found (looked at ${chromiumLookup.searched.join(', ')}); install Debian's ` +
-      '`chromium` package (apt-get install --no-install-recommends chromium) or set CHROMIUM_PATH';
-    if (process.env.CI && !['false', '0'].includes(process.env.CI)) {
-      test('Chromium is installed (required in CI, so the UI test cannot be skipped silently)', () => {
-        throw new Error(why);
-      });
-    } else {
-      console.warn(`test/ui/run-page.test.ts skipped: ${why}`);
-      test.skip(`run pages (skipped: ${why})`, () => undefined);
-    }
-    return;
-  }
-  const chromiumPath = chromiumLookup.path;
+  const chromiumPath = chromiumOrSkip('test/ui/run-page.test.ts', 'run pages');
+  if (!chromiumPath) return;
 
   let harness: WorkspaceHarness;
   let browser: Browser;

@@ -89,6 +89,17 @@ async function failure(harness: WorkspaceHarness, input: RunInput, id: string): 
   throw new Error('the workflow did not fail');
 }
 
+/** A two-task run (prepare → train) whose train task fails once with a platform error, then succeeds. */
+async function trainFailsOnce(emulator: TestEmulator, runName: string): Promise<void> {
+  await emulator.control('POST', '/scenarios', { match: { runName }, durationMs: 300 });
+  await emulator.control('POST', '/scenarios', {
+    match: { runName, taskKey: 'train' },
+    durationMs: 300,
+    failTimes: 1,
+    terminationCode: 'CLOUD_FAILURE',
+  });
+}
+
 const notebook = (key: string, extra: Record<string, unknown> = {}) => ({
   task_key: key,
   notebook_task: { notebook_path: `/Repos/ml/${key}` },
@@ -241,13 +252,7 @@ describe('a workspace with explicit nulls, ids above 2^62 and OAuth discovery wi
 
   test('a platform failure of one task is repaired in the same run', async () => {
     const { emulator } = harness;
-    await emulator.control('POST', '/scenarios', { match: { runName: 'compat-repair' }, durationMs: 300 });
-    await emulator.control('POST', '/scenarios', {
-      match: { runName: 'compat-repair', taskKey: 'train' },
-      durationMs: 300,
-      failTimes: 1,
-      terminationCode: 'CLOUD_FAILURE',
-    });
+    await trainFailsOnce(emulator, 'compat-repair');
     const before = await runsCreated(emulator);
     const result = await execute(
       harness,
@@ -324,13 +329,7 @@ describe('a workspace without runs/repair and without notification destinations'
 
   test('repair not offered: the whole run is resubmitted instead, and the result says so', async () => {
     const { emulator } = harness;
-    await emulator.control('POST', '/scenarios', { match: { runName: 'compat-no-repair' }, durationMs: 300 });
-    await emulator.control('POST', '/scenarios', {
-      match: { runName: 'compat-no-repair', taskKey: 'train' },
-      durationMs: 300,
-      failTimes: 1,
-      terminationCode: 'CLOUD_FAILURE',
-    });
+    await trainFailsOnce(emulator, 'compat-no-repair');
     const before = await runsCreated(emulator);
     const result = await execute(
       harness,
