@@ -291,6 +291,19 @@ const scenarios: Record<string, Scenario> = {
     pipeline.evaluate.taskKey = train.task_key;
     await client.workflow.execute(mlPipeline, { taskQueue, workflowId, args: [pipeline] });
   },
+  // CANCEL_AFTER_FAILURE_PATCH: runs/get refused (403) after submission; the run is cancelled first.
+  'databricks-run-failure-after-submit': async (client, emulator, workflowId) => {
+    await control(emulator, 'POST', '/scenarios', { match: { runName: 'denied' }, durationMs: 60_000 });
+    await control(emulator, 'POST', '/faults', {
+      method: 'GET',
+      path: '/jobs/runs/get',
+      status: 403,
+      errorCode: 'PERMISSION_DENIED',
+      message: 'User does not have Can View permission on run',
+      count: 1,
+    });
+    return runToEnd(client, workflowId, { submit: submitSpec('denied'), wait: FAST_POLL });
+  },
   'databricks-run-invalid-input': (client, _emulator, workflowId) =>
     runToEnd(client, workflowId, { jobId: 1, jobName: 'two selectors' } as RunInput),
 };

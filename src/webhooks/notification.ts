@@ -7,14 +7,16 @@ import { toDatabricksId, type DatabricksId } from '../shared/databricks-id.js';
  * integrations show numbers; either way they are int64. The receiver parses the body losslessly
  * (src/databricks/json.ts), so a number above 2^53 arrives as a bigint and stays exact like a string.
  */
-const id = z.union([z.number(), z.bigint(), z.string()]).transform((value, ctx) => {
-  const exact = toDatabricksId(value);
-  if (exact === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'expected an int64 id (a whole number from 0 to 2^63 - 1)' });
-    return z.NEVER;
-  }
-  return exact;
-});
+const id = z
+  .union([z.number(), z.bigint(), z.string().regex(/^\d+$/, 'expected digits only')])
+  .transform((value, ctx) => {
+    const exact = toDatabricksId(value);
+    if (exact === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'expected an int64 id (a whole number from 0 to 2^63 - 1)' });
+      return z.NEVER;
+    }
+    return exact;
+  });
 
 /**
  * A Databricks job notification (generic webhook destination). Task-level notifications carry the

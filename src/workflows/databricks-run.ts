@@ -57,6 +57,8 @@ export interface RunStatusView {
   waitMode?: RunResult['waitMode'];
   attempts: AttemptRecord[];
   outcome?: RunResult['outcome'];
+  /** Tasks (and for_each iterations) of the last attempt that did not succeed, e.g. "train FAILED". */
+  failedTasks?: string[];
 }
 
 export const statusQuery = defineQuery<RunStatusView>('status');
@@ -78,6 +80,8 @@ const EARLY_NOTIFICATIONS_PATCH = 'webhook-notifications-before-wait';
  * running with nobody knowing its id.
  */
 const SUBMISSION_OUTLIVES_CANCELLATION_PATCH = 'submission-outlives-cancellation';
+/** A non-retryable failure after submission cancels the run before the workflow fails. */
+const CANCEL_AFTER_FAILURE_PATCH = 'cancel-run-after-failure';
 
 export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
   const parsed = parseRunInput(rawInput);
@@ -158,6 +162,8 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
         `**Databricks run** ${link}${view.jobId !== undefined ? ` (job ${view.jobId})` : ''}`,
         `**State** ${state} · **Phase** ${view.phase} · **Attempt** ${attempt}`,
         view.waitMode ? `**Waiting by** ${view.waitMode}` : '',
+        // What a SUCCESS_WITH_FAILURES (or failed) run hides at a glance.
+        view.failedTasks?.length ? `**Failed tasks** ${view.failedTasks.join(', ')}` : '',
       ]
         .filter(Boolean)
         .join('\n\n'),
@@ -284,7 +290,11 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
         last = await waitForTerminal(submission.runId);
         verdict = classify(last);
         view.attempts.push(attemptRecord(attempt, last, verdict, kind));
-        show({ lifeCycleState: last.lifeCycleState, runPageUrl: last.runPageUrl ?? view.runPageUrl });
+        show({
+          lifeCycleState: last.lifeCycleState,
+          runPageUrl: last.runPageUrl ?? view.runPageUrl,
+          failedTasks: describeFailedTasks(last.tasks),
+        });
         if (!shouldRetry(verdict, input.retry, attempt)) return;
         attempt++;
         const failedTasks = failedTaskKeys(last);
@@ -299,7 +309,7 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
       }
     });
   } catch (err) {
-    if (!isCancellation(err)) throw err;
+    if (!isCancellation(err)) throw await cancelAfterFailure(err);
     const runId = submission?.runId;
     if (input.onCancel === 'detach' && !deadlinePassed) {
       show({ phase: 'done' });
@@ -371,6 +381,43 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
           }
         : {}),
     };
+  }
+
+  /**
+   * A failure after submission (a non-retryable answer to runs/get, an unusable response, an auth
+   * error) would end the workflow with its Databricks run still going: cancel the run first (in a scope
+   * that survives cancellation), then fail with both. `onCancel: "detach"` leaves it. Histories from
+   * before failed at once; patched() is consulted only on this path, so usual histories carry no marker.
+   */
+  async function cancelAfterFailure(err: unknown): Promise<unknown> {
+    const runId = submission?.runId;
+    if (runId === undefined || input.onCancel === 'detach' || !patched(CANCEL_AFTER_FAILURE_PATCH))
+      return err;
+    const cause = err instanceof Error ? err : new Error(String(err));
+    const reason = (err instanceof ActivityFailure ? err.cause?.message : undefined) ?? cause.message;
+    show({ phase: 'cancelling' });
+    let cancelled: string;
+    try {
+      last = await CancellationScope.nonCancellable(() => api.cancelRun(runId));
+      cancelled = `the Databricks run ${runId} was cancelled`;
+    } catch (cancelError) {
+      const why = cancelError instanceof ActivityFailure ? cancelError.cause?.message : String(cancelError);
+      log.error('could not cancel the Databricks run after a failure', { runId, error: why });
+      cancelled = `cancelling the Databricks run ${runId} failed too (${why}); it may still be running`;
+    }
+    const c: Classification = {
+      outcome: last ? classify(last).outcome : 'UNKNOWN',
+      succeeded: false,
+      message: reason,
+    };
+    show({ phase: 'done', outcome: c.outcome });
+    return ApplicationFailure.create({
+      type: 'DatabricksRunInterrupted',
+      message: `${reason} — ${cancelled}`,
+      nonRetryable: true,
+      cause,
+      details: [buildResult(c, false)],
+    });
   }
 
   /**

@@ -207,7 +207,8 @@ describe('webhook receiver hardening', () => {
     ['run_id of 40 digits', notification('9'.repeat(40))],
     ['run_id of 19 digits beyond 2^53', notification('9'.repeat(19))],
     ['run_id a huge number', '{"event_type":"jobs.on_success","run":{"run_id":1e25}}'],
-    ['run_id beyond 2^53', `{"event_type":"jobs.on_success","run":{"run_id":${2 ** 53 + 2}}}`],
+    // Beyond 2^53 is a valid int64 and parsed exactly; beyond 2^63 - 1 is not an id.
+    ['run_id beyond int64', '{"event_type":"jobs.on_success","run":{"run_id":9223372036854775808}}'],
     [
       'parent_run_id negative',
       JSON.stringify({ event_type: 'jobs.on_success', run: { run_id: 1, parent_run_id: -5 } }),
@@ -230,15 +231,22 @@ describe('webhook receiver hardening', () => {
     const runId = unknownRunId();
     const unknown = await post(receiver.url, { auth: GOOD_AUTH, body: notification(String(runId)) });
     expect(unknown.status).toBe(202);
-    expect(JSON.parse(unknown.body)).toEqual({ status: 'unknown-run', runId });
-    // The largest id that converts exactly is still looked up (and is unknown).
-    const largest = await post(receiver.url, { auth: GOOD_AUTH, body: notification(String(2 ** 53 - 1)) });
+    // Run ids are answered as the exact decimal strings they are held as.
+    expect(JSON.parse(unknown.body)).toEqual({ status: 'unknown-run', runId: String(runId) });
+    // The largest int64, as a string and as a JSON number, is looked up exactly (and is unknown).
+    const largest = await post(receiver.url, { auth: GOOD_AUTH, body: notification('9223372036854775807') });
     expect(largest.status).toBe(202);
+    expect(JSON.parse(largest.body).runId).toBe('9223372036854775807');
+    const asNumber = await post(receiver.url, {
+      auth: GOOD_AUTH,
+      body: '{"event_type":"jobs.on_success","run":{"run_id":9223372036854775807}}',
+    });
+    expect(JSON.parse(asNumber.body).runId).toBe('9223372036854775807');
 
     const before = receiver.stats();
     const started = await post(receiver.url, { auth: GOOD_AUTH, body: notification(runId, 'jobs.on_start') });
     expect(started.status).toBe(200);
-    expect(JSON.parse(started.body)).toEqual({ status: 'ignored', runId });
+    expect(JSON.parse(started.body)).toEqual({ status: 'ignored', runId: String(runId) });
     const task = await post(receiver.url, {
       auth: GOOD_AUTH,
       body: JSON.stringify({
@@ -248,7 +256,7 @@ describe('webhook receiver hardening', () => {
       }),
     });
     expect(task.status).toBe(200);
-    expect(JSON.parse(task.body)).toEqual({ status: 'ignored', runId });
+    expect(JSON.parse(task.body)).toEqual({ status: 'ignored', runId: String(runId) });
     const after = receiver.stats();
     expect(after.ignored - before.ignored).toBe(2);
     expect(after['unknown-run']).toBe(before['unknown-run']);

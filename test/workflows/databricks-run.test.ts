@@ -417,6 +417,28 @@ describe('databricksRun', () => {
     },
   );
 
+  test('a non-retryable failure after submission cancels the run before the workflow fails', async () => {
+    await emulator.control('POST', '/scenarios', { match: { runName: 'denied' }, durationMs: 120_000 });
+    // The principal loses access to the run after submitting it: runs/get answers 403 once.
+    await emulator.control('POST', '/faults', {
+      method: 'GET',
+      path: '/jobs/runs/get',
+      status: 403,
+      errorCode: 'PERMISSION_DENIED',
+      message: 'User does not have Can View permission on run',
+      count: 1,
+    });
+    const { type, result, message } = await failure({
+      submit: { run_name: 'denied', tasks: [{ task_key: 'only', notebook_task: { notebook_path: '/x' } }] },
+      wait: FAST_POLL,
+    });
+    expect(type).toBe('DatabricksRunInterrupted');
+    expect(message).toContain('PERMISSION_DENIED');
+    expect(message).toContain(`the Databricks run ${result!.runId} was cancelled`);
+    expect(result).toMatchObject({ outcome: 'CANCELED', succeeded: false });
+    expect((await getRun(emulator, result!.runId)).state.result_state).toBe('CANCELED');
+  });
+
   test('a missing job fails fast with the Databricks message and creates nothing', async () => {
     const error = await execute({ jobId: 987654321, wait: FAST_POLL }).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(WorkflowFailedError);
