@@ -1,0 +1,95 @@
+/**
+ * Every Databricks run link `npm run demo` prints opens that run's page, in headless Chromium: the demo
+ * itself runs (`scripts/demo.ts --keep`, its own local stack), and each printed
+ * `…/jobs/{job}/runs/{run}?o=…` link is opened while the stack is up. Each page must show the run
+ * ended, name its tasks, and link to the Temporal workflows that own it; a screenshot of each is saved
+ * in test-artifacts/ui/demo-link-N.png. SIGTERM then stops the demo, which must finish cleanly.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import type { Browser } from 'playwright-core';
+import { projectRoot } from '../../scripts/lib/temporal-cli.js';
+import { chromiumOrSkip, launchChromium } from '../helpers/browser.js';
+
+const artifacts = path.join(projectRoot, 'test-artifacts', 'ui');
+const RUN_LINK = /https?:\/\/127\.0\.0\.1:\d+\/jobs\/\d+\/runs\/\d+\?o=\d+/g;
+
+describe('the run links the demo prints', () => {
+  const chromiumPath = chromiumOrSkip('test/ui/demo-links.test.ts', 'demo run links');
+  if (!chromiumPath) return;
+
+  let demo: ChildProcess;
+  let output = '';
+  let browser: Browser;
+  let exited: Promise<number | null>;
+
+  beforeAll(async () => {
+    mkdirSync(artifacts, { recursive: true });
+    demo = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--keep'], {
+      cwd: projectRoot,
+      env: { ...process.env, FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    exited = new Promise((resolve) => demo.once('exit', (code) => resolve(code)));
+    const collect = (chunk: Buffer) => (output += chunk.toString('utf8'));
+    demo.stdout!.on('data', collect);
+    demo.stderr!.on('data', collect);
+    // The demo says when its stack stays up for a look around; it fails loudly otherwise.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`the demo did not finish its runs:\n${output}`)),
+        180_000,
+      );
+      const check = () => {
+        if (output.includes('--keep: the stack stays up')) {
+          clearTimeout(timer);
+          resolve();
+        } else if (/demo failed/.test(output)) {
+          clearTimeout(timer);
+          reject(new Error(`the demo failed:\n${output}`));
+        }
+      };
+      demo.stdout!.on('data', check);
+      void exited.then(() => reject(new Error(`the demo exited early:\n${output}`)));
+    });
+    browser = await launchChromium(chromiumPath);
+  }, 200_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (demo && demo.exitCode === null) demo.kill('SIGTERM');
+    await exited;
+  });
+
+  test('each printed link opens an HTML page of an ended run with its tasks and a Temporal link', async () => {
+    const links = [...new Set(output.match(RUN_LINK) ?? [])];
+    // The two-task demo run, and train and score of both pipeline nights.
+    expect(links.length).toBeGreaterThanOrEqual(5);
+    for (const [index, link] of links.entries()) {
+      const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+      try {
+        const response = await page.goto(link);
+        expect(response?.status()).toBe(200);
+        expect(response?.headers()['content-type']).toContain('text/html');
+        const runId = /\/runs\/(\d+)/.exec(link)![1]!;
+        expect(await page.locator('body').innerText()).toContain(runId);
+        expect(await page.locator('#run-state').innerText()).toMatch(/^TERMINATED · SUCCESS/);
+        expect(await page.locator('#tasks tr[data-task-key]').count()).toBeGreaterThan(0);
+        expect(await page.locator('#temporal-link').getAttribute('href')).toContain(
+          encodeURIComponent(`DatabricksRunId="${runId}"`),
+        );
+      } finally {
+        await page.screenshot({ path: path.join(artifacts, `demo-link-${index + 1}.png`), fullPage: true });
+        await page.close();
+      }
+    }
+  }, 120_000);
+
+  test('SIGTERM stops the demo cleanly', async () => {
+    demo.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output).toContain('demo finished.');
+  }, 60_000);
+});
