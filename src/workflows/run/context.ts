@@ -1,0 +1,69 @@
+/**
+ * One databricksRun's working state: its validated input, what it shows, its activity stubs, the
+ * notifications it has been sent, and what it knows of its Databricks run so far. The strategies
+ * (submission, waiting, retry, endings, result) read and update it; the workflow function owns it.
+ */
+import { setHandler } from '@temporalio/workflow';
+import { toDatabricksId, type DatabricksId } from '../../shared/databricks-id.js';
+import { describeFailedTasks, type Classification } from '../../shared/run-classification.js';
+import type { ValidRunInput } from '../../shared/run-input.js';
+import type { AttemptRecord, RunSnapshot, SubmitResult } from '../../shared/run-types.js';
+import { runActivityProxies, type RunActivityProxies } from './activity-proxies.js';
+import { notificationSignal, RunStatus, statusQuery } from './status.js';
+
+const TERMINAL_EVENTS = new Set(['jobs.on_success', 'jobs.on_failure']);
+
+export class RunContext {
+  readonly status = new RunStatus();
+  readonly acts: RunActivityProxies;
+  /** Terminal notifications received per Databricks run (the receiver may send duplicates). */
+  readonly terminalNotifications = new Map<DatabricksId, number>();
+  /** Optional features this workspace lacked for this run, and what was done instead. */
+  readonly fallbacks: string[] = [];
+  submission?: SubmitResult;
+  last?: RunSnapshot;
+  /** What the next webhook wait must know about the request (submit or repair) that started it. */
+  pendingWait = { notifiedBefore: 0, lookNow: false };
+
+  constructor(readonly input: ValidRunInput) {
+    this.acts = runActivityProxies(input);
+    setHandler(statusQuery, () => this.status.view);
+    setHandler(notificationSignal, (notification) => {
+      const runId = toDatabricksId(notification.runId);
+      if (runId === undefined) return; // the receiver validates ids; nothing else could name a run
+      if (TERMINAL_EVENTS.has(notification.eventType)) {
+        this.terminalNotifications.set(runId, this.notificationsOf(runId) + 1);
+      } else if (
+        notification.eventType === 'jobs.on_start' &&
+        runId === this.status.view.runId &&
+        !this.status.view.lifeCycleState
+      ) {
+        this.show({ lifeCycleState: 'RUNNING' });
+      }
+    });
+  }
+
+  show: RunStatus['show'] = (update) => this.status.show(update);
+
+  notificationsOf(runId: DatabricksId): number {
+    return this.terminalNotifications.get(runId) ?? 0;
+  }
+
+  /** An attempt ended: recorded in the view, its state and failed tasks shown. */
+  recordAttempt(kind: AttemptRecord['kind'], run: RunSnapshot, c: Classification): void {
+    this.status.view.attempts.push({
+      attempt: this.status.attempt,
+      runId: run.runId,
+      kind,
+      outcome: c.outcome,
+      terminationType: c.terminationType,
+      terminationCode: c.terminationCode,
+      message: c.message,
+    });
+    this.show({
+      lifeCycleState: run.lifeCycleState,
+      runPageUrl: run.runPageUrl ?? this.status.view.runPageUrl,
+      failedTasks: describeFailedTasks(run.tasks),
+    });
+  }
+}

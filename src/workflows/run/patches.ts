@@ -1,0 +1,19 @@
+/**
+ * The patch ids of databricksRun: each guards a change of the command sequence, so workflows that
+ * started on older code replay as they ran (test/replay.test.ts over test/histories/, including the
+ * frozen before-exact-ids/ corpus). Each is consulted only where behaviour differs, so the usual
+ * history carries no marker unless said otherwise.
+ */
+
+/** Webhook waits count notifications from the request on, and look at once after a slow submission. */
+export const EARLY_NOTIFICATIONS_PATCH = 'webhook-notifications-before-wait';
+
+/**
+ * A cancellation (the workflow's or the deadline's) that arrives while runs/submit is in flight waits
+ * for the submission's answer instead of abandoning it: the run it creates is then cancelled, not left
+ * running with nobody knowing its id. In every new history (consulted before each submission).
+ */
+export const SUBMISSION_OUTLIVES_CANCELLATION_PATCH = 'submission-outlives-cancellation';
+
+/** A non-retryable failure after submission cancels the run before the workflow fails. */
+export const CANCEL_AFTER_FAILURE_PATCH = 'cancel-run-after-failure';

@@ -1,0 +1,60 @@
+/**
+ * Waiting for the run to end, by the mode chosen at submission: a webhook notification (with a slow
+ * safety-net poll for lost ones), activity-retry polling, or one heartbeating activity. History stays
+ * the same size whatever the run's duration: polls are retries of one activity, not new events.
+ */
+import { CancellationScope, condition, log, patched } from '@temporalio/workflow';
+import type { DatabricksId } from '../../shared/databricks-id.js';
+import { isTerminal } from '../../shared/run-classification.js';
+import type { RunSnapshot } from '../../shared/run-types.js';
+import type { RunContext } from './context.js';
+import { EARLY_NOTIFICATIONS_PATCH } from './patches.js';
+
+export function waitForTerminal(ctx: RunContext, runId: DatabricksId): Promise<RunSnapshot> {
+  switch (ctx.status.view.waitMode) {
+    case 'webhook':
+      return waitByWebhook(ctx, runId);
+    case 'heartbeat':
+      return ctx.acts.heartbeating.waitForTermination(runId, ctx.input.wait.heartbeatPollInterval);
+    default:
+      return ctx.acts.poller.pollUntilTerminal(runId);
+  }
+}
+
+/**
+ * The first of: a terminal notification (confirmed by one runs/get, which also fills in the result;
+ * a stale duplicate loops) or the safety net's poll finding the run ended.
+ */
+async function waitByWebhook(ctx: RunContext, runId: DatabricksId): Promise<RunSnapshot> {
+  const { api, safetyNet } = ctx.acts;
+  const notifications = () => ctx.notificationsOf(runId);
+  const { notifiedBefore, lookNow } = ctx.pendingWait;
+  // Notifications count from the request on, not from now: a repaired run can end, and say so,
+  // before runs/repair's answer is back. (These patched() calls sit where behaviour differs, so
+  // they add no marker to the usual webhook history.)
+  let seen =
+    notifications() > notifiedBefore && patched(EARLY_NOTIFICATIONS_PATCH) ? notifiedBefore : notifications();
+  let skipFirstAttempt = !(lookNow && patched(EARLY_NOTIFICATIONS_PATCH));
+  for (;;) {
+    const netScope = new CancellationScope();
+    const net = netScope.run(() => safetyNet.pollUntilTerminal(runId, { skipFirstAttempt }));
+    const notified = condition(() => notifications() > seen);
+    const first = await Promise.race([
+      net.then((snapshot) => ({ snapshot })),
+      notified.then(() => ({ snapshot: undefined })),
+    ]);
+    if (first.snapshot) return first.snapshot;
+    netScope.cancel();
+    net.catch(() => undefined); // its cancellation is expected
+    const answered = notifications();
+    const confirmed = await api.getRunState(runId);
+    if (isTerminal(confirmed)) return confirmed;
+    log.info('notification did not match a terminal run state; waiting again', {
+      runId,
+      state: confirmed.lifeCycleState,
+    });
+    // One that arrived while runs/get was on its way may be the real end: confirm it too.
+    seen = notifications() > answered && patched(EARLY_NOTIFICATIONS_PATCH) ? answered : notifications();
+    skipFirstAttempt = true;
+  }
+}
