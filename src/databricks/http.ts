@@ -12,20 +12,14 @@ import { SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@op
 import type { z } from 'zod';
 import type { TokenProvider } from '../auth/index.js';
 import { redactString } from '../observability/logger.js';
-import { normaliseEndpointPath } from '../observability/metrics.js';
+import { normaliseEndpointPath, type HttpMethod, type RequestEvent } from './request-events.js';
 import { DatabricksApiError, errorFromResponse, transportError, unusableResponse } from './errors.js';
 import { parseExactJson, stringifyExactJson } from './json.js';
 import type { RequestBudget } from './request-budget.js';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type QueryValue = string | number | boolean | undefined;
 
-export interface RequestEvent {
-  method: HttpMethod;
-  path: string;
-  status: number;
-  durationMs: number;
-}
+export type { HttpMethod, RequestEvent } from './request-events.js';
 
 export interface DatabricksHttpOptions {
   host: string;

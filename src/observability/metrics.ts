@@ -9,7 +9,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AuthType } from '../auth/index.js';
-import type { RequestEvent } from '../databricks/http.js';
+import { normaliseEndpointPath, type RequestEvent } from '../databricks/request-events.js';
 import type { BudgetStats } from '../databricks/request-budget.js';
 import type { Classification } from '../shared/run-classification.js';
 
@@ -173,23 +173,8 @@ export class MetricsRegistry {
   }
 }
 
-/**
- * Replaces ids in a request path so label cardinality stays bounded: numeric segments, UUIDs and
- * long hex/alphanumeric ids become ":id"; the API version is kept (e.g. /api/2.2/jobs/runs/get).
- */
-export function normaliseEndpointPath(path: string): string {
-  const bare = path.split('?')[0] ?? path;
-  return bare
-    .split('/')
-    .map((segment, index, all) => {
-      if (index === 2 && all[1] === 'api') return segment; // the version, e.g. 2.1
-      if (/^\d+$/.test(segment)) return ':id';
-      if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(segment)) return ':id';
-      if (/^[0-9a-zA-Z_-]{16,}$/.test(segment) && /\d/.test(segment)) return ':id';
-      return segment;
-    })
-    .join('/');
-}
+/** Where endpoint paths are normalised (one rule for spans and metrics). */
+export { normaliseEndpointPath } from '../databricks/request-events.js';
 
 /** Seconds; termination is detected by polling (seconds to minutes) or a webhook (sub-second). */
 export const DETECTION_LATENCY_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
