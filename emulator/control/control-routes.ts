@@ -80,6 +80,8 @@ export function registerControlRoutes(router: Router, deps: ControlDeps): void {
       created_at_ms: run.actualCreatedMs,
       ended_at_ms: run.actualEndMs,
       emulated_end_time: run.endTime,
+      // The run-level timeout_seconds it was submitted with (0: none): tests check what clients sent.
+      timeout_seconds: run.timeoutSeconds,
       tasks: run.tasks.map((task) => ({
         task_key: task.taskKey,
         run_id: task.runId,

@@ -53,7 +53,15 @@ export interface SubmitRunRequest {
   jobParameters?: Record<string, string>;
   /** Ask Databricks to notify the webhook receiver (submit runs; jobs must already reference it). */
   notifyWebhook: boolean;
+  /**
+   * Seconds until the workflow's deadline (plus a margin): a one-time run gets it as Databricks' own
+   * `timeout_seconds`, so Databricks stops the run even if no workflow code ever runs again.
+   */
+  deadlineSeconds?: number;
 }
+
+/** While a run is not yet terminating, runs/cancel is sent again every this many looks at it. */
+const CANCEL_REPEAT_POLLS = 30;
 
 const DEFAULT_LIMITS = { resultBytes: 16 * 1024, logTailBytes: 4 * 1024, totalBytes: 512 * 1024 };
 
@@ -84,6 +92,20 @@ function withWebhook(spec: SubmitSpec, destinationId: string): SubmitSpec {
       on_success: add('on_success'),
       on_failure: add('on_failure'),
     },
+  };
+}
+
+/**
+ * The run's `timeout_seconds` no later than the workflow's deadline: the user's own when shorter.
+ * (0 or absent means "no timeout" to Databricks.) run-now takes no timeout — a job's lives in its
+ * settings — so this applies to one-time runs only.
+ */
+function withDeadline(spec: SubmitSpec, deadlineSeconds: number | undefined): SubmitSpec {
+  if (deadlineSeconds === undefined) return spec;
+  const own = spec.timeout_seconds;
+  return {
+    ...spec,
+    timeout_seconds: own !== undefined && own > 0 ? Math.min(own, deadlineSeconds) : deadlineSeconds,
   };
 }
 
@@ -164,13 +186,12 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
         if (!execution) throw nonRetryable('submitRun must be called from a workflow', 'NoWorkflowContext');
         const token = idempotencyToken(execution.workflowId, execution.runId, request.step);
         if (request.submit) {
+          const submitSpec = withDeadline(request.submit, request.deadlineSeconds);
           const wantWebhook = request.notifyWebhook && deps.webhookDestinationId !== undefined;
           let refused: string | undefined;
           let submitted: { run_id: DatabricksId };
           try {
-            const spec = wantWebhook
-              ? withWebhook(request.submit, deps.webhookDestinationId!)
-              : request.submit;
+            const spec = wantWebhook ? withWebhook(submitSpec, deps.webhookDestinationId!) : submitSpec;
             submitted = await jobs.submitRun({ ...spec, idempotency_token: token });
           } catch (err) {
             // A workspace without notification destinations (or without this one) refuses the whole
@@ -184,7 +205,7 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
                 error: refused,
               },
             );
-            submitted = await jobs.submitRun({ ...request.submit, idempotency_token: token });
+            submitted = await jobs.submitRun({ ...submitSpec, idempotency_token: token });
           }
           const runId = submitted.run_id;
           deps.runDirectory?.remember(runId, execution);
@@ -302,7 +323,10 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
               );
         const outputs: TaskOutput[] = [];
         let budget = limits.totalBytes;
-        for (const task of tasks) {
+        for (const [index, task] of tasks.entries()) {
+          // A run of hundreds of tasks takes a while under the request budget: say we are alive (and
+          // learn of a cancellation).
+          heartbeat({ collected: index });
           const runId = requireDatabricksId(task.runId, `task ${task.taskKey}`);
           const where = {
             taskKey: task.taskKey,
@@ -355,12 +379,18 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
       const { jobs } = deps;
       return withActivityFailures(async () => {
         const runId = requireDatabricksId(rawRunId, 'runId');
-        await jobs.cancelRun(runId);
-        log.info('Databricks run cancellation requested', { databricksRunId: runId });
-        for (;;) {
+        // runs/cancel is asynchronous (reference §1.1): ask, then watch the run until it has ended,
+        // asking again while Databricks has not even started terminating it (a lost or ignored cancel).
+        for (let polls = 0; ; polls++) {
+          if (polls % CANCEL_REPEAT_POLLS === 0) {
+            await jobs.cancelRun(runId);
+            log.info('Databricks run cancellation requested', { databricksRunId: runId, polls });
+          }
           const snapshot = await readRun(jobs, runId);
-          heartbeat({ lifeCycleState: snapshot.lifeCycleState });
+          heartbeat({ lifeCycleState: snapshot.lifeCycleState, polls });
           if (snapshot.terminal) return observeTerminal(deps, snapshot, 'cancel');
+          // Terminating: the cancel took; only wait for it to finish.
+          if (snapshot.statusState === 'TERMINATING' || snapshot.lifeCycleState === 'TERMINATING') polls = 1;
           await sleep(intervalMs);
         }
       });

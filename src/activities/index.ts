@@ -1,4 +1,4 @@
-import { activityInfo, ApplicationFailure } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, Context } from '@temporalio/activity';
 import type { DatabricksHttpClient } from '../databricks/http.js';
 import { JobsClient } from '../databricks/jobs.js';
 import { MlflowClient } from '../mlflow/client.js';
@@ -41,7 +41,20 @@ export interface WorkerDescription {
   nodeVersion: string;
 }
 
+/**
+ * The cancellation signal of the activity running now, if any: a Databricks request made on behalf of
+ * a cancelled activity is aborted at once (the activity learns of its cancellation through heartbeats).
+ */
+export function activityCancellationSignal(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined; // not inside an activity (worker start-up checks, the CLI)
+  }
+}
+
 export function createActivities(deps: ActivityDeps) {
+  deps.databricks?.setCancellationSource(activityCancellationSignal);
   const requireDatabricks = (): DatabricksHttpClient => {
     if (!deps.databricks) {
       throw ApplicationFailure.nonRetryable(

@@ -126,11 +126,13 @@ const workerSchema = z
       .min(1)
       .max(5000)
       .default(40),
+    // Well under the 30 s an activity's workspace call may take (src/workflows/run/activity-proxies.ts),
+    // so a request that hangs is retried inside the activity's time, not cut off with it.
     httpTimeoutSeconds: z.coerce
       .number({ message: 'expected seconds' })
       .positive('expected more than 0')
-      .max(600)
-      .default(30),
+      .max(20, 'at most 20 seconds: a request must fit well inside the 30-second activity calls')
+      .default(10),
     /** The webhook receiver runs inside the worker when a port is set. */
     webhookPort: z.coerce.number({ message: 'expected a port number' }).int().min(0).max(65535).optional(),
     webhookHost: z.string().min(1).default('127.0.0.1'),

@@ -33,6 +33,12 @@ export interface DatabricksHttpOptions {
   defaultRetryAfterMs?: number;
   /** Observes every response (metrics). */
   onResponse?(event: RequestEvent): void;
+  /**
+   * The signal that aborts requests made on behalf of whoever asks now — the activity's cancellation
+   * signal when called inside a Temporal activity (src/activities/index.ts wires it), so a cancelled
+   * activity's in-flight request is abandoned on the wire rather than awaited to its timeout.
+   */
+  cancellation?: () => AbortSignal | undefined;
 }
 
 export interface RequestOptions<T> {
@@ -53,7 +59,7 @@ export class DatabricksHttpClient {
   private readonly maxThrottleRetries: number;
   private readonly defaultRetryAfterMs: number;
 
-  constructor(private readonly options: DatabricksHttpOptions) {
+  constructor(private options: DatabricksHttpOptions) {
     this.host = options.host.replace(/\/$/, '');
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.maxThrottleRetries = options.maxThrottleRetries ?? 3;
@@ -62,6 +68,11 @@ export class DatabricksHttpClient {
 
   get tokens(): TokenProvider {
     return this.options.tokens;
+  }
+
+  /** Where requests find the signal that cancels them (see DatabricksHttpOptions.cancellation). */
+  setCancellationSource(source: () => AbortSignal | undefined): void {
+    this.options.cancellation = source;
   }
 
   async request<T>(method: HttpMethod, path: string, request: RequestOptions<T>): Promise<T> {
@@ -160,6 +171,8 @@ export class DatabricksHttpClient {
     endpoint: string,
   ): Promise<Response> {
     const started = performance.now();
+    const cancellation = this.options.cancellation?.();
+    if (cancellation?.aborted) throw cancellation.reason;
     let response: Response;
     try {
       response = await fetch(url, {
@@ -171,9 +184,13 @@ export class DatabricksHttpClient {
           'user-agent': 'lakeloop/0.1 (+temporal)',
         },
         body: body !== undefined ? stringifyExactJson(body) : undefined,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: cancellation
+          ? AbortSignal.any([cancellation, AbortSignal.timeout(this.timeoutMs)])
+          : AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
+      // The caller was cancelled (the activity's CancelledFailure is the signal's reason): say so.
+      if (cancellation?.aborted) throw cancellation.reason;
       throw transportError(err, endpoint, this.timeoutMs, { quoteMessage: true });
     }
     this.options.onResponse?.({

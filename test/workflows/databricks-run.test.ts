@@ -417,6 +417,28 @@ describe('databricksRun', () => {
     },
   );
 
+  test("a one-time run carries Databricks' own timeout_seconds from the workflow deadline (the user's when shorter)", async () => {
+    await emulator.control('POST', '/scenarios', {
+      match: { runName: 'deadline-backstop' },
+      durationMs: 200,
+    });
+    const spec = (timeout_seconds?: number) => ({
+      run_name: 'deadline-backstop',
+      ...(timeout_seconds !== undefined ? { timeout_seconds } : {}),
+      tasks: [{ task_key: 'only', notebook_task: { notebook_path: '/x' } }],
+    });
+    const withDeadline = await execute({ submit: spec(), wait: FAST_POLL, timeout: '1h' });
+    const shorter = await execute({ submit: spec(120), wait: FAST_POLL, timeout: '1h' });
+    const none = await execute({ submit: spec(), wait: FAST_POLL });
+    const timeoutOf = async (runId: string) =>
+      (await emulator.control<{ timeout_seconds: number }>('GET', `/runs/${runId}`)).timeout_seconds;
+    // One hour left, plus the 5-minute margin, less what the workflow had already spent.
+    expect(await timeoutOf(withDeadline.runId)).toBeGreaterThan(3600 + 300 - 60);
+    expect(await timeoutOf(withDeadline.runId)).toBeLessThanOrEqual(3600 + 300);
+    expect(await timeoutOf(shorter.runId)).toBe(120);
+    expect(await timeoutOf(none.runId)).toBe(0);
+  });
+
   test('a non-retryable failure after submission cancels the run before the workflow fails', async () => {
     await emulator.control('POST', '/scenarios', { match: { runName: 'denied' }, durationMs: 120_000 });
     // The principal loses access to the run after submitting it: runs/get answers 403 once.

@@ -63,7 +63,7 @@ export async function endInterrupted(
   if (runId !== undefined) {
     ctx.show({ phase: 'cancelling' });
     // Must reach Databricks even though this workflow is being cancelled.
-    ctx.last = await CancellationScope.nonCancellable(() => ctx.acts.api.cancelRun(runId));
+    ctx.last = await CancellationScope.nonCancellable(() => ctx.acts.canceller.cancelRun(runId));
   }
   if (!deadline.passed) throw err;
   const message = `deadline of ${ctx.input.timeout} ms passed; the Databricks run was cancelled`;
@@ -85,7 +85,7 @@ async function cancelAfterFailure(ctx: RunContext, err: unknown): Promise<unknow
   ctx.show({ phase: 'cancelling' });
   let cancelled: string;
   try {
-    ctx.last = await CancellationScope.nonCancellable(() => ctx.acts.api.cancelRun(runId));
+    ctx.last = await CancellationScope.nonCancellable(() => ctx.acts.canceller.cancelRun(runId));
     cancelled = `the Databricks run ${runId} was cancelled`;
   } catch (cancelError) {
     const why = cancelError instanceof ActivityFailure ? cancelError.cause?.message : String(cancelError);

@@ -17,3 +17,10 @@ export const SUBMISSION_OUTLIVES_CANCELLATION_PATCH = 'submission-outlives-cance
 
 /** A non-retryable failure after submission cancels the run before the workflow fails. */
 export const CANCEL_AFTER_FAILURE_PATCH = 'cancel-run-after-failure';
+
+/**
+ * The webhook wait's safety-net poll is cancelled, and its cancellation awaited, once a notification
+ * arrives, instead of abandoned (which left a closed workflow showing a pending, retrying activity).
+ * In every new webhook-mode history (consulted before the net is scheduled).
+ */
+export const SAFETY_NET_AWAITED_PATCH = 'safety-net-cancelled';

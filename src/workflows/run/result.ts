@@ -39,7 +39,7 @@ export async function collectResult(ctx: RunContext, c: Classification): Promise
   ctx.show({ phase: 'collecting-outputs', outcome: c.outcome });
   const { last } = ctx;
   const outputs = last
-    ? await ctx.acts.api
+    ? await ctx.acts.collector
         .getRunOutputs({
           runId: last.runId,
           tasks: last.tasks.flatMap((t) =>

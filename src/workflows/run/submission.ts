@@ -2,7 +2,7 @@
  * Submitting the run — runs/submit or run-now, idempotent per workflow execution and step — and
  * choosing how to wait for it.
  */
-import { CancellationScope, patched } from '@temporalio/workflow';
+import { CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
 import type { RunActivities } from '../../activities/databricks-runs.js';
 import { toDatabricksId } from '../../shared/databricks-id.js';
 import type { ValidRunInput } from '../../shared/run-input.js';
@@ -28,6 +28,7 @@ export async function submit(ctx: RunContext, attempt: number): Promise<SubmitRe
     submit: input.submit,
     jobParameters: input.jobParameters,
     notifyWebhook: input.wait.mode === 'auto' || input.wait.mode === 'webhook',
+    ...deadlineSeconds(input),
   });
   ctx.pendingWait = { notifiedBefore: 0, lookNow: Date.now() - requestedAt > SLOW_SUBMISSION_MS };
   const waitMode = chooseWaitMode(input, submission);
@@ -61,6 +62,21 @@ async function submitThroughCancellation(
   const caller = CancellationScope.current();
   if (caller.consideredCancelled) await caller.cancelRequested; // already cancelled: create nothing
   return CancellationScope.nonCancellable(() => api.submitRun(request));
+}
+
+/**
+ * What is left of the workflow's deadline, plus a margin, for the run's Databricks timeout: the
+ * deadline itself cancels the run first; Databricks' timeout is the backstop for when no workflow code
+ * runs again (terminated, or every worker gone). Deterministic: workflow time.
+ */
+const DEADLINE_MARGIN_SECONDS = 300;
+
+function deadlineSeconds(input: ValidRunInput): { deadlineSeconds?: number } {
+  if (input.timeout === undefined) return {};
+  const elapsed = Date.now() - workflowInfo().startTime.getTime();
+  return {
+    deadlineSeconds: Math.ceil(Math.max(0, input.timeout - elapsed) / 1000) + DEADLINE_MARGIN_SECONDS,
+  };
 }
 
 function chooseWaitMode(input: ValidRunInput, submission: SubmitResult): RunResult['waitMode'] {

@@ -8,7 +8,7 @@ import type { DatabricksId } from '../../shared/databricks-id.js';
 import { isTerminal } from '../../shared/run-classification.js';
 import type { RunSnapshot } from '../../shared/run-types.js';
 import type { RunContext } from './context.js';
-import { EARLY_NOTIFICATIONS_PATCH } from './patches.js';
+import { EARLY_NOTIFICATIONS_PATCH, SAFETY_NET_AWAITED_PATCH } from './patches.js';
 
 export function waitForTerminal(ctx: RunContext, runId: DatabricksId): Promise<RunSnapshot> {
   switch (ctx.status.view.waitMode) {
@@ -26,7 +26,7 @@ export function waitForTerminal(ctx: RunContext, runId: DatabricksId): Promise<R
  * a stale duplicate loops) or the safety net's poll finding the run ended.
  */
 async function waitByWebhook(ctx: RunContext, runId: DatabricksId): Promise<RunSnapshot> {
-  const { api, safetyNet } = ctx.acts;
+  const { api } = ctx.acts;
   const notifications = () => ctx.notificationsOf(runId);
   const { notifiedBefore, lookNow } = ctx.pendingWait;
   // Notifications count from the request on, not from now: a repaired run can end, and say so,
@@ -36,18 +36,25 @@ async function waitByWebhook(ctx: RunContext, runId: DatabricksId): Promise<RunS
     notifications() > notifiedBefore && patched(EARLY_NOTIFICATIONS_PATCH) ? notifiedBefore : notifications();
   let skipFirstAttempt = !(lookNow && patched(EARLY_NOTIFICATIONS_PATCH));
   for (;;) {
+    // (Consulted before scheduling: the SDK wires an activity's cancellation type when it is scheduled.)
+    const safetyNet = patched(SAFETY_NET_AWAITED_PATCH) ? ctx.acts.safetyNet : ctx.acts.abandonedSafetyNet;
     const netScope = new CancellationScope();
     const net = netScope.run(() => safetyNet.pollUntilTerminal(runId, { skipFirstAttempt }));
+    const netClosed = net.catch(() => undefined); // its cancellation is expected
     const notified = condition(() => notifications() > seen);
     const first = await Promise.race([
       net.then((snapshot) => ({ snapshot })),
       notified.then(() => ({ snapshot: undefined })),
-    ]);
+    ]).catch(async (err: unknown) => {
+      // The workflow is being cancelled: the net is cancelled with it; let that complete first.
+      await netClosed;
+      throw err;
+    });
     if (first.snapshot) return first.snapshot;
     netScope.cancel();
-    net.catch(() => undefined); // its cancellation is expected
     const answered = notifications();
-    const confirmed = await api.getRunState(runId);
+    // Confirm while the net's cancellation completes; both are done before the wait ends.
+    const [confirmed] = await Promise.all([api.getRunState(runId), netClosed]);
     if (isTerminal(confirmed)) return confirmed;
     log.info('notification did not match a terminal run state; waiting again', {
       runId,
