@@ -3,12 +3,15 @@
  * itself runs (`scripts/demo.ts --keep`, its own local stack), and each printed
  * `…/jobs/{job}/runs/{run}?o=…` link is opened while the stack is up. Each page must show the run
  * ended, name its tasks, and link to the Temporal workflows that own it; a screenshot of each is saved
- * in test-artifacts/ui/demo-link-N.png. SIGTERM then stops the demo, which must finish cleanly.
+ * in test-artifacts/ui/demo-link-N.png. No workflow the demo closed may show a pending activity
+ * (DescribeWorkflowExecution; the abandoned safety-net poll used to linger there, retrying). SIGTERM
+ * then stops the demo, which must finish cleanly.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { Client, Connection } from '@temporalio/client';
 import type { Browser } from 'playwright-core';
 import { projectRoot } from '../../scripts/lib/temporal-cli.js';
 import { chromiumOrSkip, launchChromium } from '../helpers/browser.js';
@@ -86,6 +89,29 @@ describe('the run links the demo prints', () => {
       }
     }
   }, 120_000);
+
+  test('no workflow the demo closed shows a pending activity', async () => {
+    const address = /Temporal gRPC\s+(\S+)/.exec(output)?.[1];
+    expect(address).toBeDefined();
+    const connection = await Connection.connect({ address: address! });
+    try {
+      const client = new Client({ connection });
+      const closed: string[] = [];
+      for await (const execution of client.workflow.list({ query: "ExecutionStatus != 'Running'" })) {
+        const description = await client.workflow.getHandle(execution.workflowId, execution.runId).describe();
+        expect({ workflow: execution.workflowId, pending: description.raw.pendingActivities ?? [] }).toEqual({
+          workflow: execution.workflowId,
+          pending: [],
+        });
+        closed.push(`${execution.type} ${execution.workflowId}`);
+      }
+      // The health check, the two-task run, and both pipelines with their train and score children.
+      expect(closed.length).toBeGreaterThanOrEqual(8);
+      expect(closed.filter((c) => c.startsWith('databricksRun ')).length).toBeGreaterThanOrEqual(5);
+    } finally {
+      await connection.close();
+    }
+  });
 
   test('SIGTERM stops the demo cleanly', async () => {
     demo.kill('SIGTERM');
