@@ -14,7 +14,7 @@ import type { TokenProvider } from '../auth/index.js';
 import { redactString } from '../observability/logger.js';
 import { normaliseEndpointPath, type HttpMethod, type RequestEvent } from './request-events.js';
 import { DatabricksApiError, errorFromResponse, transportError, unusableResponse } from './errors.js';
-import { parseExactJson, stringifyExactJson } from './json.js';
+import { parseExactJson, stringifyExactJson, withoutNulls } from './json.js';
 import type { RequestBudget } from './request-budget.js';
 
 export type QueryValue = string | number | boolean | undefined;
@@ -251,7 +251,7 @@ export function decodeResponse<T>(
 }
 
 function validateResponse<T>(schema: z.ZodType<T>, body: unknown, endpoint: string): T {
-  const parsed = schema.safeParse(body);
+  const parsed = schema.safeParse(withoutNulls(body));
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const field = issue?.path.map(String).join('.') || '(the whole response)';

@@ -23,3 +23,19 @@ export function parseExactJson(text: string): unknown {
 export function stringifyExactJson(value: unknown): string {
   return stringify(value) ?? 'null';
 }
+
+/**
+ * The value with every `null` removed — object fields set to null and null list elements — since
+ * to Databricks' own clients `null` is "not set" (databricks-sdk-py `_from_dict` reads with `.get()`,
+ * databricks-sdk-go leaves the zero value). Applied to every response before its schema, so the Jobs,
+ * MLflow and SCIM schemas alike need only say what is optional.
+ */
+export function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.filter((item) => item !== null).map(withoutNulls);
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) if (item !== null) out[key] = withoutNulls(item);
+    return out;
+  }
+  return value;
+}
