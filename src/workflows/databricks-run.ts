@@ -36,7 +36,12 @@ import {
 } from '../shared/run-classification.js';
 import { parseRunInput, type RunInput, type ValidRunInput } from '../shared/run-input.js';
 import type { AttemptRecord, RunResult, RunSnapshot, SubmitResult } from '../shared/run-types.js';
-import { DatabricksJobId, DatabricksRunId, DatabricksRunState } from '../shared/search-attributes.js';
+import {
+  DatabricksJobId,
+  DatabricksRunId,
+  DatabricksRunState,
+  LakeloopDetached,
+} from '../shared/search-attributes.js';
 
 /**
  * A Databricks job notification, forwarded by the webhook receiver. Duplicates are harmless. The run
@@ -150,6 +155,8 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
       ...(view.runId !== undefined ? [{ key: DatabricksRunId, value: view.runId }] : []),
       ...(view.jobId !== undefined ? [{ key: DatabricksJobId, value: view.jobId }] : []),
       { key: DatabricksRunState, value: state },
+      // The orphan reaper never cancels a run that may outlive its workflow on purpose.
+      ...(input.onCancel === 'detach' ? [{ key: LakeloopDetached, value: true }] : []),
     ]);
     const link =
       view.runId !== undefined
