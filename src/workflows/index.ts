@@ -17,3 +17,4 @@ export {
   type ApprovalInput,
   type PipelineStatusView,
 } from './ml-pipeline.js';
+export { orphanReaper } from './orphan-reaper.js';
