@@ -18,6 +18,7 @@ import {
   runInputFromFlags,
   startRun,
 } from './commands/runs.js';
+import { reapCommand } from './commands/reap.js';
 import { scheduleCommand } from './commands/schedule-commands.js';
 import { exportRunViews, formatExport, parseViews } from './commands/export.js';
 
@@ -34,6 +35,8 @@ commands:
   export WORKFLOW_ID [--out DIR] [--views CODE|DASHBOARDS|ALL] [--json]
                                    save the rendered notebooks of a finished run (runs/export)
   list [--limit N] [--json]        recent runs, newest first
+  reap [--dry-run] [--json]        one orphan-reaper sweep now: cancel the Databricks runs of workflows
+                                   that closed without cancelling them (terminated, timed out)
   pipeline start FILE [--wait] [--json] [--workflow-id ID]
                                    run a pipeline definition (train → evaluate → register → score)
   pipeline status|approve|reject WORKFLOW_ID [--by NAME] [--comment TEXT]
@@ -211,6 +214,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   doctor,
   pipeline: pipelineCommand,
   schedule: scheduleCommand,
+  reap: reapCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
