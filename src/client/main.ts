@@ -39,7 +39,9 @@ commands:
                                    that closed without cancelling them (terminated, timed out)
   pipeline start FILE [--wait] [--json] [--workflow-id ID]
                                    run a pipeline definition (train → evaluate → register → score)
-  pipeline status|approve|reject WORKFLOW_ID [--by NAME] [--comment TEXT]
+  pipeline status|approve|reject WORKFLOW_ID [--by NAME] [--comment TEXT] [--candidate ID]
+                                   a decision is refused unless the pipeline waits at its gate (and,
+                                   with --candidate, for that MLflow run id or train run id)
   schedule create NAME --pipeline FILE (--cron EXPR | --every DURATION) [--overlap skip|buffer-one|…]
       [--catchup-window D] [--pause-on-failure]
   schedule list | describe NAME | update NAME [same flags] | pause NAME [--note] | unpause NAME

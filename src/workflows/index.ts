@@ -14,6 +14,7 @@ export {
   mlPipeline,
   pipelineStatusQuery,
   rejectSignal,
+  type ApprovalCandidate,
   type ApprovalInput,
   type PipelineStatusView,
 } from './ml-pipeline.js';
