@@ -6,7 +6,7 @@
  *    credentials stop start-up here rather than fail every workflow later.
  * 3. Start the metrics endpoints (LAKELOOP_METRICS_ADDR for Lakeloop's, LAKELOOP_TEMPORAL_METRICS_ADDR
  *    for the Temporal runtime's), the webhook receiver (when LAKELOOP_WEBHOOK_PORT is set) and the
- *    Temporal worker. Logs are structured (JSON lines, or pretty on a TTY) through one logger that is
+ *    Temporal worker, and install the orphan reaper's Schedule (LAKELOOP_REAPER_INTERVAL). Logs are structured (JSON lines, or pretty on a TTY) through one logger that is
  *    also the Temporal runtime's, so workflow and activity `log` calls carry their context.
  * 4. When the OTEL_* variables turn tracing on, install the tracer provider first, so workflows,
  *    activities and Databricks requests are traced; buffered spans are exported at shutdown.
