@@ -77,10 +77,12 @@ function literal(value: string): string {
  * Closed databricksRun executions of this task queue, closed in [since, until), whose last recorded
  * `DatabricksRunState` is not terminal. `ExecutionStatus != 'Running'` rather than a list of statuses:
  * every way of closing can leave a run behind (terminated, timed out, failed while cancelling it).
+ * `NOT IN` on a Keyword is one of the visibility store's operators (Temporal server's query converter,
+ * supportedKeywordOperators; the dev server answers it in test/workflows/orphan-reaper.test.ts).
  * Detached runs are filtered afterwards, not here: an unset Bool is NULL in SQL visibility and would
  * drop every workflow that never set it from a `!= true` comparison.
  */
-export function orphanQuery(taskQueue: string, since: string, until: string): string {
+function orphanQuery(taskQueue: string, since: string, until: string): string {
   const terminal = TERMINAL_RUN_STATES.map(literal).join(', ');
   return [
     `WorkflowType = 'databricksRun'`,
@@ -199,8 +201,9 @@ export function createReaperActivities(deps: ReaperActivityDeps) {
     },
 
     /**
-     * The candidates closed in [since, until), oldest first. Visibility lists newest first, so when the
-     * window holds more than maxListed the newest part is dropped (the top halved, again if needed) and
+     * The candidates closed in [since, until), oldest first. Visibility lists newest first
+     * (docs.temporal.io/list-filter: "ClosedTime DESC NULL FIRST, StartTime DESC"; the SQL schema's
+     * index: `COALESCE(close_time, '9999-12-31') DESC, start_time DESC`), so when the window holds more than maxListed the newest part is dropped (the top halved, again if needed) and
      * the oldest part listed in full: the sweep then works from the oldest, and the next one goes on.
      */
     async findOrphanedRuns(request: FindOrphansRequest): Promise<FindOrphansResult> {
@@ -227,7 +230,10 @@ export function createReaperActivities(deps: ReaperActivityDeps) {
 
     /**
      * runs/get the candidate's run; cancel it when it is still active (unless dry run) and wait a while
-     * for it to end (runs/cancel is asynchronous: the run passes through TERMINATING). Throws only what
+     * for it to end. runs/cancel is asynchronous (the run may still be running when it answers) and a
+     * no-op on a run already in a terminal life_cycle_state (the Jobs API reference as quoted by
+     * databrickslabs' brickster, `db_jobs_runs_cancel`; the Databricks CLI's `jobs cancel-run` waits
+     * for TERMINATED or SKIPPED), so a run that ends between runs/get and runs/cancel is harmless. Throws only what
      * a retry may fix or the workflow should report as a failure; a run the workspace no longer has is
      * an answer, not an error.
      */

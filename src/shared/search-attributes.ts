@@ -18,7 +18,8 @@ export const LakeloopPipeline = defineSearchAttributeKey('LakeloopPipeline', Sea
  * True on a databricksRun started with `onCancel: "detach"`: its Databricks run may outlive the
  * workflow on purpose, so the orphan reaper (src/workflows/orphan-reaper.ts) never cancels it. A Bool,
  * not another Keyword: Temporal's SQL visibility stores custom attributes in a fixed number of
- * columns per type, and Lakeloop's Keywords already take four.
+ * columns per type (temporalio/temporal schema/mysql/v8/visibility/schema.sql: Bool01-03,
+ * Keyword01-10, three of each other type), and Lakeloop's Keywords already take four.
  */
 export const LakeloopDetached = defineSearchAttributeKey('LakeloopDetached', SearchAttributeType.BOOL);
 
