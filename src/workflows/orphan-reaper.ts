@@ -61,10 +61,10 @@ export async function orphanReaper(input: ReaperInput = {}): Promise<ReaperRepor
   const { taskQueue } = workflowInfo();
   const dryRun = input.dryRun === true;
   const lookBackMs = lookBack(input.lookBack);
-  const maxRuns = Math.min(
-    Math.max(Math.floor(input.maxRunsPerSweep ?? REAPER_DEFAULTS.maxRunsPerSweep), 1),
-    1_000,
-  );
+  const cap = input.maxRunsPerSweep;
+  const maxRuns = Number.isFinite(cap)
+    ? Math.min(Math.max(Math.floor(cap!), 1), 1_000)
+    : REAPER_DEFAULTS.maxRunsPerSweep;
   const startedAt = Date.now(); // workflow time: replays the same
 
   const previous = await visibility.previousReaperCursor({ taskQueue });
