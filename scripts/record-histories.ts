@@ -18,7 +18,14 @@ import type { PipelineDefinition } from '../src/shared/pipeline-definition.js';
 import type { RunInput } from '../src/shared/run-input.js';
 import { LAKELOOP_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js';
 import { startWebhookReceiver } from '../src/webhooks/receiver.js';
-import { databricksRun, healthCheck, mlPipeline } from '../src/workflows/index.js';
+import {
+  databricksRun,
+  healthCheck,
+  mlPipeline,
+  orphanReaper,
+  pipelineStatusQuery,
+  statusQuery,
+} from '../src/workflows/index.js';
 import { projectRoot, resolveTemporalBinary, sdkExecutable } from './lib/temporal-cli.js';
 
 const taskQueue = 'record-histories';
@@ -306,7 +313,49 @@ const scenarios: Record<string, Scenario> = {
   },
   'databricks-run-invalid-input': (client, _emulator, workflowId) =>
     runToEnd(client, workflowId, { jobId: 1, jobName: 'two selectors' } as RunInput),
+  // APPROVAL_GATE_PATCH: an approve signal sent while the candidate trains is ignored; the reject sent
+  // at the gate decides. (Code from before the patch took the early signal and never waited: its twin,
+  // -unpatched in test/histories/before-approval-gate/, was recorded by this scenario with that code.)
+  'ml-pipeline-early-approval': async (client, _emulator, workflowId) => {
+    const pipeline = { ...churnPipeline(false), approval: { timeout: '5m', onTimeout: 'reject' as const } };
+    const handle = await client.workflow.start(mlPipeline, { taskQueue, workflowId, args: [pipeline] });
+    await handle.signal('approve', { by: 'too-early' });
+    const closed = async () => (await handle.describe()).status.name !== 'RUNNING';
+    await until(
+      async () => (await closed()) || (await handle.query(pipelineStatusQuery)).awaitingApproval,
+      'the approval gate',
+    );
+    if (!(await closed())) await handle.signal('reject', { by: 'recorder' });
+    await handle.result();
+  },
+  // The orphan reaper: a databricksRun terminated while waiting leaves its run going; one sweep cancels it.
+  'orphan-reaper': async (client, emulator, workflowId) => {
+    await control(emulator, 'POST', '/scenarios', { match: { runName: 'orphan' }, durationMs: 600_000 });
+    const orphan = await client.workflow.start(databricksRun, {
+      taskQueue,
+      workflowId: `${workflowId}-orphan`,
+      args: [{ submit: submitSpec('orphan'), wait: FAST_POLL }],
+    });
+    await until(
+      async () => (await orphan.query(statusQuery)).phase === 'waiting',
+      'the run to be waited for',
+    );
+    await orphan.terminate('recording the orphan reaper');
+    const listed = `WorkflowId = '${orphan.workflowId}' AND ExecutionStatus = 'Terminated'`;
+    await until(async () => (await client.workflow.count(listed)).count === 1, 'visibility to list it');
+    const report = await client.workflow.execute(orphanReaper, { taskQueue, workflowId, args: [{}] });
+    if (report.cancelled.length !== 1) throw new Error(`the sweep cancelled ${report.cancelled.length} runs`);
+  },
 };
+
+/** Polls `check` every 100 ms for up to 60 s. */
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
 
 /** `npm run histories -- NAME…` re-records only those scenarios. */
 const only = process.argv.slice(2);
@@ -343,6 +392,7 @@ try {
         { requestsPerSecond: 100, burst: 100, timeoutMs: 5_000 },
       ),
       webhookDestinationId: destination.id,
+      temporal: env.client,
     },
   });
   await worker.runUntil(async () => {

@@ -6,7 +6,7 @@
  *    credentials stop start-up here rather than fail every workflow later.
  * 3. Start the metrics endpoints (LAKELOOP_METRICS_ADDR for Lakeloop's, LAKELOOP_TEMPORAL_METRICS_ADDR
  *    for the Temporal runtime's), the webhook receiver (when LAKELOOP_WEBHOOK_PORT is set) and the
- *    Temporal worker. Logs are structured (JSON lines, or pretty on a TTY) through one logger that is
+ *    Temporal worker, and install the orphan reaper's Schedule (LAKELOOP_REAPER_INTERVAL). Logs are structured (JSON lines, or pretty on a TTY) through one logger that is
  *    also the Temporal runtime's, so workflow and activity `log` calls carry their context.
  * 4. When the OTEL_* variables turn tracing on, install the tracer provider first, so workflows,
  *    activities and Databricks requests are traced; buffered spans are exported at shutdown.
@@ -15,9 +15,10 @@
  */
 import { existsSync } from 'node:fs';
 import os from 'node:os';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { AuthError } from './auth/index.js';
-import { payloadCodecFor } from './codec/index.js';
+import { dataConverterFor, payloadCodecFor } from './codec/index.js';
 import { ConfigError, loadConfig, type LakeloopConfig } from './config/index.js';
 import { createLakeloopWorker } from './create-worker.js';
 import type { DatabricksHttpClient } from './databricks/http.js';
@@ -25,6 +26,8 @@ import { createWorkspaceClient } from './databricks/workspace-client.js';
 import { createLogger, type LakeloopLogger } from './observability/logger.js';
 import { LakeloopMetrics, startMetricsServer, type MetricsServer } from './observability/metrics.js';
 import { startTracing } from './observability/tracing.js';
+import { installReaperSchedule } from './reaper/schedule.js';
+import { reaperScheduleId } from './shared/reaper.js';
 import { lakeloopVersion } from './shared/version.js';
 import { tracingBundlePath } from './workflows-path.js';
 import { startReceiverFromConfig } from './webhooks/from-config.js';
@@ -82,6 +85,37 @@ async function usableDestination(
     });
   }
   return id;
+}
+
+/**
+ * Installs (or updates, or with "off" removes) the orphan reaper's Schedule. A failure (e.g. an API key
+ * without permission to manage Schedules) does not stop the worker — its runs are still cancelled on
+ * every path workflow code sees — but is logged as an error: orphans are then left to the operator.
+ */
+async function setUpReaper(
+  client: Client,
+  taskQueue: string,
+  interval: number | 'off',
+  logger: LakeloopLogger,
+): Promise<void> {
+  const scheduleId = reaperScheduleId(taskQueue);
+  try {
+    const change = await installReaperSchedule(client, { taskQueue, interval });
+    if (interval === 'off') {
+      logger.notice('orphan reaper off (LAKELOOP_REAPER_INTERVAL=off)', { scheduleId, change });
+    } else {
+      logger.info('orphan reaper scheduled', { scheduleId, intervalMs: interval, change });
+    }
+  } catch (err) {
+    logger.error(
+      'could not install the orphan reaper Schedule: runs of terminated or timed-out workflows will not be cancelled',
+      {
+        scheduleId,
+        error: (err as Error).message,
+        fix: 'allow this worker to manage Schedules in the namespace, or run `lakeloop reap` periodically',
+      },
+    );
+  }
 }
 
 /** With tracing on, a pre-built bundle's tracing twin (it has the workflow span interceptors). */
@@ -156,6 +190,12 @@ async function main(): Promise<void> {
   // Submissions of this worker, for the receiver beside it (src/webhooks/run-directory.ts).
   const runDirectory = new RunDirectory();
   const connection = await NativeConnection.connect(config.temporal.connection);
+  // For the reaper: its activities read visibility, and the worker installs its Schedule.
+  const temporal = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: dataConverterFor(config.codecKeys),
+  });
   let receiver: WebhookReceiver | undefined;
   try {
     receiver = await startReceiverFromConfig(config, { metrics, logger, tracing, runDirectory });
@@ -177,8 +217,10 @@ async function main(): Promise<void> {
         modelRegistry: config.worker.modelRegistry,
         metrics,
         runDirectory,
+        temporal,
       },
     });
+    await setUpReaper(temporal, config.worker.taskQueue, config.worker.reaperInterval, logger);
     logger.notice(`lakeloop worker polling task queue "${config.worker.taskQueue}"`, {
       taskQueue: config.worker.taskQueue,
       maxCachedWorkflows: worker.options.maxCachedWorkflows,

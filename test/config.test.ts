@@ -70,6 +70,18 @@ describe('loadConfig', () => {
     ]);
   });
 
+  test('LAKELOOP_REAPER_INTERVAL: 5 minutes by default, a duration from 1s to 1d, or off', () => {
+    expect(loadConfig(base).worker.reaperInterval).toBe(300_000);
+    expect(loadConfig({ ...base, LAKELOOP_REAPER_INTERVAL: '30s' }).worker.reaperInterval).toBe(30_000);
+    expect(loadConfig({ ...base, LAKELOOP_REAPER_INTERVAL: '1d' }).worker.reaperInterval).toBe(86_400_000);
+    expect(loadConfig({ ...base, LAKELOOP_REAPER_INTERVAL: 'OFF' }).worker.reaperInterval).toBe('off');
+    for (const bad of ['500ms', '2d', '300', 'never', '-5m']) {
+      expect(problemsOf({ LAKELOOP_REAPER_INTERVAL: bad })).toEqual([
+        `LAKELOOP_REAPER_INTERVAL: expected a duration from 1s to 1d such as "5m", or "off" (got "${bad}")`,
+      ]);
+    }
+  });
+
   test('LAKELOOP_MAX_CACHED_WORKFLOWS: 0 or at least 2 whole workflows', () => {
     expect(problemsOf({ LAKELOOP_MAX_CACHED_WORKFLOWS: '1' })).toEqual([
       "LAKELOOP_MAX_CACHED_WORKFLOWS: expected 0 (no cache) or at least 2 (the Temporal SDK's minimum)",

@@ -9,7 +9,7 @@ import { describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
 import { projectRoot } from '../scripts/lib/temporal-cli.js';
 import { KNOWN_ENV_NAMES } from '../src/config/index.js';
-import { LAKELOOP_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js';
+import { LAKELOOP_SEARCH_ATTRIBUTES, searchAttributeCliFlags } from '../src/shared/search-attributes.js';
 
 interface ComposeService {
   image?: string;
@@ -61,10 +61,12 @@ describe('docker-compose.yml', () => {
   test('the worker starts after the search attributes are registered, with the same list as the stack', () => {
     expect(services.worker!.depends_on?.['temporal-setup']?.condition).toBe('service_completed_successfully');
     const script = services['temporal-setup']!.command!.join('\n');
-    const registered = [...script.matchAll(/(\w+)=(Int|Keyword)\b/g)].map((m) => `${m[1]}=${m[2]}`);
-    const expected = LAKELOOP_SEARCH_ATTRIBUTES.map(
-      (k) => `${k.name}=${k.type === 'KEYWORD' ? 'Keyword' : 'Int'}`,
-    );
+    const registered = [
+      ...script.matchAll(/(\w+)=(Text|Keyword|Int|Double|Bool|Datetime|KeywordList)\b/g),
+    ].map((m) => `${m[1]}=${m[2]}`);
+    // NAME=Type exactly as `npm run stack` passes them to the dev server.
+    const expected = searchAttributeCliFlags().filter((flag) => flag !== '--search-attribute');
+    expect(expected).toHaveLength(LAKELOOP_SEARCH_ATTRIBUTES.length);
     expect(registered.sort()).toEqual(expected.sort());
   });
 

@@ -5,7 +5,8 @@
  *
  * Subdirectories are frozen corpora that `npm run histories` never rewrites: histories recorded by
  * older code that running workflows may still have (before-exact-ids/: Databricks ids as numbers,
- * snapshots without the activity's verdict). The workflow id is the file's base name.
+ * snapshots without the activity's verdict; before-approval-gate/: an approve signal sent before the
+ * gate, which that code took). The workflow id is the file's base name.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -57,13 +57,20 @@ describe('npm run stack', () => {
         const { customAttributes } = await connection.operatorService.listSearchAttributes({
           namespace: 'default',
         });
-        // 2 = INT, 1 = KEYWORD in Temporal's IndexedValueType enum.
+        // 2 = KEYWORD, 5 = BOOL in Temporal's IndexedValueType enum.
         expect({
           DatabricksJobId: customAttributes?.DatabricksJobId,
           DatabricksRunId: customAttributes?.DatabricksRunId,
           DatabricksRunState: customAttributes?.DatabricksRunState,
           LakeloopPipeline: customAttributes?.LakeloopPipeline,
-        }).toEqual({ DatabricksJobId: 2, DatabricksRunId: 2, DatabricksRunState: 2, LakeloopPipeline: 2 }); // all Keyword (2)
+          LakeloopDetached: customAttributes?.LakeloopDetached,
+        }).toEqual({
+          DatabricksJobId: 2,
+          DatabricksRunId: 2,
+          DatabricksRunState: 2,
+          LakeloopPipeline: 2,
+          LakeloopDetached: 5,
+        });
       } finally {
         await connection.close();
       }

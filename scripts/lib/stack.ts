@@ -7,7 +7,11 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { LAKELOOP_SEARCH_ATTRIBUTES, searchAttributeCliFlags } from '../../src/shared/search-attributes.js';
+import {
+  INDEXED_VALUE_TYPE,
+  LAKELOOP_SEARCH_ATTRIBUTES,
+  searchAttributeCliFlags,
+} from '../../src/shared/search-attributes.js';
 import { STACK_ENV_RELATIVE_PATH } from '../../src/config/env.js';
 import { freePort, isPortFree, sleep, startProcess, type ManagedProcess } from './processes.js';
 import { projectRoot, requireLocalCli } from './temporal-cli.js';
@@ -113,9 +117,6 @@ export async function missingSearchAttributes(
   }
   return problems;
 }
-
-/** temporal.api.enums.v1.IndexedValueType of each attribute type Lakeloop uses. */
-const INDEXED_VALUE_TYPE: Record<string, number> = { TEXT: 1, KEYWORD: 2, INT: 3 };
 
 export function writeStackEnv(file: string, env: Record<string, string>): void {
   const lines = [

@@ -1,4 +1,5 @@
 import { activityInfo, ApplicationFailure, Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import type { DatabricksHttpClient } from '../databricks/http.js';
 import { JobsClient } from '../databricks/jobs.js';
 import { MlflowClient } from '../mlflow/client.js';
@@ -8,6 +9,7 @@ import type { LakeloopMetrics } from '../observability/metrics.js';
 import { createRunActivities, type RunActivityDeps } from './databricks-runs.js';
 import { describeIdentity, type IdentityDescription } from './describe-identity.js';
 import { createMlflowActivities, type MlflowActivityDeps } from './mlflow.js';
+import { createReaperActivities } from './reaper.js';
 import type { RunDirectory } from '../webhooks/run-directory.js';
 
 export type { IdentityDescription } from './describe-identity.js';
@@ -31,6 +33,11 @@ export interface ActivityDeps {
   runDirectory?: RunDirectory;
   /** Where models are registered and promoted (LAKELOOP_MODEL_REGISTRY); default unity-catalog. */
   modelRegistry?: ModelRegistryKind;
+  /**
+   * A Temporal client on the worker's connection, namespace and codec: the orphan reaper reads the
+   * visibility store with it. Absent: the reaper's activities fail non-retryably, saying so.
+   */
+  temporal?: Client;
 }
 
 export interface WorkerDescription {
@@ -91,9 +98,20 @@ export function createActivities(deps: ActivityDeps) {
     return mlflow;
   };
 
+  const requireTemporal = (): Client => {
+    if (!deps.temporal) {
+      throw ApplicationFailure.nonRetryable(
+        'this worker was started without a Temporal client for visibility queries (ActivityDeps.temporal)',
+        'TemporalClientNotConfigured',
+      );
+    }
+    return deps.temporal;
+  };
+
   return {
     ...createRunActivities(requireWorkspace),
     ...createMlflowActivities(requireMlflow),
+    ...createReaperActivities({ temporal: requireTemporal, jobs: () => requireWorkspace().jobs }),
 
     /** Describes the worker that ran this activity; contains no configuration values or secrets. */
     async describeWorker(): Promise<WorkerDescription> {

@@ -18,6 +18,7 @@ import {
   runInputFromFlags,
   startRun,
 } from './commands/runs.js';
+import { reapCommand } from './commands/reap.js';
 import { scheduleCommand } from './commands/schedule-commands.js';
 import { exportRunViews, formatExport, parseViews } from './commands/export.js';
 
@@ -34,9 +35,13 @@ commands:
   export WORKFLOW_ID [--out DIR] [--views CODE|DASHBOARDS|ALL] [--json]
                                    save the rendered notebooks of a finished run (runs/export)
   list [--limit N] [--json]        recent runs, newest first
+  reap [--dry-run] [--json]        one orphan-reaper sweep now: cancel the Databricks runs of workflows
+                                   that closed without cancelling them (terminated, timed out)
   pipeline start FILE [--wait] [--json] [--workflow-id ID]
                                    run a pipeline definition (train → evaluate → register → score)
-  pipeline status|approve|reject WORKFLOW_ID [--by NAME] [--comment TEXT]
+  pipeline status|approve|reject WORKFLOW_ID [--by NAME] [--comment TEXT] [--candidate ID]
+                                   a decision is refused unless the pipeline waits at its gate (and,
+                                   with --candidate, for that MLflow run id or train run id)
   schedule create NAME --pipeline FILE (--cron EXPR | --every DURATION) [--overlap skip|buffer-one|…]
       [--catchup-window D] [--pause-on-failure]
   schedule list | describe NAME | update NAME [same flags] | pause NAME [--note] | unpause NAME
@@ -211,6 +216,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   doctor,
   pipeline: pipelineCommand,
   schedule: scheduleCommand,
+  reap: reapCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

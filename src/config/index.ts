@@ -10,6 +10,7 @@ import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/e
 import { z } from 'zod';
 import type { KeyRing } from '../codec/key-ring.js';
 import { MODEL_REGISTRIES } from '../mlflow/model-registry.js';
+import { parseDuration } from '../shared/duration.js';
 import { CODEC_ENV_NAMES, loadCodecKeys } from './codec.js';
 import { DATABRICKS_ENV, loadDatabricksSettings, type DatabricksAuthSettings } from './databricks.js';
 import { ConfigError, describeIssues, environmentWithStack, readSetting, type Env } from './env.js';
@@ -40,6 +41,7 @@ export const WORKER_ENV = {
   temporalMetricsAddr: 'LAKELOOP_TEMPORAL_METRICS_ADDR',
   maxCachedWorkflows: 'LAKELOOP_MAX_CACHED_WORKFLOWS',
   modelRegistry: 'LAKELOOP_MODEL_REGISTRY',
+  reaperInterval: 'LAKELOOP_REAPER_INTERVAL',
 } as const;
 
 /** Variables read through @temporalio/envconfig (not by our schema, but part of our configuration). */
@@ -92,6 +94,27 @@ export const maxCachedWorkflowsSchema = z.coerce
   .min(0, 'expected 0 (no cache) or at least 2')
   .max(1_000_000, 'expected at most 1000000')
   .refine((n) => n !== 1, "expected 0 (no cache) or at least 2 (the Temporal SDK's minimum)");
+
+/**
+ * LAKELOOP_REAPER_INTERVAL: how often the orphan reaper's Schedule sweeps (src/reaper/schedule.ts), as
+ * "30s", "5m", "1h"; "off" removes the Schedule. At least 1s (a Schedule's finest interval) and at most
+ * 1d: a run left going longer than that unnoticed is what the reaper exists to prevent.
+ */
+export const reaperIntervalSchema = z
+  .string()
+  .trim()
+  .transform((value, ctx): number | 'off' => {
+    if (value.toLowerCase() === 'off') return 'off';
+    const ms = parseDuration(value);
+    if (ms === undefined || ms < 1_000 || ms > 86_400_000) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a duration from 1s to 1d such as "5m", or "off" (got ${JSON.stringify(value)})`,
+      });
+      return z.NEVER;
+    }
+    return Math.round(ms);
+  });
 
 const workerSchema = z
   .object({
@@ -165,6 +188,8 @@ const workerSchema = z
       .transform((s) => s.toLowerCase())
       .pipe(z.enum(MODEL_REGISTRIES, { message: `expected one of ${MODEL_REGISTRIES.join(', ')}` }))
       .default('unity-catalog'),
+    /** The orphan reaper's period in milliseconds, or "off". */
+    reaperInterval: reaperIntervalSchema.default(5 * 60_000),
   })
   .superRefine((settings, ctx) => {
     if (settings.webhookPort !== undefined && settings.webhookPassword === undefined) {

@@ -14,13 +14,36 @@ export const DatabricksJobId = defineSearchAttributeKey('DatabricksJobId', Searc
 export const DatabricksRunId = defineSearchAttributeKey('DatabricksRunId', SearchAttributeType.KEYWORD);
 export const DatabricksRunState = defineSearchAttributeKey('DatabricksRunState', SearchAttributeType.KEYWORD);
 export const LakeloopPipeline = defineSearchAttributeKey('LakeloopPipeline', SearchAttributeType.KEYWORD);
+/**
+ * True on a databricksRun started with `onCancel: "detach"`: its Databricks run may outlive the
+ * workflow on purpose, so the orphan reaper (src/workflows/orphan-reaper.ts) never cancels it. A Bool,
+ * not another Keyword: Temporal's SQL visibility stores custom attributes in a fixed number of
+ * columns per type (temporalio/temporal schema/mysql/v8/visibility/schema.sql: Bool01-03,
+ * Keyword01-10, three of each other type), and Lakeloop's Keywords already take four.
+ */
+export const LakeloopDetached = defineSearchAttributeKey('LakeloopDetached', SearchAttributeType.BOOL);
 
 export const LAKELOOP_SEARCH_ATTRIBUTES = [
   DatabricksJobId,
   DatabricksRunId,
   DatabricksRunState,
   LakeloopPipeline,
+  LakeloopDetached,
 ];
+
+/**
+ * temporal.api.enums.v1.IndexedValueType of each attribute type (the operator API's numbers), for
+ * registering and checking Lakeloop's attributes without the CLI.
+ */
+export const INDEXED_VALUE_TYPE: Record<string, number> = {
+  [SearchAttributeType.TEXT]: 1,
+  [SearchAttributeType.KEYWORD]: 2,
+  [SearchAttributeType.INT]: 3,
+  [SearchAttributeType.DOUBLE]: 4,
+  [SearchAttributeType.BOOL]: 5,
+  [SearchAttributeType.DATETIME]: 6,
+  [SearchAttributeType.KEYWORD_LIST]: 7,
+};
 
 /** The CLI's spelling of each type, for `temporal server start-dev --search-attribute NAME=Type`. */
 const CLI_TYPE_NAMES: Record<string, string> = {

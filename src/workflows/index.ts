@@ -14,6 +14,8 @@ export {
   mlPipeline,
   pipelineStatusQuery,
   rejectSignal,
+  type ApprovalCandidate,
   type ApprovalInput,
   type PipelineStatusView,
 } from './ml-pipeline.js';
+export { orphanReaper } from './orphan-reaper.js';

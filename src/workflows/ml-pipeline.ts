@@ -13,6 +13,8 @@ import {
   defineSignal,
   defineUpdate,
   executeChild,
+  log,
+  ParentClosePolicy,
   patched,
   proxyActivities,
   setHandler,
@@ -39,15 +41,39 @@ export interface PipelineStatusView {
   pipeline: string;
   steps: StepStatus[];
   awaitingApproval: boolean;
+  /** The candidate at the approval gate, once it is reached: what a decision's `candidate` must name. */
+  candidate?: ApprovalCandidate;
+}
+
+/** A trained model waiting for (or past) its approval. */
+export interface ApprovalCandidate {
+  /** The train run's MLflow run id, when it reported one. */
+  mlflowRunId?: string;
+  /** The train run's Databricks run id (exact decimal). */
+  trainRunId: string;
+  metric: string;
+  value: number;
 }
 
 export interface ApprovalInput {
   by?: string;
   comment?: string;
+  /**
+   * The candidate the caller means to decide on: its MLflow run id or its train run's Databricks run id
+   * (the status query shows both). A decision naming another candidate is refused, so an approval
+   * meant for last night's model cannot promote tonight's. Optional.
+   */
+  candidate?: string;
 }
 
 /** The gate refuses a train run that ended SUCCESS_WITH_FAILURES (unless evaluate.acceptPartialSuccess). */
 const PARTIAL_SUCCESS_GATE_PATCH = 'partial-success-gate';
+/**
+ * approve/reject signals that the decide update would refuse (before the gate, after a skipped gate,
+ * naming another candidate) are ignored. Histories from before took them (a signal sent early decided
+ * the gate in advance); patched() is consulted only when such a signal arrives, so they replay as they ran.
+ */
+const APPROVAL_GATE_PATCH = 'approval-only-at-the-gate';
 
 export const pipelineStatusQuery = defineQuery<PipelineStatusView>('status');
 export const approveSignal = defineSignal<[ApprovalInput]>('approve');
@@ -120,9 +146,17 @@ export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<Pip
   );
   let approval: ApprovalDecision | undefined;
   let awaitingApproval = false;
+  /** Where the approval gate stands: not reached yet, waiting, or passed (decided, timed out, skipped). */
+  let gate: 'ahead' | 'waiting' | 'closed' = pipeline.approval ? 'ahead' : 'closed';
+  let gateCandidate: ApprovalCandidate | undefined;
 
   upsertSearchAttributes([{ key: LakeloopPipeline, value: pipeline.name }]);
-  setHandler(pipelineStatusQuery, () => ({ pipeline: pipeline.name, steps, awaitingApproval }));
+  setHandler(pipelineStatusQuery, () => ({
+    pipeline: pipeline.name,
+    steps,
+    awaitingApproval,
+    ...(gateCandidate ? { candidate: gateCandidate } : {}),
+  }));
   const decide = (decision: ApprovalDecision['decision'], input: ApprovalInput): ApprovalDecision => {
     approval ??= {
       decision,
@@ -131,11 +165,56 @@ export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<Pip
     };
     return approval;
   };
-  setHandler(approveSignal, (input) => void decide('approve', input));
-  setHandler(rejectSignal, (input) => void decide('reject', input));
+
+  /** Why a decision cannot be taken now, or undefined when it can. */
+  function approvalRefusal(input: ApprovalInput | undefined): string | undefined {
+    if (approval !== undefined) {
+      return approval.timedOut
+        ? `the approval already timed out: the pipeline's default (${approval.decision}) applied`
+        : `the approval was already decided: ${PAST[approval.decision]} by ${approval.by}`;
+    }
+    if (!pipeline.approval) return 'this pipeline has no approval step';
+    if (gate === 'ahead') {
+      return 'this pipeline has not reached its approval gate yet: the candidate is still being trained or evaluated';
+    }
+    if (gate === 'closed') return 'the approval step was skipped: the candidate did not pass the gate';
+    const expected = input?.candidate;
+    if (
+      expected !== undefined &&
+      gateCandidate !== undefined &&
+      expected !== gateCandidate.mlflowRunId &&
+      expected !== gateCandidate.trainRunId
+    ) {
+      return `the candidate awaiting approval is ${describeCandidate(gateCandidate)}, not "${expected}"`;
+    }
+    return undefined;
+  }
+
+  const onSignal = (decision: ApprovalDecision['decision']) => (input: ApprovalInput | undefined) => {
+    const refusal = approvalRefusal(input);
+    if (refusal !== undefined) {
+      // A second decision was always ignored; the others were taken before (see the patch).
+      if (approval !== undefined || patched(APPROVAL_GATE_PATCH)) {
+        log.warn(`${decision} signal ignored: ${refusal}`, { by: input?.by });
+        return;
+      }
+    }
+    decide(decision, input ?? {});
+  };
+  setHandler(approveSignal, onSignal('approve'));
+  setHandler(rejectSignal, onSignal('reject'));
   setHandler(decideUpdate, (input) => decide(input.decision, input), {
-    validator: (_input) => {
-      if (!awaitingApproval) throw new Error('this pipeline is not waiting for an approval');
+    // Refused before anything is recorded: the caller gets the reason, the history nothing.
+    validator: (input) => {
+      if (input?.decision !== 'approve' && input?.decision !== 'reject') {
+        throw ApplicationFailure.create({
+          type: 'ApprovalRefused',
+          message: `decision: expected "approve" or "reject" (got ${JSON.stringify(input?.decision)})`,
+        });
+      }
+      const refusal = approvalRefusal(input);
+      if (refusal !== undefined)
+        throw ApplicationFailure.create({ type: 'ApprovalRefused', message: refusal });
     },
   });
 
@@ -159,6 +238,9 @@ export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<Pip
       const result = await executeChild(databricksRun, {
         workflowId,
         args: [input],
+        // A parent terminated or timed out asks its runs to cancel (the default would terminate them,
+        // leaving their Databricks runs to the orphan reaper).
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         // User metadata: not part of the determinism check, so recorded histories still replay.
         staticSummary: pipelineStepSummary(pipeline.name, name, input),
       });
@@ -218,20 +300,29 @@ export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<Pip
   let approved = verdict.passed;
   if (pipeline.approval) {
     if (!verdict.passed) {
+      gate = 'closed';
       step('approval', { state: 'skipped', detail: 'the candidate did not pass the gate' });
     } else {
+      gateCandidate = {
+        ...(output.mlflow_run_id ? { mlflowRunId: output.mlflow_run_id } : {}),
+        trainRunId: toDatabricksId(trained.runId) ?? String(trained.runId),
+        metric: pipeline.evaluate.metric,
+        value: candidateValue,
+      };
+      gate = 'waiting';
       awaitingApproval = true;
       step('approval', {
         state: 'waiting',
-        detail: 'send the approve or reject signal, or the decide update',
+        detail: `candidate ${describeCandidate(gateCandidate)}: send the decide update (or the approve or reject signal)`,
       });
       const decided = await condition(() => approval !== undefined, pipeline.approval.timeout);
       awaitingApproval = false;
+      gate = 'closed';
       if (!decided) approval = { decision: pipeline.approval.onTimeout, by: 'timeout', timedOut: true };
       approved = approval!.decision === 'approve';
       step('approval', {
         state: approved ? 'succeeded' : 'failed',
-        detail: `${approval!.decision}d by ${approval!.by}${approval!.timedOut ? ' (no decision before the timeout)' : ''}`,
+        detail: `${PAST[approval!.decision]} by ${approval!.by}${approval!.timedOut ? ' (no decision before the timeout)' : ''}`,
       });
     }
   }
@@ -294,6 +385,12 @@ export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<Pip
     ...(scoredWithVersion ? { scoredWithVersion } : {}),
     ...(score ? { score } : {}),
   };
+}
+
+const PAST: Record<ApprovalDecision['decision'], string> = { approve: 'approved', reject: 'rejected' };
+
+function describeCandidate(c: ApprovalCandidate): string {
+  return `${c.mlflowRunId ? `MLflow run ${c.mlflowRunId}, ` : ''}train run ${c.trainRunId} (${c.metric} ${c.value})`;
 }
 
 function safeJson(text: string): Record<string, unknown> | undefined {

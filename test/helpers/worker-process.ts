@@ -79,6 +79,8 @@ export function startWorkerProcess(
       LAKELOOP_WORKFLOW_BUNDLE: testWorkflowBundlePath(),
       DATABRICKS_HOST: emulator.url,
       DATABRICKS_TOKEN: PAT,
+      // No orphan-reaper Schedule left behind on the shared dev server unless a test asks for one.
+      LAKELOOP_REAPER_INTERVAL: 'off',
       ...extraEnv,
     },
     'lakeloop worker polling',

@@ -47,6 +47,8 @@ export function createWorkspaceWorker(
       webhookDestinationId: extra.webhookDestinationId,
       runDirectory: extra.runDirectory,
       ...(extra.modelRegistry ? { modelRegistry: extra.modelRegistry } : {}),
+      // As in src/worker.ts: the orphan reaper's activities read visibility with it.
+      temporal: env.client,
     }),
     { payloadCodec: extra.payloadCodec },
   );

@@ -17,7 +17,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { resolveTemporalBinary, sdkExecutable } from '../../scripts/lib/temporal-cli.js';
 import type { RunInput } from '../../src/shared/run-input.js';
-import { LAKELOOP_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes.js';
+import { INDEXED_VALUE_TYPE, LAKELOOP_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes.js';
 import { databricksRun } from '../../src/workflows/index.js';
 import { startTestEmulator, type TestEmulator } from '../emulator/helpers.js';
 import {
@@ -123,9 +123,6 @@ describe('webhook mode on the dev server with the real receiver', () => {
     expect(long).toBe(short);
   });
 });
-
-/** temporal.api.enums.v1.IndexedValueType numbers of the attribute types Lakeloop uses. */
-const INDEXED_VALUE_TYPE: Record<string, number> = { TEXT: 1, KEYWORD: 2, INT: 3 };
 
 async function connectTimeSkipping(): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();

@@ -57,18 +57,36 @@ export async function pipelineCommand(argv: string[]): Promise<void> {
         .query<PipelineStatusView>('status');
       if (values.json) return console.log(JSON.stringify(view));
       console.log(`pipeline ${view.pipeline}${view.awaitingApproval ? ' (waiting for approval)' : ''}`);
+      if (view.awaitingApproval && view.candidate) {
+        const c = view.candidate;
+        console.log(
+          `  candidate ${c.mlflowRunId ? `MLflow run ${c.mlflowRunId}, ` : ''}train run ${c.trainRunId}: ${c.metric} ${c.value}` +
+            ` (approve with --candidate ${c.mlflowRunId ?? c.trainRunId})`,
+        );
+      }
       for (const step of view.steps)
         console.log(`  ${step.name.padEnd(9)} ${step.state.padEnd(9)} ${step.detail ?? ''}`);
     });
     return;
   }
   if (sub === 'approve' || sub === 'reject') {
-    const { values, positionals } = parse(rest, { by: { type: 'string' }, comment: { type: 'string' } }, 1);
+    const { values, positionals } = parse(
+      rest,
+      { by: { type: 'string' }, comment: { type: 'string' }, candidate: { type: 'string' } },
+      1,
+    );
     await withClient(async (lakeloop) => {
       const handle = lakeloop.client.workflow.getHandle(positionals[0]!);
       const decision = await handle
         .executeUpdate('decide', {
-          args: [{ decision: sub, by: values.by ?? userInfo().username, comment: values.comment }],
+          args: [
+            {
+              decision: sub,
+              by: values.by ?? userInfo().username,
+              comment: values.comment,
+              ...(values.candidate !== undefined ? { candidate: values.candidate } : {}),
+            },
+          ],
         })
         .catch((err: unknown) => {
           throw new CommandFailed(

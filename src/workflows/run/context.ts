@@ -14,7 +14,7 @@ import { notificationSignal, RunStatus, statusQuery } from './status.js';
 const TERMINAL_EVENTS = new Set(['jobs.on_success', 'jobs.on_failure']);
 
 export class RunContext {
-  readonly status = new RunStatus();
+  readonly status: RunStatus;
   readonly acts: RunActivityProxies;
   /** Terminal notifications received per Databricks run (the receiver may send duplicates). */
   readonly terminalNotifications = new Map<DatabricksId, number>();
@@ -26,6 +26,7 @@ export class RunContext {
   pendingWait = { notifiedBefore: 0, lookNow: false };
 
   constructor(readonly input: ValidRunInput) {
+    this.status = new RunStatus(input.onCancel === 'detach');
     this.acts = runActivityProxies(input);
     setHandler(statusQuery, () => this.status.view);
     setHandler(notificationSignal, (notification) => {

@@ -15,7 +15,7 @@ import {
 import type { Classification } from '../../shared/run-classification.js';
 import type { RunResult } from '../../shared/run-types.js';
 import type { RunContext } from './context.js';
-import { CANCEL_AFTER_FAILURE_PATCH } from './patches.js';
+import { CANCEL_AFTER_FAILURE_PATCH, FINAL_STATE_AFTER_CANCEL_PATCH } from './patches.js';
 import { buildResult, lastOutcome } from './result.js';
 
 /** A scope for the run that the workflow's deadline (input.timeout), a timer, cancels when it passes. */
@@ -65,7 +65,13 @@ export async function endInterrupted(
     // Must reach Databricks even though this workflow is being cancelled.
     ctx.last = await CancellationScope.nonCancellable(() => ctx.acts.canceller.cancelRun(runId));
   }
-  if (!deadline.passed) throw err;
+  if (!deadline.passed) {
+    // Say how it ended: the visibility store (and the orphan reaper reading it) sees a final state.
+    if (runId !== undefined && patched(FINAL_STATE_AFTER_CANCEL_PATCH)) {
+      ctx.show({ phase: 'done', outcome: lastOutcome(ctx) });
+    }
+    throw err;
+  }
   const message = `deadline of ${ctx.input.timeout} ms passed; the Databricks run was cancelled`;
   return { verdict: { outcome: 'TIMEDOUT', succeeded: false, message } };
 }

@@ -24,3 +24,6 @@ export const CANCEL_AFTER_FAILURE_PATCH = 'cancel-run-after-failure';
  * In every new webhook-mode history (consulted before the net is scheduled).
  */
 export const SAFETY_NET_AWAITED_PATCH = 'safety-net-cancelled';
+
+/** A cancelled run's final state is written to the search attributes before the workflow ends. */
+export const FINAL_STATE_AFTER_CANCEL_PATCH = 'final-state-after-cancel';

@@ -7,7 +7,12 @@
 import { defineQuery, defineSignal, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { DatabricksId } from '../../shared/databricks-id.js';
 import type { AttemptRecord, RunResult } from '../../shared/run-types.js';
-import { DatabricksJobId, DatabricksRunId, DatabricksRunState } from '../../shared/search-attributes.js';
+import {
+  DatabricksJobId,
+  DatabricksRunId,
+  DatabricksRunState,
+  LakeloopDetached,
+} from '../../shared/search-attributes.js';
 
 /**
  * A Databricks job notification, forwarded by the webhook receiver. Duplicates are harmless. The run
@@ -37,6 +42,9 @@ export const notificationSignal = defineSignal<[RunNotification]>('databricksNot
 
 export class RunStatus {
   readonly view: RunStatusView = { phase: 'submitting', attempts: [] };
+
+  /** `detached`: the caller chose onCancel "detach" — its run may outlive the workflow on purpose. */
+  constructor(private readonly detached: boolean) {}
   /** The attempt in progress (or the last one, once done): for the current details only. */
   attempt = 1;
 
@@ -48,6 +56,9 @@ export class RunStatus {
       ...(view.runId !== undefined ? [{ key: DatabricksRunId, value: view.runId }] : []),
       ...(view.jobId !== undefined ? [{ key: DatabricksJobId, value: view.jobId }] : []),
       { key: DatabricksRunState, value: state },
+      // The orphan reaper never cancels a run that may outlive its workflow on purpose. (A key more in
+      // an existing upsert adds no command: recorded histories replay.)
+      ...(this.detached ? [{ key: LakeloopDetached, value: true }] : []),
     ]);
     const link =
       view.runId !== undefined ? (view.runPageUrl ? `[${view.runId}](${view.runPageUrl})` : view.runId) : '—';
