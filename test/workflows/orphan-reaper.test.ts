@@ -182,7 +182,7 @@ describe('orphan reaper', () => {
     }
   }, 120_000);
 
-  test('runs that ended are not touched: not listed when their state is terminal, not cancelled again when stale', async () => {
+  test('runs that ended are not touched: a completed and a cancelled workflow record a terminal state and are not listed', async () => {
     const runName = `ended-${randomUUID().slice(0, 8)}`;
     await emulator.control('POST', '/scenarios', { match: { runName }, durationMs: 200 });
     const ended = await env.client.workflow.execute(databricksRun, {
@@ -199,7 +199,7 @@ describe('orphan reaper', () => {
       ],
     });
     expect(ended.outcome).toBe('SUCCESS');
-    // A cancelled (not detached) workflow cancels its run itself; its recorded state stays non-terminal.
+    // A cancelled (not detached) workflow cancels its run itself and records the final state.
     const cancelled = await startLongRun('cancelled');
     const cancelledRun = await waiting(cancelled);
     await cancelled.cancel();
@@ -207,17 +207,13 @@ describe('orphan reaper', () => {
     expect(await lifeCycle(cancelledRun)).toBe('TERMINATED');
     await closedInVisibility(`reaper-${runName}`, 'Completed');
     await closedInVisibility(cancelled.workflowId, 'Canceled');
+    const description = await env.client.workflow.getHandle(cancelled.workflowId).describe();
+    expect(description.searchAttributes.DatabricksRunState).toEqual(['CANCELED']);
 
     const cancels = await cancelCount();
     const report = await sweep();
     expect(entriesOf(report, `reaper-${runName}`)).toEqual([]);
-    expect(entriesOf(report, cancelled.workflowId)).toEqual([
-      expect.objectContaining({
-        action: 'already-ended',
-        databricksRunId: cancelledRun,
-        runState: 'CANCELED',
-      }),
-    ]);
+    expect(entriesOf(report, cancelled.workflowId)).toEqual([]);
     expect(await cancelCount()).toBe(cancels);
   }, 120_000);
 
