@@ -5,7 +5,8 @@
  *
  * Subdirectories are frozen corpora that `npm run histories` never rewrites: histories recorded by
  * older code that running workflows may still have (before-exact-ids/: Databricks ids as numbers,
- * snapshots without the activity's verdict). The workflow id is the file's base name.
+ * snapshots without the activity's verdict; before-outcome-attributes/: pipelines from before they
+ * upserted LakeloopDecision and LakeloopModelVersion). The workflow id is the file's base name.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';

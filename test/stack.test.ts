@@ -57,13 +57,18 @@ describe('npm run stack', () => {
         const { customAttributes } = await connection.operatorService.listSearchAttributes({
           namespace: 'default',
         });
-        // 2 = INT, 1 = KEYWORD in Temporal's IndexedValueType enum.
-        expect({
-          DatabricksJobId: customAttributes?.DatabricksJobId,
-          DatabricksRunId: customAttributes?.DatabricksRunId,
-          DatabricksRunState: customAttributes?.DatabricksRunState,
-          LakeloopPipeline: customAttributes?.LakeloopPipeline,
-        }).toEqual({ DatabricksJobId: 2, DatabricksRunId: 2, DatabricksRunState: 2, LakeloopPipeline: 2 }); // all Keyword (2)
+        const names = [
+          'DatabricksJobId',
+          'DatabricksRunId',
+          'DatabricksRunState',
+          'LakeloopPipeline',
+          'LakeloopDecision',
+          'LakeloopModelVersion',
+        ];
+        // All Keyword (2 in Temporal's IndexedValueType).
+        expect(Object.fromEntries(names.map((name) => [name, customAttributes?.[name]]))).toEqual(
+          Object.fromEntries(names.map((name) => [name, 2])),
+        );
       } finally {
         await connection.close();
       }
