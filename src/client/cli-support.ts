@@ -1,9 +1,9 @@
 /** What every `lakeloop` command shares: argument parsing, the client's lifetime, and the error kinds main() maps to exit codes. */
-import { connect } from 'node:net';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadConfig, stackTemporalAddress, type LakeloopConfig } from '../config/index.js';
+import { loadConfig, type LakeloopConfig } from '../config/index.js';
 import { startTracing } from '../observability/tracing.js';
 import { connectClient, type LakeloopClient } from './connect.js';
+import { silentLocalServer } from './reachability.js';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
@@ -17,7 +17,8 @@ export async function withClient<T>(
   body: (lakeloop: LakeloopClient, config: LakeloopConfig) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig();
-  await refuseStoppedStack(config.temporal.address);
+  const silent = await silentLocalServer(config.temporal.address);
+  if (silent) throw new CommandFailed(silent);
   // `lakeloop run` then starts the trace the workflow, its activities and Databricks calls continue.
   const tracing = startTracing(config.tracing, { component: 'cli' });
   try {
@@ -34,36 +35,6 @@ export async function withClient<T>(
     }
   } finally {
     await tracing?.shutdown();
-  }
-}
-
-/**
- * When the address comes from the local stack's settings file and nothing listens there, the stack has
- * stopped without removing the file (it was killed): say so at once, instead of the SDK's retries until
- * its deadline and "Failed to connect before the deadline".
- */
-async function refuseStoppedStack(address: string): Promise<void> {
-  const stack = stackTemporalAddress();
-  if (!stack || stack.address !== address) return;
-  const [host, port] = [
-    address.slice(0, address.lastIndexOf(':')),
-    Number(address.slice(address.lastIndexOf(':') + 1)),
-  ];
-  const listening = await new Promise<boolean>((resolve) => {
-    const socket = connect({ host: host.replace(/^\[|\]$/g, ''), port, timeout: 2_000 });
-    const done = (up: boolean) => {
-      socket.destroy();
-      resolve(up);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('timeout', () => done(false));
-    socket.once('error', () => done(false));
-  });
-  if (!listening) {
-    throw new CommandFailed(
-      `the local stack at ${address} is not running: start it with \`npm run stack\` ` +
-        `(${stack.file} is left from a stack that did not stop cleanly)`,
-    );
   }
 }
 

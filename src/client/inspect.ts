@@ -10,7 +10,7 @@ import type { RunResult } from '../shared/run-types.js';
 import type { HealthCheckResult, PipelineStatusView, RunStatusView } from '../workflows/index.js';
 import { CommandFailed } from './cli-support.js';
 import type { LakeloopClient } from './connect.js';
-import { outcomeOf } from './outcome.js';
+import { outcomeOf, type Outcome } from './outcome.js';
 import { summarize, type WorkflowSummary } from './workflow-status.js';
 
 export interface WorkflowStatus extends WorkflowSummary {
@@ -123,6 +123,19 @@ function merge<T extends object>(base: T, update: Partial<T>): T {
   return { ...base, ...Object.fromEntries(defined) };
 }
 
+/**
+ * Why a cancelled run ended, with what became of its Databricks run: databricksRun cancels it before
+ * the workflow ends cancelled (run/endings.ts); with onCancel "detach" the workflow completes instead.
+ */
+export function cancelledRunReason(summary: WorkflowSummary, outcome: Outcome): string | undefined {
+  if (summary.kind !== 'run' || outcome.temporalStatus !== 'CANCELLED') return undefined;
+  return `the workflow was cancelled, ${
+    summary.databricksRunId !== undefined
+      ? `and with it Databricks run ${summary.databricksRunId}`
+      : 'before anything was submitted to Databricks'
+  }`;
+}
+
 export async function readStatus(lakeloop: LakeloopClient, workflowId: string): Promise<WorkflowStatus> {
   const { handle, summary } = await describeWorkflow(lakeloop, workflowId);
   let status: WorkflowStatus = summary;
@@ -139,14 +152,7 @@ export async function readStatus(lakeloop: LakeloopClient, workflowId: string): 
   }
   const outcome = await outcomeOf(handle, summary.kind);
   status = merge(status, { state: outcome.state, reason: outcome.reason });
-  if (summary.kind === 'run' && outcome.temporalStatus === 'CANCELLED') {
-    // databricksRun cancels its Databricks run before it ends cancelled (endings.ts); "detach" completes.
-    status.reason = `the workflow was cancelled, ${
-      summary.databricksRunId !== undefined
-        ? `and with it Databricks run ${summary.databricksRunId}`
-        : 'before anything was submitted to Databricks'
-    }`;
-  }
+  status.reason = cancelledRunReason(summary, outcome) ?? status.reason;
   if (outcome.result === undefined) return status;
   switch (summary.kind) {
     case 'run':

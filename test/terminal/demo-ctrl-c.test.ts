@@ -114,15 +114,18 @@ describe('Ctrl-C and flags, from a terminal', () => {
       20_000,
     );
 
-    // Nothing claims that stack any more: the CLI finds no settings file and says where it looked.
+    // Nothing claims that stack any more: the CLI finds no settings file and nothing at the address…
     const cli = spawnSync(process.execPath, ['--import', 'tsx', 'src/client/cli.ts', 'list', '--json'], {
       cwd: projectRoot,
       encoding: 'utf8',
       env: { ...process.env, LAKELOOP_STACK_ENV: stackEnv, TEMPORAL_ADDRESS: address },
     });
     expect(cli.status).toBe(1);
+    // …and says so at once, with what to do, rather than after the SDK's 10 s connect deadline.
     expect(JSON.parse(cli.stdout)).toEqual({
-      error: expect.stringContaining(`cannot reach Temporal at ${address}`),
+      error:
+        `no Temporal server answers at ${address}: start the local stack with \`npm run stack\`, ` +
+        'or point TEMPORAL_ADDRESS (or TEMPORAL_PROFILE) at your server',
     });
   }, 300_000);
 });

@@ -372,6 +372,10 @@ describe('lakeloop status, result, list and cancel', () => {
       expect(status.out).toMatch(
         /^state +cancelled: the workflow was cancelled, and with it Databricks run \d+$/m,
       );
+      expect((await cliJson('result', ids.runCancelled)).doc).toMatchObject({
+        state: 'CANCELLED',
+        error: `the workflow was cancelled, and with it Databricks run ${doc.databricksRunId}`,
+      });
     });
 
     test.each([

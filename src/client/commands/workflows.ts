@@ -7,7 +7,7 @@ import type { PipelineResult } from '../../shared/pipeline-types.js';
 import type { RunResult } from '../../shared/run-types.js';
 import type { HealthCheckResult } from '../../workflows/index.js';
 import { CommandFailed, parse, withClient } from '../cli-support.js';
-import { describeWorkflow, readStatus } from '../inspect.js';
+import { cancelledRunReason, describeWorkflow, readStatus } from '../inspect.js';
 import { outcomeOf, type Outcome } from '../outcome.js';
 import { formatStatus } from '../status-text.js';
 import { isUnsuccessful, stateWords, type WorkflowKind } from '../workflow-status.js';
@@ -46,7 +46,11 @@ export async function result(argv: string[]): Promise<number> {
   const workflowId = positionals[0]!;
   return withClient(async (lakeloop) => {
     const { handle, summary } = await describeWorkflow(lakeloop, workflowId);
-    const outcome = await outcomeOf(handle, summary.kind);
+    const ended = await outcomeOf(handle, summary.kind);
+    // What it submitted may be known only now that it has ended.
+    const last =
+      summary.state === 'RUNNING' ? (await describeWorkflow(lakeloop, workflowId)).summary : summary;
+    const outcome = { ...ended, reason: cancelledRunReason(last, ended) ?? ended.reason };
     if (values.json) {
       console.log(
         JSON.stringify({
