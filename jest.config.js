@@ -13,8 +13,14 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // Load tests (test/stress) run in a second, serial pass (jest.stress.config.js): a 10,000-request
   // flood next to the webhook-mode tests starved the shared dev server and timed them out. The Web UI
-  // test (test/ui: a headless Chromium) runs there too, for the same reason.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/stress/', '<rootDir>/test/ui/'],
+  // test (test/ui: a headless Chromium) and the terminal tests (test/terminal: the demo with its own
+  // stack) run there too, for the same reason.
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    '<rootDir>/test/stress/',
+    '<rootDir>/test/ui/',
+    '<rootDir>/test/terminal/',
+  ],
   modulePathIgnorePatterns: ['<rootDir>/lib/', '<rootDir>/.tools/'],
   globalSetup: '<rootDir>/test/setup/global-setup.js',
   globalTeardown: '<rootDir>/test/setup/global-teardown.js',

@@ -1,5 +1,6 @@
 /**
- * `npm run demo [-- --keep]` — the whole product on the embedded local stack, in one command.
+ * `npm run demo [-- --keep] [the stack flags]` — the whole product on the embedded local stack, in one
+ * command.
  *
  * It starts the local stack (Temporal dev server with Lakeloop's search attributes, the Databricks
  * emulator with a demo service principal, the worker with its webhook receiver), checks the worker
@@ -7,72 +8,49 @@
  * by webhook, classified), then the churn pipeline twice: jobs/train.py really trains a model and logs
  * it to MLflow, the gate promotes it to "champion" and jobs/score.py scores with it; the second night's
  * deliberately weaker candidate is rejected and scoring keeps the champion. Prints every step, the
- * metrics, the decision, model versions, Databricks run links and the Temporal UI address.
+ * metrics, the decision, model versions, Databricks run links and the Temporal UI address. Ctrl-C (or
+ * SIGTERM) at any point stops the stack once, cleanly, and removes its stack.env.
  */
-import { parseArgs } from 'node:util';
+import path from 'node:path';
 import { formatHealthCheck, runDoctor } from '../src/client/commands/doctor.js';
-import { followRun, formatResult, startRun } from '../src/client/commands/runs.js';
+import { startPipeline } from '../src/client/commands/pipeline-commands.js';
 import { formatPipelineResult, readPipelineFile } from '../src/client/commands/pipelines.js';
-import { LakeloopPipeline } from '../src/shared/search-attributes.js';
-import { pipelineSummary } from '../src/shared/ui-summary.js';
-import { mlPipeline, type PipelineStatusView } from '../src/workflows/index.js';
-import type { WorkflowHandle } from '@temporalio/client';
-import { randomUUID } from 'node:crypto';
+import { followRun, formatResult, startRun } from '../src/client/commands/runs.js';
 import { connectClient } from '../src/client/connect.js';
 import { loadConfig } from '../src/config/index.js';
+import { followPipeline } from './lib/follow-pipeline.js';
 import { isPortFree } from './lib/processes.js';
-import { startStack, workerService } from './lib/stack.js';
+import { scriptArgsOrExit, STACK_FLAGS_USAGE } from './lib/script-args.js';
+import { startStack, workerService, type RunningStack } from './lib/stack.js';
+import { onStopSignals } from './lib/stop-signals.js';
 import { projectRoot } from './lib/temporal-cli.js';
 import { workspaceService } from './lib/workspace-service.js';
-import path from 'node:path';
 
-/** Prints each pipeline step as its state changes, until the pipeline ends. */
-async function followPipeline(handle: WorkflowHandle<typeof mlPipeline>): Promise<void> {
-  const seen = new Map<string, string>();
-  let done = false;
-  void handle.result().then(
-    () => (done = true),
-    () => (done = true),
-  );
-  while (!done) {
-    const view = await handle.query<PipelineStatusView>('status').catch(() => undefined);
-    for (const s of view?.steps ?? []) {
-      const line = `${s.state}${s.detail ? ` — ${s.detail}` : ''}`;
-      if (seen.get(s.name) !== line && s.state !== 'pending') console.log(`    ${s.name.padEnd(9)} ${line}`);
-      seen.set(s.name, line);
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+const USAGE = `usage: npm run demo -- [flags]
 
-const { values } = parseArgs({ options: { keep: { type: 'boolean', default: false } } });
+Runs Lakeloop end to end on the local stack: a Databricks run, then the churn pipeline twice.
+
+  --keep               leave the stack running afterwards (Ctrl-C stops it)
+${STACK_FLAGS_USAGE}`;
+
+const { flags, values } = scriptArgsOrExit('npm run demo', USAGE, process.argv.slice(2), {
+  keep: { type: 'boolean', default: false },
+});
+const stop = onStopSignals();
 const started = Date.now();
 const step = (text: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${text}`);
+const indent = (text: string) => text.replace(/^/gm, '    ');
 
-// The usual ports when free (so the UI is where the README says), otherwise any free ones.
-const port = (await isPortFree(7233)) ? 7233 : 0;
-const uiPort = (await isPortFree(8233)) ? 8233 : 0;
-
-step('starting the local stack (Temporal dev server, Databricks emulator, Lakeloop worker)…');
-const stack = await startStack({
-  port,
-  uiPort,
-  keepData: false,
-  services: [
-    workspaceService({ port: 0, statePath: path.join(projectRoot, '.lakeloop', 'emulator-state.json') }),
-    workerService({ echo: false }),
-  ],
-});
-let exitCode = 0;
-try {
-  for (const [label, value] of stack.settings.addresses) console.log(`    ${label.padEnd(22)} ${value}`);
-  step('running the health-check workflow through the Lakeloop client…');
+/** The health check, a Databricks run and both pipeline nights, printed as they go. */
+async function runDemo(stack: RunningStack): Promise<void> {
   const lakeloop = await connectClient(loadConfig({ ...process.env, ...stack.settings.env }));
   try {
-    const result = await runDoctor(lakeloop, { timeoutSeconds: 60, requestedBy: 'npm run demo' });
+    const health = await runDoctor(lakeloop, { timeoutSeconds: 60, requestedBy: 'npm run demo' });
     step('workflow completed:');
-    console.log(formatHealthCheck(result).replace(/^/gm, '    '));
+    console.log(indent(formatHealthCheck(health)));
     const ui = stack.settings.addresses.find(([label]) => label === 'Temporal Web UI')?.[1];
+    const uiLink = (workflowId: string) =>
+      `${ui}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`;
 
     step('running a Databricks job through databricksRun (submitted once, awaited by webhook)…');
     const handle = await startRun(lakeloop, {
@@ -90,8 +68,8 @@ try {
     });
     const run = await followRun(handle, (line) => console.log(`    ${line}`), 250);
     step('databricksRun completed:');
-    console.log(formatResult(handle.workflowId, run).replace(/^/gm, '    '));
-    console.log(`    see it in the UI: ${ui}/namespaces/default/workflows/${handle.workflowId}`);
+    console.log(indent(formatResult(handle.workflowId, run)));
+    console.log(`    see it in the UI: ${uiLink(handle.workflowId)}`);
 
     // The ML pipeline, twice: a real model trained by jobs/train.py, then a deliberately weaker one.
     const pipeline = readPipelineFile(path.join(projectRoot, 'pipelines', 'churn.json'));
@@ -105,35 +83,79 @@ try {
       ['churn pipeline, second night (a deliberately weaker candidate)', weaker],
     ] as const) {
       step(`running the ${label}: train → evaluate → gate → register → score…`);
-      const pipelineHandle = await lakeloop.client.workflow.start(mlPipeline, {
-        taskQueue: lakeloop.taskQueue,
-        workflowId: `pipeline-${definition.name}-${randomUUID().slice(0, 8)}`,
-        args: [definition],
-        typedSearchAttributes: [{ key: LakeloopPipeline, value: definition.name }],
-        staticSummary: pipelineSummary(definition),
-      });
-      await followPipeline(pipelineHandle);
-      const result = await pipelineHandle.result();
-      console.log(formatPipelineResult(pipelineHandle.workflowId, result).replace(/^/gm, '    '));
-      console.log(`    see it in the UI: ${ui}/namespaces/default/workflows/${pipelineHandle.workflowId}`);
+      const pipelineHandle = await startPipeline(lakeloop, definition);
+      const result = await followPipeline(pipelineHandle, (line) => console.log(`    ${line}`));
+      console.log(indent(formatPipelineResult(pipelineHandle.workflowId, result)));
+      console.log(`    see it in the UI: ${uiLink(pipelineHandle.workflowId)}`);
     }
-    console.log(`    health check:     ${ui}/namespaces/default/workflows/${result.workflowId}`);
+    console.log(`    health check:     ${uiLink(health.workflowId)}`);
+    // The CLI finds the stack through .lakeloop/stack.env in the project; elsewhere it must be told.
+    const settingsFile = stack.settings.addresses.find(([label]) => label === 'Settings file')?.[1];
+    const cliEnv =
+      settingsFile && path.resolve(settingsFile) !== path.join(projectRoot, '.lakeloop', 'stack.env')
+        ? `LAKELOOP_STACK_ENV=${settingsFile} `
+        : '';
+    console.log(`    from a terminal:  ${cliEnv}npm run lakeloop -- list | status ID | result ID`);
   } finally {
     await lakeloop.close();
   }
-  if (values.keep) {
-    step('--keep: the stack stays up; press Ctrl-C to stop it.');
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-  }
+}
+
+// The usual ports when free (so the UI is where the README says), otherwise any free ones; a port
+// given as a flag is used or refused.
+const port = flags.port ?? ((await isPortFree(7233)) ? 7233 : 0);
+const uiPort = flags.uiPort ?? ((await isPortFree(8233)) ? 8233 : 0);
+
+step('starting the local stack (Temporal dev server, Databricks emulator, Lakeloop worker)…');
+let stack: RunningStack;
+try {
+  stack = await startStack({
+    port,
+    uiPort,
+    keepData: flags.keepData,
+    verbose: flags.verbose,
+    stateDir: flags.stateDir,
+    services: [
+      workspaceService({
+        port: flags.emulatorPort,
+        statePath: path.join(flags.stateDir, 'emulator-state.json'),
+        timeScale: flags.timeScale,
+      }),
+      workerService({ echo: false }),
+    ],
+  });
 } catch (err) {
   console.error(`demo failed: ${(err as Error).message}`);
-  exitCode = 1;
-} finally {
-  step('stopping the local stack…');
-  await stack.stop();
+  process.exit(1);
 }
+void stack.serverExited.then((exit) => stop.request(`the temporal server exited (${exit})`));
+
+let exitCode = 0;
+if (stop.reason() === undefined) {
+  for (const [label, value] of stack.settings.addresses) console.log(`    ${label.padEnd(22)} ${value}`);
+  step('running the health-check workflow through the Lakeloop client…');
+  const demo = runDemo(stack).then(
+    () => undefined,
+    (err: unknown) => err as Error,
+  );
+  // A stop request ends the demo where it is: the stack goes, and with it whatever was in flight.
+  const ended = await Promise.race([demo, stop.requested.then((reason) => ({ interrupted: reason }))]);
+  if (ended instanceof Error) {
+    console.error(`demo failed: ${ended.message}`);
+    exitCode = 1;
+  } else if (ended && 'interrupted' in ended) {
+    const signalled = ended.interrupted.startsWith('SIG');
+    console.error(
+      signalled ? `\n${ended.interrupted}: the demo was interrupted` : `demo failed: ${ended.interrupted}`,
+    );
+    exitCode = signalled ? 130 : 1;
+  } else if (values.keep) {
+    step('--keep: the stack stays up; press Ctrl-C to stop it.');
+    console.log(`\n${await stop.requested}`);
+  }
+}
+step('stopping the local stack…');
+await stack.stop();
+step('local stack stopped.');
 step(exitCode === 0 ? 'demo finished.' : 'demo failed.');
 process.exit(exitCode);

@@ -1,7 +1,8 @@
 // `npm test [-- jest arguments]`: the main suite, then — for a full run — the serial pass: the load
-// tests in test/stress and the Web UI test in test/ui, one at a time, so their load cannot slow the
-// timing-sensitive integration tests. Arguments naming test/stress or test/ui run only the serial
-// pass; other arguments run only the main suite.
+// tests in test/stress, the Web UI test in test/ui and the terminal tests in test/terminal, one at a
+// time, so their load cannot slow the timing-sensitive integration tests. Arguments naming
+// test/stress, test/ui or test/terminal run only the serial pass; other arguments run only the main
+// suite.
 import { spawnSync } from 'node:child_process';
 
 const args = process.argv.slice(2);
@@ -12,7 +13,7 @@ const jest = (extra) =>
 const stress = ['--config', 'jest.stress.config.js'];
 
 let code;
-if (args.some((a) => /test\/(stress|ui)\b/.test(a))) code = jest([...stress, ...args]);
+if (args.some((a) => /test\/(stress|ui|terminal)\b/.test(a))) code = jest([...stress, ...args]);
 else {
   code = jest(args);
   if (code === 0 && args.length === 0) code = jest(stress);

@@ -1,89 +1,67 @@
 /**
- * `npm run stack [-- --no-worker] [--keep-data] [--port 7233] [--ui-port 8233] [--emulator-port 0]
- *   [--time-scale 1] [--state-dir DIR] [--verbose]`
- * Starts the local stack and keeps it up until Ctrl-C / SIGTERM, then stops every process it started.
+ * `npm run stack [-- --no-worker] [the stack flags]`: starts the local stack and keeps it up until
+ * Ctrl-C / SIGTERM / SIGHUP, then stops every process it started, once, and removes stack.env.
  */
-import { parseArgs } from 'node:util';
+import { onStopSignals } from './lib/stop-signals.js';
+import { scriptArgsOrExit, STACK_FLAGS_USAGE } from './lib/script-args.js';
 import path from 'node:path';
 import { startStack, workerService, type StackService } from './lib/stack.js';
-import { projectRoot } from './lib/temporal-cli.js';
 import { workspaceService } from './lib/workspace-service.js';
 
-const { values } = parseArgs({
-  options: {
-    'no-worker': { type: 'boolean', default: false },
-    'keep-data': { type: 'boolean', default: false },
-    port: { type: 'string', default: '7233' },
-    'ui-port': { type: 'string', default: '8233' },
-    verbose: { type: 'boolean', default: false },
-    'state-dir': { type: 'string' },
-    'emulator-port': { type: 'string', default: '0' },
-    'time-scale': { type: 'string', default: '1' },
-  },
+const USAGE = `usage: npm run stack -- [flags]
+
+Starts the local stack (Temporal dev server with Lakeloop's search attributes, the Databricks emulator,
+a Lakeloop worker) and keeps it up until Ctrl-C.
+
+  --no-worker          start everything but the worker (run \`npm run worker\` yourself)
+${STACK_FLAGS_USAGE}`;
+
+const { flags, values } = scriptArgsOrExit('npm run stack', USAGE, process.argv.slice(2), {
+  'no-worker': { type: 'boolean', default: false },
 });
+// Before anything starts: a Ctrl-C during start-up stops the stack once it is up.
+const stop = onStopSignals();
 
-function portFlag(name: string, value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`--${name}: expected a port number from 0 to 65535 (got "${value}")`);
-    process.exit(2);
-  }
-  return port;
-}
-
-const timeScale = Number(values['time-scale']);
-if (!(timeScale > 0)) {
-  console.error(`--time-scale: expected a positive number (got "${values['time-scale']}")`);
-  process.exit(2);
-}
-const stateDir = values['state-dir'] ?? path.join(projectRoot, '.lakeloop');
 const services: StackService[] = [
   workspaceService({
-    port: portFlag('emulator-port', values['emulator-port']),
-    statePath: path.join(stateDir, 'emulator-state.json'),
-    timeScale,
+    port: flags.emulatorPort,
+    statePath: path.join(flags.stateDir, 'emulator-state.json'),
+    timeScale: flags.timeScale,
   }),
 ];
 if (!values['no-worker']) services.push(workerService({ echo: true }));
 
-let stopping: Promise<void> | undefined;
 try {
   const stack = await startStack({
-    port: portFlag('port', values.port),
-    uiPort: portFlag('ui-port', values['ui-port']),
-    keepData: values['keep-data'],
-    verbose: values.verbose,
-    stateDir,
+    port: flags.port ?? 7233,
+    uiPort: flags.uiPort ?? 8233,
+    keepData: flags.keepData,
+    verbose: flags.verbose,
+    stateDir: flags.stateDir,
     services,
   });
-  const stop = (reason: string) => {
-    stopping ??= (async () => {
-      console.log(`\n${reason}: stopping the local stack…`);
-      await stack.stop();
-      console.log('local stack stopped');
-    })();
-    return stopping;
-  };
-  process.on('SIGINT', () => void stop('SIGINT').then(() => process.exit(0)));
-  process.on('SIGTERM', () => void stop('SIGTERM').then(() => process.exit(0)));
   // If whoever started us dies without signalling (e.g. SIGKILL of npm), we are re-parented:
   // stop rather than leave a server nobody owns.
   const parent = process.ppid;
   setInterval(() => {
-    if (process.ppid !== parent) void stop('parent process gone').then(() => process.exit(0));
+    if (process.ppid !== parent) stop.request('parent process gone');
   }, 1000).unref();
+  void stack.serverExited.then((exit) => stop.request(`temporal server exited (${exit})`));
 
-  console.log('Lakeloop local stack is up:');
-  for (const [label, value] of stack.settings.addresses) console.log(`  ${label.padEnd(22)} ${value}`);
-  if (values['no-worker']) console.log('  (no worker: start one with `npm run worker`)');
-  console.log('Press Ctrl-C to stop.');
-
-  const exit = await stack.serverExited;
-  if (!stopping) {
-    console.error(`temporal server exited unexpectedly (${exit}); stopping the rest`);
-    await stop('server exit');
-    process.exit(1);
+  if (stop.reason() === undefined) {
+    console.log('Lakeloop local stack is up:');
+    for (const [label, value] of stack.settings.addresses) console.log(`  ${label.padEnd(22)} ${value}`);
+    if (values['no-worker']) console.log('  (no worker: start one with `npm run worker`)');
+    console.log('Press Ctrl-C to stop.');
   }
+
+  const reason = await stop.requested;
+  const unexpected = reason.startsWith('temporal server exited');
+  if (unexpected) console.error(`${reason} unexpectedly; stopping the rest`);
+  else console.log(`\n${reason}: stopping the local stack…`);
+  await stack.stop();
+  console.log('local stack stopped');
+  process.exit(unexpected ? 1 : 0);
 } catch (err) {
   console.error(`npm run stack: ${(err as Error).message}`);
   process.exit(1);

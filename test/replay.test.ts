@@ -6,7 +6,8 @@
  * Subdirectories are frozen corpora that `npm run histories` never rewrites: histories recorded by
  * older code that running workflows may still have (before-exact-ids/: Databricks ids as numbers,
  * snapshots without the activity's verdict; before-approval-gate/: an approve signal sent before the
- * gate, which that code took). The workflow id is the file's base name.
+ * gate, which that code took; before-outcome-attributes/: pipelines from before they upserted
+ * LakeloopDecision and LakeloopModelVersion). The workflow id is the file's base name.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -57,20 +57,18 @@ describe('npm run stack', () => {
         const { customAttributes } = await connection.operatorService.listSearchAttributes({
           namespace: 'default',
         });
-        // 2 = KEYWORD, 5 = BOOL in Temporal's IndexedValueType enum.
-        expect({
-          DatabricksJobId: customAttributes?.DatabricksJobId,
-          DatabricksRunId: customAttributes?.DatabricksRunId,
-          DatabricksRunState: customAttributes?.DatabricksRunState,
-          LakeloopPipeline: customAttributes?.LakeloopPipeline,
-          LakeloopDetached: customAttributes?.LakeloopDetached,
-        }).toEqual({
-          DatabricksJobId: 2,
-          DatabricksRunId: 2,
-          DatabricksRunState: 2,
-          LakeloopPipeline: 2,
-          LakeloopDetached: 5,
-        });
+        const names = [
+          'DatabricksJobId',
+          'DatabricksRunId',
+          'DatabricksRunState',
+          'LakeloopPipeline',
+          'LakeloopDecision',
+          'LakeloopModelVersion',
+        ];
+        // Keyword is 2 and Bool 5 in Temporal's IndexedValueType.
+        expect(
+          Object.fromEntries([...names, 'LakeloopDetached'].map((name) => [name, customAttributes?.[name]])),
+        ).toEqual({ ...Object.fromEntries(names.map((name) => [name, 2])), LakeloopDetached: 5 });
       } finally {
         await connection.close();
       }

@@ -160,7 +160,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         options.verbose ? 'info' : 'warn',
         ...searchAttributeCliFlags(),
       ],
-      { echo: options.verbose ?? false },
+      // Its own process group, like every service of the stack: a terminal's Ctrl-C reaches only the
+      // script that owns the stack, which stops the services in order (scripts/lib/stop-signals.ts).
+      { echo: options.verbose ?? false, detached: true },
     );
   let server = startServer();
   const stackEnvFile = path.join(stateDir, path.basename(STACK_ENV_RELATIVE_PATH));
@@ -239,7 +241,8 @@ export async function startWorkerProcess(
     options.name ?? 'worker',
     process.execPath,
     ['--import', 'tsx', path.join(projectRoot, 'src/worker.ts')],
-    { cwd: projectRoot, echo: options.echo, env },
+    // Its own process group: see startStack's server.
+    { cwd: projectRoot, echo: options.echo, env, detached: true },
   );
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   while (!worker.recentOutput().some((l) => l.includes('lakeloop worker polling'))) {

@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig, type LakeloopConfig } from '../config/index.js';
 import { startTracing } from '../observability/tracing.js';
 import { connectClient, type LakeloopClient } from './connect.js';
+import { silentLocalServer } from './reachability.js';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
@@ -16,10 +17,17 @@ export async function withClient<T>(
   body: (lakeloop: LakeloopClient, config: LakeloopConfig) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig();
+  const silent = await silentLocalServer(config.temporal.address);
+  if (silent) throw new CommandFailed(silent);
   // `lakeloop run` then starts the trace the workflow, its activities and Databricks calls continue.
   const tracing = startTracing(config.tracing, { component: 'cli' });
   try {
-    const lakeloop = await connectClient(config, { tracing });
+    const lakeloop = await connectClient(config, { tracing }).catch((err: unknown) => {
+      throw new CommandFailed(
+        `cannot reach Temporal at ${config.temporal.address} (${(err as Error).message.split('\n')[0]}): ` +
+          'is the server running? TEMPORAL_ADDRESS or TEMPORAL_PROFILE choose another one',
+      );
+    });
     try {
       return await body(lakeloop, config);
     } finally {

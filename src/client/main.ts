@@ -1,16 +1,16 @@
 /**
  * The `lakeloop` command line client (entry point: cli.ts). Reads the same configuration as the
  * worker (TEMPORAL_*, LAKELOOP_*, and `.lakeloop/stack.env` while the local stack runs), so it needs
- * no flags locally. Exit code 0 on success; otherwise non-zero with a one-line reason on stderr.
+ * no flags locally. Exit code 0 on success; 2 for bad flags or input; 1 when the command failed or the
+ * workflow it reports on did not succeed, with a one-line reason on stderr — or, with --json, every
+ * answer is one JSON document on stdout, errors too (`{"error": "…"}`).
  */
 import { ConfigError } from '../config/index.js';
 import type { RunResult } from '../shared/run-types.js';
-import type { RunStatusView } from '../workflows/index.js';
 import { CommandFailed, parse, UsageError, withClient } from './cli-support.js';
 import { formatHealthCheck, runDoctor } from './commands/doctor.js';
 import { pipelineCommand } from './commands/pipeline-commands.js';
 import {
-  describeStatus,
   explainFailure,
   followRun,
   formatResult,
@@ -21,6 +21,7 @@ import {
 import { reapCommand } from './commands/reap.js';
 import { scheduleCommand } from './commands/schedule-commands.js';
 import { exportRunViews, formatExport, parseViews } from './commands/export.js';
+import { cancel, list, result, status } from './commands/workflows.js';
 
 const USAGE = `usage: lakeloop <command> [options]
 
@@ -29,19 +30,25 @@ commands:
       [--wait-mode auto|webhook|poll|heartbeat] [--timeout 2h] [--retries N]
       [--retry-strategy repair|resubmit] [--detach-on-cancel] [--workflow-id ID]
                                    start a Databricks run (and follow it with --wait)
-  status WORKFLOW_ID [--json]      the run's live status
-  result WORKFLOW_ID [--json]      wait for the run and print its result
-  cancel WORKFLOW_ID               cancel the workflow (and its Databricks run, unless detached)
+  status WORKFLOW_ID [--json]      how a run, pipeline, health check or reaper stands: running,
+                                   succeeded, failed (and why), cancelled, timed out (exit 1 unless
+                                   running or succeeded)
+  result WORKFLOW_ID [--json]      wait for the workflow to end and print its result
+  cancel WORKFLOW_ID [--wait] [--json]
+                                   cancel a running workflow (and its Databricks run, unless detached)
   export WORKFLOW_ID [--out DIR] [--views CODE|DASHBOARDS|ALL] [--json]
                                    save the rendered notebooks of a finished run (runs/export)
-  list [--limit N] [--json]        recent runs, newest first
-  reap [--dry-run] [--json]        one orphan-reaper sweep now: cancel the Databricks runs of workflows
-                                   that closed without cancelling them (terminated, timed out)
+  list [--kind run,pipeline,health-check,reaper|all] [--pipeline NAME]
+      [--state RUNNING|SUCCEEDED|FAILED|CANCELLED|TIMED_OUT|TERMINATED] [--limit N] [--json]
+                                   recent runs and pipelines, newest first
   pipeline start FILE [--wait] [--json] [--workflow-id ID]
                                    run a pipeline definition (train → evaluate → register → score)
-  pipeline status|approve|reject WORKFLOW_ID [--by NAME] [--comment TEXT] [--candidate ID]
+  pipeline status WORKFLOW_ID [--json]
+  pipeline approve|reject WORKFLOW_ID [--by NAME] [--comment TEXT] [--candidate ID]
                                    a decision is refused unless the pipeline waits at its gate (and,
                                    with --candidate, for that MLflow run id or train run id)
+  reap [--dry-run] [--json]        one orphan-reaper sweep now: cancel the Databricks runs of workflows
+                                   that closed without cancelling them (terminated, timed out)
   schedule create NAME --pipeline FILE (--cron EXPR | --every DURATION) [--overlap skip|buffer-one|…]
       [--catchup-window D] [--pause-on-failure]
   schedule list | describe NAME | update NAME [same flags] | pause NAME [--note] | unpause NAME
@@ -54,7 +61,7 @@ function printResult(workflowId: string, result: RunResult, json: boolean): void
   console.log(json ? JSON.stringify({ workflowId, result }) : formatResult(workflowId, result));
 }
 
-async function run(argv: string[]): Promise<void> {
+async function run(argv: string[]): Promise<number | void> {
   const { values } = parse(argv, {
     'job-id': { type: 'string' },
     'job-name': { type: 'string' },
@@ -96,31 +103,9 @@ async function run(argv: string[]): Promise<void> {
       printResult(handle.workflowId, result, values.json);
     } catch (err) {
       const { reason, result } = explainFailure(err);
-      if (values.json) console.log(JSON.stringify({ workflowId: handle.workflowId, error: reason, result }));
-      throw new CommandFailed(reason);
-    }
-  });
-}
-
-async function status(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, { json: { type: 'boolean', default: false } }, 1);
-  await withClient(async (lakeloop) => {
-    const handle = lakeloop.client.workflow.getHandle(positionals[0]!);
-    const view = await handle.query<RunStatusView>('status').catch((err: unknown) => {
-      throw new CommandFailed(`cannot read the status of ${positionals[0]}: ${(err as Error).message}`);
-    });
-    console.log(values.json ? JSON.stringify(view) : describeStatus(view));
-  });
-}
-
-async function result(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, { json: { type: 'boolean', default: false } }, 1);
-  await withClient(async (lakeloop) => {
-    const handle = lakeloop.client.workflow.getHandle(positionals[0]!);
-    try {
-      printResult(handle.workflowId, (await handle.result()) as RunResult, values.json);
-    } catch (err) {
-      throw new CommandFailed(explainFailure(err).reason);
+      if (!values.json) throw new CommandFailed(reason);
+      console.log(JSON.stringify({ workflowId: handle.workflowId, error: reason, result }));
+      return 1;
     }
   });
 }
@@ -145,52 +130,6 @@ async function exportViews(argv: string[]): Promise<void> {
   });
 }
 
-async function cancel(argv: string[]): Promise<void> {
-  const { positionals } = parse(argv, {}, 1);
-  await withClient(async (lakeloop) => {
-    await lakeloop.client.workflow.getHandle(positionals[0]!).cancel();
-    console.log(`cancel requested for ${positionals[0]}`);
-  });
-}
-
-async function list(argv: string[]): Promise<void> {
-  const { values } = parse(argv, {
-    limit: { type: 'string', default: '20' },
-    json: { type: 'boolean', default: false },
-  });
-  const limit = Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-    throw new UsageError(`--limit: expected 1 to 1000 (got "${values.limit}")`);
-  await withClient(async (lakeloop) => {
-    const rows = [];
-    for await (const execution of lakeloop.client.workflow.list({
-      query: "WorkflowType = 'databricksRun'",
-    })) {
-      const attributes = execution.searchAttributes as Record<string, unknown[] | undefined>;
-      rows.push({
-        workflowId: execution.workflowId,
-        status: execution.status.name,
-        started: execution.startTime.toISOString(),
-        databricksRunId: attributes.DatabricksRunId?.[0],
-        databricksRunState: attributes.DatabricksRunState?.[0],
-      });
-      if (rows.length >= limit) break;
-    }
-    if (values.json) return console.log(JSON.stringify(rows));
-    for (const row of rows) {
-      console.log(
-        [
-          row.started,
-          row.status.padEnd(10),
-          String(row.databricksRunId ?? '-').padEnd(14),
-          String(row.databricksRunState ?? '-').padEnd(16),
-          row.workflowId,
-        ].join('  '),
-      );
-    }
-  });
-}
-
 async function doctor(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
     timeout: { type: 'string', default: '30' },
@@ -206,7 +145,7 @@ async function doctor(argv: string[]): Promise<void> {
   });
 }
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
+const COMMANDS: Record<string, (argv: string[]) => Promise<number | void>> = {
   run,
   status,
   result,
@@ -219,8 +158,20 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   reap: reapCommand,
 };
 
+/** --json asks for JSON on stdout for every answer, errors included (flags after `--` do not count). */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).some((a) => a === '--json' || a === '--json=true');
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  const json = wantsJson(rest);
+  const fail = (code: number, message: string): number => {
+    if (json) console.log(JSON.stringify({ error: message }));
+    else console.error(message);
+    return code;
+  };
   try {
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       console.log(USAGE);
@@ -228,18 +179,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     const handler = COMMANDS[command];
     if (!handler) throw new UsageError(`unknown command "${command}"\n${USAGE}`);
-    await handler(rest);
-    return 0;
+    return (await handler(rest)) ?? 0;
   } catch (err) {
     if (err instanceof UsageError || err instanceof InputError) {
-      console.error(`lakeloop ${command}: ${err.message}`);
-      return 2;
+      return fail(2, json ? err.message : `lakeloop ${command}: ${err.message}`);
     }
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      return 1;
-    }
-    console.error(`lakeloop ${command}: ${(err as Error).message.split('\n')[0]}`);
-    return 1;
+    if (err instanceof ConfigError) return fail(1, err.message);
+    const message = (err as Error).message.split('\n')[0]!;
+    return fail(1, json ? message : `lakeloop ${command}: ${message}`);
   }
 }

@@ -66,10 +66,31 @@ export const STACK_ENV_RELATIVE_PATH = path.join('.lakeloop', 'stack.env');
  * Explicit environment variables always win. `LAKELOOP_STACK_ENV=off` disables the file.
  */
 export function environmentWithStack(env: Env = process.env, cwd = process.cwd()): Env {
-  if (env.LAKELOOP_STACK_ENV === 'off') return env;
-  const file = env.LAKELOOP_STACK_ENV || path.join(cwd, STACK_ENV_RELATIVE_PATH);
-  if (!existsSync(file)) return env;
+  const file = stackEnvFile(env, cwd);
+  if (!file) return env;
   return { ...parseEnvFile(readFileSync(file, 'utf8')), ...env };
+}
+
+/** The stack settings file environmentWithStack reads, when there is one. */
+function stackEnvFile(env: Env, cwd: string): string | undefined {
+  if (env.LAKELOOP_STACK_ENV === 'off') return undefined;
+  const file = env.LAKELOOP_STACK_ENV || path.join(cwd, STACK_ENV_RELATIVE_PATH);
+  return existsSync(file) ? file : undefined;
+}
+
+/**
+ * The Temporal address the local stack's settings file gives, when nothing in the environment
+ * overrides it: a client using it talks to the local stack, and can say so when nothing answers (the
+ * file is left behind by a stack that was killed before it could remove it).
+ */
+export function stackTemporalAddress(
+  env: Env = process.env,
+  cwd = process.cwd(),
+): { file: string; address: string } | undefined {
+  const file = stackEnvFile(env, cwd);
+  if (!file || env.TEMPORAL_ADDRESS) return undefined;
+  const address = parseEnvFile(readFileSync(file, 'utf8')).TEMPORAL_ADDRESS;
+  return address ? { file, address } : undefined;
 }
 
 /** Turns zod issues into lines that name the environment variable and what is expected. */

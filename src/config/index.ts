@@ -16,7 +16,7 @@ import { DATABRICKS_ENV, loadDatabricksSettings, type DatabricksAuthSettings } f
 import { ConfigError, describeIssues, environmentWithStack, readSetting, type Env } from './env.js';
 import { loadTracingSettings, OTEL_SDK_ENV, TRACING_ENV, type TracingSettings } from './tracing.js';
 
-export { ConfigError, environmentWithStack, type Env } from './env.js';
+export { ConfigError, environmentWithStack, stackTemporalAddress, type Env } from './env.js';
 export type { DatabricksAuthSettings } from './databricks.js';
 export type { TracingSettings } from './tracing.js';
 

@@ -22,13 +22,31 @@ export const LakeloopPipeline = defineSearchAttributeKey('LakeloopPipeline', Sea
  * Keyword01-10, three of each other type), and Lakeloop's Keywords already take four.
  */
 export const LakeloopDetached = defineSearchAttributeKey('LakeloopDetached', SearchAttributeType.BOOL);
+/**
+ * What an mlPipeline decided, once it has: `promoted`, `rejected` (by the gate or an approver), or
+ * `not-promoted` (accepted, but nothing could be registered). The workflow list shows it, so a rejected
+ * candidate is visible without opening the pipeline (`LakeloopDecision = 'rejected'`).
+ */
+export const LakeloopDecision = defineSearchAttributeKey('LakeloopDecision', SearchAttributeType.KEYWORD);
+/** The model version holding the pipeline's alias after it ran (new if promoted, else the champion). */
+export const LakeloopModelVersion = defineSearchAttributeKey(
+  'LakeloopModelVersion',
+  SearchAttributeType.KEYWORD,
+);
 
+/**
+ * Keywords all: Temporal's SQL visibility stores custom attributes in pre-allocated columns, 10 for
+ * Keyword and 3 for each other type (counted in the dev server's SQLite schema, `executions_visibility`,
+ * Temporal CLI 1.9.1 / server 1.32.0), so Keyword is where room is.
+ */
 export const LAKELOOP_SEARCH_ATTRIBUTES = [
   DatabricksJobId,
   DatabricksRunId,
   DatabricksRunState,
   LakeloopPipeline,
   LakeloopDetached,
+  LakeloopDecision,
+  LakeloopModelVersion,
 ];
 
 /**

@@ -33,7 +33,8 @@ import {
 import type { ApprovalDecision, PipelineResult, StepName, StepStatus } from '../shared/pipeline-types.js';
 import { toDatabricksId } from '../shared/databricks-id.js';
 import type { RunResult } from '../shared/run-types.js';
-import { LakeloopPipeline } from '../shared/search-attributes.js';
+import { LakeloopDecision, LakeloopModelVersion, LakeloopPipeline } from '../shared/search-attributes.js';
+import { pipelineStepDetails } from '../shared/ui-details.js';
 import { pipelineStepSummary } from '../shared/ui-summary.js';
 import { databricksRun } from './databricks-run.js';
 
@@ -74,6 +75,12 @@ const PARTIAL_SUCCESS_GATE_PATCH = 'partial-success-gate';
  * the gate in advance); patched() is consulted only when such a signal arrives, so they replay as they ran.
  */
 const APPROVAL_GATE_PATCH = 'approval-only-at-the-gate';
+/**
+ * The decision and the model version holding the alias become search attributes (LakeloopDecision,
+ * LakeloopModelVersion) once decided, so the workflow list tells a rejected candidate from a promoted
+ * one. One more command: histories recorded before replay without it. In every new pipeline history.
+ */
+const OUTCOME_ATTRIBUTES_PATCH = 'pipeline-outcome-attributes';
 
 export const pipelineStatusQuery = defineQuery<PipelineStatusView>('status');
 export const approveSignal = defineSignal<[ApprovalInput]>('approve');
@@ -218,17 +225,24 @@ export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<Pip
     },
   });
 
+  /** The outcome once decided, first in the current details (the UI shows them while it runs). */
+  let outcome: string | undefined = undefined;
+  function showDetails(): void {
+    setCurrentDetails(
+      `**Pipeline** ${pipeline.name}\n\n` +
+        (outcome ? `${outcome}\n\n` : '') +
+        steps
+          .map((s) => `- ${s.name}: ${s.state}${s.detail ? ` — ${s.detail}` : ''}${runLink(s)}`)
+          .join('\n'),
+    );
+  }
+
   function step(name: StepName, update: Partial<StepStatus>): void {
     Object.assign(
       steps.find((s) => s.name === name)!,
       update,
     );
-    setCurrentDetails(
-      `**Pipeline** ${pipeline.name}\n\n` +
-        steps
-          .map((s) => `- ${s.name}: ${s.state}${s.detail ? ` — ${s.detail}` : ''}${runLink(s)}`)
-          .join('\n'),
-    );
+    showDetails();
   }
 
   async function runChild(name: 'train' | 'score', input: ValidPipeline['train']): Promise<RunResult> {
@@ -243,6 +257,7 @@ export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<Pip
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         // User metadata: not part of the determinism check, so recorded histories still replay.
         staticSummary: pipelineStepSummary(pipeline.name, name, input),
+        staticDetails: pipelineStepDetails(pipeline.name, name, input),
       });
       step(name, {
         state: 'succeeded',
@@ -354,6 +369,30 @@ export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<Pip
       state: 'skipped',
       detail: `${why}; ${champion ? `"${alias}" stays ${model} version ${champion.version}` : `${model} has no "${alias}" yet`}`,
     });
+  }
+
+  const decision = promoted ? 'promoted' : approved ? 'not-promoted' : 'rejected';
+  const reason =
+    decision === 'not-promoted'
+      ? `${verdict.reason}; the train run reported no MLflow run id to register`
+      : verdict.passed && approval?.decision === 'reject'
+        ? `${verdict.reason}; rejected by ${approval.by}`
+        : verdict.reason;
+  outcome =
+    `**Decision** ${decision}: ${reason}\n\n` +
+    `**Model** ${
+      promoted
+        ? `${model} version ${modelVersion} promoted`
+        : modelVersion !== undefined
+          ? `${model} version ${modelVersion} stays "${alias}"`
+          : `${model} has no "${alias}" yet`
+    }`;
+  showDetails();
+  if (patched(OUTCOME_ATTRIBUTES_PATCH)) {
+    upsertSearchAttributes([
+      { key: LakeloopDecision, value: decision },
+      ...(modelVersion !== undefined ? [{ key: LakeloopModelVersion, value: modelVersion }] : []),
+    ]);
   }
 
   // 5. Score with whatever holds the alias now.

@@ -531,20 +531,23 @@ describe('lakeloop run with generated flags', () => {
       const rest = Object.entries(extras).flatMap(([flag, value]) => [`${flag}=${value}`]);
       const without = (flag: string) => rest.filter((a) => !a.startsWith(`${flag}=`));
       const cases: Array<() => BadCase> = [
-        () => ({ args: [...rest], names: 'jobId: expected exactly one of' }),
+        () => ({
+          args: [...rest],
+          names: 'expected one of --job-id ID, --job-name NAME or --submit FILE (none given)',
+        }),
         () => ({
           args: ['--job-id', '1', '--job-name', `n${noise}`, ...rest],
-          names: 'jobName: expected exactly one of',
+          names: '(got --job-id and --job-name)',
         }),
         () => ({
           args: ['--job-name', 'n', '--submit', file(validSpecText), ...rest],
-          names: 'submit: expected exactly one of',
+          names: '(got --job-name and --submit)',
         }),
         () => ({
           args: [`--job-id=${['abc', '-1', '1.5', '0x10', ' 1', '', noise + 'x'][v % 7]}`, ...rest],
           names: '--job-id',
         }),
-        () => ({ args: ['--job-id', '0', ...rest], names: 'jobId:' }),
+        () => ({ args: ['--job-id', '0', ...rest], names: '--job-id:' }),
         () => ({
           args: [
             '--job-id',
@@ -552,7 +555,7 @@ describe('lakeloop run with generated flags', () => {
             ...without('--timeout'),
             `--timeout=${['-5s', '0s', '5 minutes', '', 'soon', '1y'][v % 6]}`,
           ],
-          names: 'timeout:',
+          names: '--timeout:',
         }),
         () => ({
           args: [
@@ -561,7 +564,7 @@ describe('lakeloop run with generated flags', () => {
             ...without('--wait-mode'),
             `--wait-mode=${['sometimes', '', 'POLL', noise + '!'][v % 4]}`,
           ],
-          names: 'wait.mode:',
+          names: '--wait-mode:',
         }),
         () => ({
           args: [
@@ -574,7 +577,7 @@ describe('lakeloop run with generated flags', () => {
         }),
         () => ({
           args: ['--job-id', '1', ...without('--retries'), `--retries=${20 + (v % 100)}`],
-          names: 'retry.maxAttempts:',
+          names: '--retries: expected 0 to 19',
         }),
         () => ({
           args: [
@@ -583,7 +586,7 @@ describe('lakeloop run with generated flags', () => {
             ...without('--retry-strategy'),
             `--retry-strategy=${['again', 'REPAIR', 'x'][v % 3]}`,
           ],
-          names: 'retry.strategy:',
+          names: '--retry-strategy:',
         }),
         () => ({
           args: ['--job-id', '1', '--param', ['novalue', '=v', ''][v % 3]!, ...rest],
@@ -591,31 +594,34 @@ describe('lakeloop run with generated flags', () => {
         }),
         () => ({
           args: ['--job-id', '1', '--param', 'bad name=v', ...rest],
-          names: 'jobParameters.bad name:',
+          names: '--param: bad name:',
         }),
         () => ({
           args: ['--submit', file(validSpecText), '--param', 'a=b', ...rest],
-          names: 'jobParameters:',
+          names: '--param: parameters apply to --job-id and --job-name runs, not to --submit',
         }),
         () => ({
           args: ['--submit', path.join(dir, `missing-${pick}.json`), ...rest],
           names: '--submit: cannot read',
         }),
         () => ({ args: ['--submit', file(`{{${noise}`), ...rest], names: '--submit:' }),
-        () => ({ args: ['--submit', file(JSON.stringify({ tasks: [] })), ...rest], names: 'submit.tasks:' }),
+        () => ({
+          args: ['--submit', file(JSON.stringify({ tasks: [] })), ...rest],
+          names: '--submit FILE: tasks:',
+        }),
         () => ({
           args: [
             '--submit',
             file(JSON.stringify({ tasks: [{ task_key: 'bad key', notebook_task: {} }] })),
             ...rest,
           ],
-          names: 'submit.tasks.0.task_key:',
+          names: '--submit FILE: tasks.0.task_key:',
         }),
         () => ({
           args: ['--submit', file(JSON.stringify({ tasks: [{ task_key: 't' }] })), ...rest],
-          names: 'submit.tasks.0:',
+          names: '--submit FILE: tasks.0:',
         }),
-        () => ({ args: ['--submit', file('[]'), ...rest], names: 'submit:' }),
+        () => ({ args: ['--submit', file('[]'), ...rest], names: '--submit FILE:' }),
         () => ({ args: ['--job-id', '1', '--frobnicate', ...rest], names: "'--frobnicate'" }),
         () => ({ args: ['--job-id', '1', 'stray', ...rest], names: 'unexpected argument "stray"' }),
       ];

@@ -1,14 +1,16 @@
 /**
  * What a person sees in the Temporal Web UI: a databricksRun and an mlPipeline, started through the
  * `lakeloop` CLI against the real emulator, opened in headless Chromium on the suite's dev server UI
- * (test/setup starts it with the UI on). Each workflow's page must show its summary, its current
- * details with the Databricks run id linking to the run page, and its search attributes; the
- * workflow list must find it by those attributes. Screenshots land in test-artifacts/ui/.
+ * (test/setup starts it with the UI on). Each workflow's page must show its summary, the details it
+ * was started with, its current details with the Databricks run id linking to the run page, and its
+ * search attributes; the workflow list must find it by those attributes — a rejected candidate by
+ * its decision. Screenshots land in test-artifacts/ui/.
  *
  * Chromium is Debian's `chromium` package (.ci/run installs it), driven by playwright-core. Without
  * one the tests skip with the reason, except in CI, where that fails instead.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
@@ -163,6 +165,12 @@ describe('Temporal Web UI', () => {
     await view('databricks-run', async () => {
       const summary = await frameText(page.frameLocator('#user-metadata-summary'), 'Databricks');
       expect(summary).toContain(`Databricks job "${jobName}"`);
+      // What it was started with, not "No details available".
+      const started = await frameText(page.frameLocator('#user-metadata-details'), 'Databricks');
+      expect(started).toContain(`Databricks job named ${jobName} (run-now)`);
+      expect(started).toContain('Parameters date=2026-11-26');
+      expect(started).toContain('Wait auto (by webhook when the run will notify this worker');
+      expect(started).toContain('On cancel the Databricks run is cancelled');
       const details = page.frameLocator('#user-metadata-current-details');
       const detailsText = await frameText(details, String(result.runId));
       expect(detailsText).toContain(`Databricks run ${result.runId} (job ${jobId})`);
@@ -212,8 +220,14 @@ describe('Temporal Web UI', () => {
       expect(await frameText(page.frameLocator('#user-metadata-summary'), 'ML pipeline')).toContain(
         'ML pipeline "churn": train → evaluate → gate → register "main.ml.churn" → score',
       );
+      const started = await frameText(page.frameLocator('#user-metadata-details'), 'Pipeline');
+      expect(started).toContain('Train one-time run churn-train (runs/submit, 1 task: train)');
+      expect(started).toContain('Gate auc ≥ 0.7; better than the model holding champion');
+      expect(started).toContain('Register main.ml.churn, alias champion');
       const details = page.frameLocator('#user-metadata-current-details');
       const detailsText = await frameText(details, 'Pipeline churn');
+      expect(detailsText).toContain('Decision promoted: auc');
+      expect(detailsText).toContain('Model main.ml.churn version 1 promoted');
       expect(detailsText).toContain(`train: succeeded — SUCCESS (run ${train.databricksRunId})`);
       expect(detailsText).toContain('register: succeeded — main.ml.churn version 1 is now alias "champion"');
       expect(detailsText).toContain(`scored with main.ml.churn version 1 (run ${score.databricksRunId})`);
@@ -222,7 +236,10 @@ describe('Temporal Web UI', () => {
     });
 
     await view('workflows-by-pipeline', async () => {
-      expect(await searchAttributesText('LakeloopPipeline')).toContain('"LakeloopPipeline": "churn"');
+      const attributes = await searchAttributesText('LakeloopPipeline');
+      expect(attributes).toContain('"LakeloopPipeline": "churn"');
+      expect(attributes).toContain('"LakeloopDecision": "promoted"');
+      expect(attributes).toContain('"LakeloopModelVersion": "1"');
       const rows = await listRows(`LakeloopPipeline = "churn" AND TaskQueue = '${harness.taskQueue}'`);
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatch(new RegExp(`Completed ${workflowId} \\S+ mlPipeline`, 'i'));
@@ -236,9 +253,61 @@ describe('Temporal Web UI', () => {
       expect(await frameText(page.frameLocator('#user-metadata-summary'), 'ML pipeline')).toContain(
         'ML pipeline "churn", train step — Databricks one-time run "churn-train"',
       );
+      expect(await frameText(page.frameLocator('#user-metadata-details'), 'Pipeline')).toContain(
+        'Pipeline churn, train step',
+      );
       const details = page.frameLocator('#user-metadata-current-details');
       await frameText(details, String(train.databricksRunId));
       expect(await linkText(details, train.runPageUrl!)).toBe(String(train.databricksRunId));
+    });
+    // A one-time run records the job id runs/get gives it (runs/submit answers only the run id).
+    const jobId = /\/jobs\/(\d+)\/runs\//.exec(train.runPageUrl!)![1];
+    await view('ml-pipeline-train-step-search-attributes', async () => {
+      expect(await searchAttributesText('DatabricksJobId')).toContain(`"DatabricksJobId": "${jobId}"`);
+    });
+  });
+
+  test('a rejected pipeline is found by its decision, and its page says why and which version stays', async () => {
+    // The second night of the demo: a deliberately weaker candidate (after the test above promoted v1).
+    const definition = JSON.parse(
+      readFileSync(path.join(projectRoot, 'pipelines', 'churn.json'), 'utf8'),
+    ) as { train: { submit: { tasks: Array<{ spark_python_task: { parameters: string[] } }> } } };
+    definition.train.submit.tasks[0]!.spark_python_task.parameters.push('--weak');
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'lakeloop-ui-')), 'weak.json');
+    writeFileSync(file, JSON.stringify(definition));
+    const workflowId = `ui-pipeline-rejected-${suffix}`;
+    const { result } = await cli<{ result: PipelineResult }>([
+      'pipeline',
+      'start',
+      file,
+      '--wait',
+      '--json',
+      '--workflow-id',
+      workflowId,
+    ]);
+    expect(result).toMatchObject({ promoted: false, modelVersion: '1', decision: { passed: false } });
+
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.setDefaultTimeout(UI_TIMEOUT);
+    await view('workflows-by-decision', async () => {
+      const rows = await listRows(`LakeloopDecision = 'rejected' AND TaskQueue = '${harness.taskQueue}'`);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatch(new RegExp(`Completed ${workflowId} \\S+ mlPipeline`, 'i'));
+    });
+
+    await page.close();
+    await openWorkflow(workflowId);
+    await openTab('user-metadata-tab');
+    await view('ml-pipeline-rejected', async () => {
+      const details = await frameText(page.frameLocator('#user-metadata-current-details'), 'Decision');
+      expect(details).toMatch(/Decision rejected: auc 0\.\d+ does not reach the threshold 0\.7000/);
+      expect(details).toContain('Model main.ml.churn version 1 stays "champion"');
+      expect(details).toContain('register: skipped — the candidate was not accepted');
+    });
+    await view('ml-pipeline-rejected-search-attributes', async () => {
+      const attributes = await searchAttributesText('LakeloopDecision');
+      expect(attributes).toContain('"LakeloopDecision": "rejected"');
+      expect(attributes).toContain('"LakeloopModelVersion": "1"');
     });
   });
 });

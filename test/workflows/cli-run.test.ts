@@ -79,7 +79,8 @@ describe('lakeloop run', () => {
     expect(JSON.parse(out[0]!).result.outcome).toBe('SUCCESS');
     out.length = 0;
     expect(await main(['status', document.workflowId])).toBe(0);
-    expect(out[0]).toMatch(/SUCCESS · done/);
+    expect(out.join('\n')).toMatch(/^state +succeeded$/m);
+    expect(out.join('\n')).toMatch(/^databricks +run \d+ · job \d+ · SUCCESS$/m);
     out.length = 0;
     // The suite's other files share the dev server (one starts waves of 200); look past its newest 20.
     expect(await main(['list', '--limit', '1000', '--json'])).toBe(0);
@@ -100,16 +101,20 @@ describe('lakeloop run', () => {
     expect(err.at(-1)).not.toContain('\n');
   });
 
+  // Problems are said in the flags a person typed, not in the workflow input's field names.
   test.each([
-    [[], 'jobId: expected exactly one of jobId, jobName or submit (none given)'],
+    [[], 'expected one of --job-id ID, --job-name NAME or --submit FILE (none given)'],
     [
       ['--job-id', '1', '--job-name', 'x'],
-      'jobName: expected exactly one of jobId, jobName or submit (got jobId and jobName)',
+      'expected one of --job-id ID, --job-name NAME or --submit FILE (got --job-id and --job-name)',
     ],
-    [['--job-id', '1', '--timeout=-5s'], 'timeout: expected a duration'],
+    [['--job-id', '1', '--timeout=-5s'], '--timeout: expected a duration'],
     [['--job-id', 'abc'], '--job-id: expected a job id number (got "abc")'],
-    [['--job-id', '1', '--wait-mode', 'sometimes'], 'wait.mode:'],
+    [['--job-id', '1', '--wait-mode', 'sometimes'], '--wait-mode: '],
     [['--job-id', '1', '--param', 'novalue'], '--param: expected name=value'],
+    [['--job-id', '1', '--param', 'bad key=1'], '--param: bad key: '],
+    [['--job-id', '1', '--retries', '20'], '--retries: expected 0 to 19'],
+    [['--submit', 'pipelines/churn.json'], '--submit FILE: tasks: '],
     [['--submit', '/nonexistent.json'], '--submit: cannot read /nonexistent.json (ENOENT)'],
   ])(
     'bad input %j is refused at the client (exit 2), naming the field; nothing is created',

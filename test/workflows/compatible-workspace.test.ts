@@ -169,7 +169,7 @@ describe('a workspace with explicit nulls, ids above 2^62 and OAuth discovery wi
     expect(out.join('\n')).toContain(`run          ${result.runId}`);
     out.length = 0;
     expect(await main(['status', workflowId])).toBe(0);
-    expect(out[0]).toContain(`run ${result.runId}`);
+    expect(out.join('\n')).toMatch(new RegExp(`^databricks +run ${result.runId} · SUCCESS$`, 'm'));
     expect(err).toEqual([]);
   });
 

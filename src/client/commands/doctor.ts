@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { healthCheckDetails } from '../../shared/ui-details.js';
 import type { healthCheck, HealthCheckResult } from '../../workflows/index.js';
 import type { LakeloopClient } from '../connect.js';
 
@@ -23,6 +24,8 @@ export async function runDoctor(
       workflowId,
       args: [{ requestedBy: options.requestedBy }],
       workflowExecutionTimeout: `${options.timeoutSeconds}s`,
+      staticSummary: `Lakeloop health check, requested by ${options.requestedBy}`,
+      staticDetails: healthCheckDetails(options.requestedBy),
     });
   } catch (err) {
     const cause = (err as { cause?: { message?: string } }).cause?.message;

@@ -16,25 +16,35 @@ import { parseDuration } from '../../shared/duration.js';
 import { parsePipeline, type ValidPipeline } from '../../shared/pipeline-definition.js';
 import type { PipelineResult } from '../../shared/pipeline-types.js';
 import { LakeloopPipeline } from '../../shared/search-attributes.js';
+import { pipelineDetails } from '../../shared/ui-details.js';
 import { pipelineSummary } from '../../shared/ui-summary.js';
 import type { LakeloopClient } from '../connect.js';
+import { formatStep } from '../status-text.js';
 import { InputError } from './runs.js';
 
-export function readPipelineFile(file: string): ValidPipeline {
+/**
+ * A pipeline definition file, validated. `flag` names the option that gave the file (`--pipeline` for
+ * schedules); a positional file (`pipeline start FILE`) is named by itself.
+ */
+export function readPipelineFile(file: string, flag?: string): ValidPipeline {
+  const where = flag ? `${flag}: ` : '';
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new InputError(`--pipeline: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? err})`);
+    throw new InputError(
+      `${where}cannot read the pipeline file ${file} (${(err as NodeJS.ErrnoException).code ?? err})`,
+    );
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new InputError(`${file} is not valid JSON (${(err as Error).message})`);
+    throw new InputError(`${where}${file} is not valid JSON (${(err as Error).message})`);
   }
   const parsed = parsePipeline(raw);
-  if (!parsed.ok) throw new InputError(`${file}:\n${parsed.problems.map((p) => `  ${p}`).join('\n')}`);
+  if (!parsed.ok)
+    throw new InputError(`${where}${file}:\n${parsed.problems.map((p) => `  ${p}`).join('\n')}`);
   return parsed.value;
 }
 
@@ -110,6 +120,7 @@ export async function createSchedule(
       args: [pipeline],
       typedSearchAttributes: [{ key: LakeloopPipeline, value: pipeline.name }],
       staticSummary: pipelineSummary(pipeline),
+      staticDetails: pipelineDetails(pipeline),
     },
     policies: {
       ...(overlap ? { overlap } : {}),
@@ -146,6 +157,7 @@ export async function updateSchedule(
         ...next.action,
         args: [changes.pipeline],
         staticSummary: pipelineSummary(changes.pipeline),
+        staticDetails: pipelineDetails(changes.pipeline),
       };
     return next;
   });
@@ -175,13 +187,7 @@ export function describeSchedule(name: string, d: ScheduleDescription): Record<s
 /** A readable summary of a finished pipeline: one line per step, then metrics and the decision. */
 export function formatPipelineResult(workflowId: string, r: PipelineResult): string {
   const lines = [`pipeline     ${r.pipeline} (${workflowId})`];
-  for (const s of r.steps) {
-    const run =
-      s.databricksRunId !== undefined
-        ? ` · run ${s.databricksRunId}${s.runPageUrl ? ` ${s.runPageUrl}` : ''}`
-        : '';
-    lines.push(`  ${s.name.padEnd(9)} ${s.state.padEnd(9)} ${s.detail ?? ''}${run}`);
-  }
+  lines.push(...r.steps.map(formatStep));
   const value = r.candidate.value !== undefined ? r.candidate.value.toFixed(4) : 'n/a';
   const champion = r.champion
     ? ` vs champion v${r.champion.version}${r.champion.value !== undefined ? ` ${r.champion.value.toFixed(4)}` : ''}`

@@ -5,13 +5,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
 import { parseRunInput, type RunInput, type ValidRunInput } from '../../shared/run-input.js';
 import type { RunResult } from '../../shared/run-types.js';
+import { runDetails } from '../../shared/ui-details.js';
 import { runSummary } from '../../shared/ui-summary.js';
 import type { databricksRun, RunStatusView } from '../../workflows/index.js';
 import type { LakeloopClient } from '../connect.js';
+import { attachedRunResult, failureReason } from '../outcome.js';
+import { RUN_PHASES } from '../status-text.js';
 
 export class InputError extends Error {}
 
@@ -74,9 +76,48 @@ export function runInputFromFlags(flags: RunFlags): ValidRunInput {
     };
   }
   if (flags.detachOnCancel) input.onCancel = 'detach';
+  // Exactly one of the three, said in flags: the schema's own message names its fields.
+  const selectors = SELECTOR_FLAGS.filter(([field]) => input[field] !== undefined).map(([, flag]) => flag);
+  if (selectors.length !== 1) {
+    throw new InputError(
+      `expected one of --job-id ID, --job-name NAME or --submit FILE (${selectors.length ? `got ${selectors.join(' and ')}` : 'none given'})`,
+    );
+  }
+  if (input.submit !== undefined && input.jobParameters !== undefined)
+    throw new InputError('--param: parameters apply to --job-id and --job-name runs, not to --submit');
   const parsed = parseRunInput(input);
-  if (!parsed.ok) throw new InputError(parsed.problems.join('\n'));
+  if (!parsed.ok) throw new InputError(parsed.problems.map(inFlags).join('\n'));
   return parsed.value;
+}
+
+const SELECTOR_FLAGS = [
+  ['jobId', '--job-id'],
+  ['jobName', '--job-name'],
+  ['submit', '--submit'],
+] as const;
+
+/** The flag behind each input field the schema may name (the longest matching path wins). */
+const FLAG_OF_FIELD: Array<[field: string, flag: string]> = [
+  ['retry.maxAttempts', '--retries'],
+  ['retry.strategy', '--retry-strategy'],
+  ['wait.mode', '--wait-mode'],
+  ['jobParameters', '--param'],
+  ['jobId', '--job-id'],
+  ['jobName', '--job-name'],
+  ['submit', '--submit FILE'],
+  ['timeout', '--timeout'],
+  ['onCancel', '--detach-on-cancel'],
+];
+
+/** "wait.mode: expected …" → "--wait-mode: expected …"; fields of the --submit file keep their path. */
+function inFlags(problem: string): string {
+  // --retries counts the runs after the first; the schema's maxAttempts counts them all.
+  if (problem.startsWith('retry.maxAttempts: ')) return '--retries: expected 0 to 19';
+  for (const [field, flag] of FLAG_OF_FIELD) {
+    if (problem.startsWith(`${field}: `)) return `${flag}: ${problem.slice(field.length + 2)}`;
+    if (problem.startsWith(`${field}.`)) return `${flag}: ${problem.slice(field.length + 1)}`;
+  }
+  return problem;
 }
 
 export async function startRun(
@@ -89,13 +130,16 @@ export async function startRun(
     workflowId: workflowId ?? `databricks-run-${randomUUID()}`,
     args: [input],
     staticSummary: runSummary(input),
+    staticDetails: runDetails(input),
   });
 }
 
+/** One live line of a run: `run 500000000001 RUNNING — waiting for the Databricks run (by webhook)`. */
 export function describeStatus(view: RunStatusView): string {
-  const run = view.runId !== undefined ? `run ${view.runId}` : 'run not submitted yet';
-  const state = view.outcome ?? view.lifeCycleState ?? '…';
-  return `${run} · ${state} · ${view.phase}${view.waitMode ? ` · waiting by ${view.waitMode}` : ''}`;
+  const run = view.runId !== undefined ? `run ${view.runId}` : undefined;
+  const state = view.outcome ?? view.lifeCycleState;
+  const waiting = view.phase === 'waiting' && view.waitMode ? ` (by ${view.waitMode})` : '';
+  return [run, state].filter(Boolean).join(' ') + `${run ? ' — ' : ''}${RUN_PHASES[view.phase]}${waiting}`;
 }
 
 /** Follows a run until it ends, calling `onChange` with each new status line. */
@@ -125,19 +169,8 @@ export async function followRun(
 
 /** The one-line reason of a failed run, and its typed result when the workflow attached one. */
 export function explainFailure(err: unknown): { reason: string; result?: RunResult } {
-  if (err instanceof WorkflowFailedError) {
-    const cause = err.cause;
-    if (cause instanceof ApplicationFailure) {
-      const inner = cause.cause?.message;
-      return {
-        reason: inner ? `${cause.message}: ${inner}` : cause.message,
-        result: cause.details?.[0] as RunResult | undefined,
-      };
-    }
-    const inner = (cause as { cause?: Error } | undefined)?.cause?.message;
-    return { reason: inner ?? cause?.message ?? err.message };
-  }
-  return { reason: (err as Error).message };
+  const result = attachedRunResult(err);
+  return { reason: failureReason(err), ...(result ? { result } : {}) };
 }
 
 export function formatResult(workflowId: string, result: RunResult): string {

@@ -34,7 +34,7 @@ export async function scheduleCommand(argv: string[]): Promise<void> {
     pauseOnFailure: values['pause-on-failure'],
   };
   // Validate files and flags before connecting, so bad input never waits on the network.
-  const pipeline = values.pipeline ? readPipelineFile(values.pipeline) : undefined;
+  const pipeline = values.pipeline ? readPipelineFile(values.pipeline, '--pipeline') : undefined;
   if (sub === 'create') {
     if (!pipeline) throw new UsageError('--pipeline FILE is required');
     scheduleSpec(flags);
@@ -62,12 +62,15 @@ export async function scheduleCommand(argv: string[]): Promise<void> {
             next: s.info.nextActionTimes[0]?.toISOString(),
           });
         }
+        if (values.json) return console.log(JSON.stringify(rows));
+        if (rows.length === 0)
+          return console.log(
+            'no schedules: create one with `lakeloop schedule create NAME --pipeline FILE …`',
+          );
         return console.log(
-          values.json
-            ? JSON.stringify(rows)
-            : rows
-                .map((r) => `${r.schedule}  ${r.paused ? 'paused' : 'active'}  next ${r.next ?? '-'}`)
-                .join('\n'),
+          rows
+            .map((r) => `${r.schedule}  ${r.paused ? 'paused' : 'active'}  next ${r.next ?? '-'}`)
+            .join('\n'),
         );
       }
       case 'pause':

@@ -62,6 +62,9 @@ export class RunContext {
       message: c.message,
     });
     this.show({
+      // A one-time run's job id arrives with runs/get (runs/submit answers only run_id; Databricks'
+      // runs/get carries the job_id of a SUBMIT_RUN, as in flyteorg/flytekit#1935's response).
+      jobId: toDatabricksId(run.jobId) ?? this.status.view.jobId,
       lifeCycleState: run.lifeCycleState,
       runPageUrl: run.runPageUrl ?? this.status.view.runPageUrl,
       failedTasks: describeFailedTasks(run.tasks),

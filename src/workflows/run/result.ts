@@ -16,7 +16,8 @@ export function buildResult(ctx: RunContext, c: Classification, detached = false
     outcome: c.outcome,
     succeeded: c.succeeded,
     runId: toDatabricksId(submission?.runId) ?? '',
-    jobId: toDatabricksId(submission?.jobId),
+    // A one-time run's job id comes from runs/get, not from runs/submit's answer.
+    jobId: toDatabricksId(submission?.jobId) ?? status.view.jobId,
     runPageUrl: last?.runPageUrl ?? status.view.runPageUrl,
     jobFingerprint: submission?.jobFingerprint ?? '',
     terminationType: c.terminationType,
