@@ -113,6 +113,28 @@ describe('the run links the demo prints', () => {
     }
   });
 
+  test("the Web UI lists the worker's orphan-reaper Schedule, and a closed run's page shows nothing pending", async () => {
+    const ui = /Temporal Web UI\s+(\S+)/.exec(output)?.[1];
+    expect(ui).toBeDefined();
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    try {
+      page.setDefaultTimeout(30_000);
+      await page.goto(`${ui}/namespaces/default/schedules`);
+      await page.getByText('lakeloop-orphan-reaper-lakeloop').first().waitFor();
+      await page.screenshot({ path: path.join(artifacts, 'demo-reaper-schedule.png'), fullPage: true });
+      // The demo's two-task run, closed: its page must not list a pending activity.
+      const workflowId = /databricksRun completed:[\s\S]*?workflow\s+(\S+)/.exec(output)?.[1];
+      expect(workflowId).toBeDefined();
+      await page.goto(`${ui}/namespaces/default/workflows/${encodeURIComponent(workflowId!)}`);
+      await page.getByText('Completed').first().waitFor();
+      const body = await page.locator('body').innerText();
+      expect(body).not.toMatch(/Pending Activities\s*[1-9]/i);
+      await page.screenshot({ path: path.join(artifacts, 'demo-closed-run.png'), fullPage: true });
+    } finally {
+      await page.close();
+    }
+  }, 90_000);
+
   test('SIGTERM stops the demo cleanly', async () => {
     demo.kill('SIGTERM');
     expect(await exited).toBe(0);
