@@ -3,6 +3,7 @@ import type { StepStatus } from '../shared/pipeline-types.js';
 import type { RunStatusView } from '../workflows/index.js';
 import type { WorkflowStatus } from './inspect.js';
 import { stateWords } from './workflow-status.js';
+import { ACTIVE_LIFE_CYCLE_STATES } from '../shared/run-classification.js';
 
 /** A run's phase in words (the `status` query's `phase`). */
 export const RUN_PHASES: Record<RunStatusView['phase'], string> = {
@@ -19,15 +20,7 @@ export const RUN_PHASES: Record<RunStatusView['phase'], string> = {
  * Life-cycle states (Databricks' RunLifeCycleState, and SUBMITTED: databricksRun's own before the first
  * runs/get) rather than outcomes: said of a closed workflow, they are the last thing it saw.
  */
-const LIFE_CYCLE_STATES = new Set([
-  'SUBMITTED',
-  'QUEUED',
-  'PENDING',
-  'RUNNING',
-  'TERMINATING',
-  'BLOCKED',
-  'WAITING_FOR_RETRY',
-]);
+const LIFE_CYCLE_STATES = new Set<string>(['SUBMITTED', ...ACTIVE_LIFE_CYCLE_STATES]);
 
 const row = (label: string, value: string): string => `${label.padEnd(12)} ${value}`;
 

@@ -8,6 +8,7 @@
  * `DatabricksRunState`; a non-terminal one names a run that may still be going (and costing money).
  */
 import type { DatabricksId } from './databricks-id.js';
+import { RUN_OUTCOMES } from './run-classification.js';
 
 export const REAPER_WORKFLOW_TYPE = 'orphanReaper';
 
@@ -23,21 +24,7 @@ export function reaperScheduleId(taskQueue: string): string {
  * QUEUED, PENDING, RUNNING, TERMINATING, BLOCKED, WAITING_FOR_RETRY, UNKNOWN, a state this version does
  * not know — may be a run still going, so the reaper looks at it (runs/get decides).
  */
-export const TERMINAL_RUN_STATES = [
-  'SUCCESS',
-  'SUCCESS_WITH_FAILURES',
-  'FAILED',
-  'TIMEDOUT',
-  'CANCELED',
-  'SKIPPED',
-  'INTERNAL_ERROR',
-  'UPSTREAM_FAILED',
-  'UPSTREAM_CANCELED',
-  'EXCLUDED',
-  'DISABLED',
-  'MAXIMUM_CONCURRENT_RUNS_REACHED',
-  'TERMINATED',
-] as const;
+export const TERMINAL_RUN_STATES = [...RUN_OUTCOMES, 'TERMINATED'] as const;
 
 export interface ReaperInput {
   /** Report what would be cancelled, cancel nothing, and leave the next sweep's start where it was. */

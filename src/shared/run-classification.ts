@@ -26,21 +26,21 @@ const STATUS_STATES = new Set([
   'TERMINATING',
   'WAITING',
 ]);
-/** state.life_cycle_state values (RunLifeCycleState); the last three are terminal. */
-const LIFE_CYCLE_STATES = new Set([
+/** state.life_cycle_state values (RunLifeCycleState) of a run still going. */
+export const ACTIVE_LIFE_CYCLE_STATES = [
   'QUEUED',
   'PENDING',
   'RUNNING',
   'TERMINATING',
   'BLOCKED',
   'WAITING_FOR_RETRY',
-  'TERMINATED',
-  'SKIPPED',
-  'INTERNAL_ERROR',
-]);
+] as const;
 const TERMINAL_LIFE_CYCLE = new Set(['TERMINATED', 'SKIPPED', 'INTERNAL_ERROR']);
+/** Every state.life_cycle_state value (RunLifeCycleState). */
+const LIFE_CYCLE_STATES = new Set<string>([...ACTIVE_LIFE_CYCLE_STATES, ...TERMINAL_LIFE_CYCLE]);
 
-const KNOWN_OUTCOMES = new Set<string>([
+/** Every classified end of a run (RunResultState, plus SKIPPED and INTERNAL_ERROR life cycles). */
+export const RUN_OUTCOMES = [
   'SUCCESS',
   'SUCCESS_WITH_FAILURES',
   'FAILED',
@@ -53,7 +53,8 @@ const KNOWN_OUTCOMES = new Set<string>([
   'EXCLUDED',
   'DISABLED',
   'MAXIMUM_CONCURRENT_RUNS_REACHED',
-]);
+] as const;
+const KNOWN_OUTCOMES = new Set<string>(RUN_OUTCOMES);
 
 export interface Classification {
   outcome: RunOutcome;
