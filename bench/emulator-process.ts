@@ -5,8 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import pLimit from 'p-limit';
 import { projectRoot } from '../scripts/lib/temporal-cli.js';
-import { pool } from './observer.js';
 
 export interface EmulatorProcess {
   url: string;
@@ -88,7 +88,7 @@ export async function detectionLatencies(
   observedAt: Iterable<[number | string, number]>,
 ): Promise<number[]> {
   const latencies: number[] = [];
-  await pool([...observedAt], 50, async ([runId, at]) => {
+  await pLimit(50).map([...observedAt], async ([runId, at]) => {
     const times = await control<EmulatedRunTimes>(url, 'GET', `/runs/${runId}`);
     if (typeof times.ended_at_ms === 'number') latencies.push(Math.round(at - times.ended_at_ms));
   });
