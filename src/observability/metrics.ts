@@ -42,18 +42,18 @@ export class LakeloopMetrics {
     this.registry = registry;
     const registers = [registry];
     const budgets = this.budgets;
-    this.databricksRequests = new Counter({
-      name: 'lakeloop_databricks_requests_total',
-      help: 'Databricks API responses by method, endpoint (ids normalised out) and HTTP status.',
-      labelNames: ['method', 'endpoint', 'status'],
-      registers,
-    });
-    this.databricksThrottled = new Counter({
-      name: 'lakeloop_databricks_throttled_total',
-      help: 'Databricks API responses with status 429 (Too Many Requests), by endpoint.',
-      labelNames: ['method', 'endpoint'],
-      registers,
-    });
+    const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+      new Counter<L>({ name, help, labelNames, registers });
+    this.databricksRequests = counter(
+      'lakeloop_databricks_requests_total',
+      'Databricks API responses by method, endpoint (ids normalised out) and HTTP status.',
+      ['method', 'endpoint', 'status'],
+    );
+    this.databricksThrottled = counter(
+      'lakeloop_databricks_throttled_total',
+      'Databricks API responses with status 429 (Too Many Requests), by endpoint.',
+      ['method', 'endpoint'],
+    );
     // Counters read from the budgets at scrape time (RequestBudget.stats()): prom-client calls
     // `collect` before each scrape, which sets the counter to the budgets' running totals.
     const budgetTotal = (name: string, help: string, read: (stats: BudgetStats) => number) =>
@@ -76,30 +76,26 @@ export class LakeloopMetrics {
       'Total time requests waited for the request budget or a Retry-After pause, in seconds.',
       (stats) => stats.waitedMs / 1000,
     );
-    this.tokenRefreshes = new Counter({
-      name: 'lakeloop_token_refreshes_total',
-      help: 'Databricks access tokens obtained, by auth type.',
-      labelNames: ['auth_type'],
-      registers,
-    });
-    this.tokenRefreshFailures = new Counter({
-      name: 'lakeloop_token_refresh_failures_total',
-      help: 'Failed attempts to obtain a Databricks access token, by auth type.',
-      labelNames: ['auth_type'],
-      registers,
-    });
-    this.runsSubmitted = new Counter({
-      name: 'lakeloop_runs_submitted_total',
-      help: 'Databricks runs started (runs/submit or run-now), by kind.',
-      labelNames: ['kind'],
-      registers,
-    });
-    this.runsFinished = new Counter({
-      name: 'lakeloop_runs_finished_total',
-      help: 'Databricks runs observed terminal, by outcome and termination type.',
-      labelNames: ['outcome', 'termination_type'],
-      registers,
-    });
+    this.tokenRefreshes = counter(
+      'lakeloop_token_refreshes_total',
+      'Databricks access tokens obtained, by auth type.',
+      ['auth_type'],
+    );
+    this.tokenRefreshFailures = counter(
+      'lakeloop_token_refresh_failures_total',
+      'Failed attempts to obtain a Databricks access token, by auth type.',
+      ['auth_type'],
+    );
+    this.runsSubmitted = counter(
+      'lakeloop_runs_submitted_total',
+      'Databricks runs started (runs/submit or run-now), by kind.',
+      ['kind'],
+    );
+    this.runsFinished = counter(
+      'lakeloop_runs_finished_total',
+      'Databricks runs observed terminal, by outcome and termination type.',
+      ['outcome', 'termination_type'],
+    );
     this.terminationDetection = new Histogram({
       name: 'lakeloop_termination_detection_seconds',
       help: "From a run's end_time (Databricks) to the moment Lakeloop observed it terminal, by wait mode.",
@@ -107,12 +103,11 @@ export class LakeloopMetrics {
       labelNames: ['mode'],
       registers,
     });
-    this.webhookDeliveries = new Counter({
-      name: 'lakeloop_webhook_deliveries_total',
-      help: 'Webhook notifications received, by outcome.',
-      labelNames: ['outcome'],
-      registers,
-    });
+    this.webhookDeliveries = counter(
+      'lakeloop_webhook_deliveries_total',
+      'Webhook notifications received, by outcome.',
+      ['outcome'],
+    );
   }
 
   /** For DatabricksHttpOptions.onResponse. */
