@@ -12,14 +12,7 @@ import type { RunInput } from '../src/shared/run-input.js';
 import type { WebhookReceiver } from '../src/webhooks/receiver.js';
 import type { RunDirectory } from '../src/webhooks/run-directory.js';
 import { databricksRun } from '../src/workflows/index.js';
-import {
-  api,
-  control,
-  requestCounts,
-  startEmulatorProcess,
-  stopEmulatorProcess,
-  detectionLatencies,
-} from './emulator-process.js';
+import { api, control, requestCounts, startEmulatorProcess, detectionLatencies } from './emulator-process.js';
 import { ResourceSampler, TerminalObserver } from './observer.js';
 import { percentile, perRun, round, type ScenarioResult } from './output.js';
 import type { Scenario } from './scenarios.js';
@@ -187,6 +180,6 @@ export async function benchLakeloop(
     };
   } finally {
     observer.uninstall();
-    await stopEmulatorProcess(emulator);
+    await emulator.stop();
   }
 }
