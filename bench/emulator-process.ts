@@ -2,49 +2,23 @@
  * The emulator as a separate process (`node --import tsx emulator/main.ts`), so the bench process's
  * RSS and CPU are the worker's (plus the bench driver and webhook receiver), not the emulator's.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { projectRoot } from '../scripts/lib/temporal-cli.js';
-import { pool } from './observer.js';
+import pLimit from 'p-limit';
+import { startEmulatorProcess as startEmulator } from '../scripts/lib/local-stack.js';
 
 export interface EmulatorProcess {
   url: string;
   pat: string;
-  child: ChildProcess;
+  /** SIGTERM to the emulator's process group; resolves when it has exited. */
+  stop(): Promise<void>;
 }
 
+/** Its stderr passes through to the bench's; its stdout is kept only for error messages. */
 export async function startEmulatorProcess(pat: string, timeScale: number): Promise<EmulatorProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(projectRoot, 'emulator', 'main.ts'),
-      '--port',
-      '0',
-      '--pat',
-      pat,
-      '--time-scale',
-      String(timeScale),
-    ],
-    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'], detached: true },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const match = /^emulator listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`emulator exited early with ${code}`)));
+  const emulator = await startEmulator(['--port', '0', '--pat', pat, '--time-scale', String(timeScale)], {
+    echo: 'stderr',
+    readyTimeoutMs: 60_000,
   });
-  return { url, pat, child };
-}
-
-export async function stopEmulatorProcess(emulator: EmulatorProcess): Promise<void> {
-  if (emulator.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => emulator.child.once('exit', resolve));
-  process.kill(-emulator.child.pid!, 'SIGTERM');
-  await exited;
+  return { url: emulator.url, pat, stop: emulator.stop };
 }
 
 /** The control API (`/__emulator/…`): no token, not counted in stats. */
@@ -88,7 +62,7 @@ export async function detectionLatencies(
   observedAt: Iterable<[number | string, number]>,
 ): Promise<number[]> {
   const latencies: number[] = [];
-  await pool([...observedAt], 50, async ([runId, at]) => {
+  await pLimit(50).map([...observedAt], async ([runId, at]) => {
     const times = await control<EmulatedRunTimes>(url, 'GET', `/runs/${runId}`);
     if (typeof times.ended_at_ms === 'number') latencies.push(Math.round(at - times.ended_at_ms));
   });

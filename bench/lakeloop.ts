@@ -5,21 +5,15 @@
  */
 import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
+import pLimit from 'p-limit';
 import { createLakeloopWorker } from '../src/create-worker.js';
 import { createWorkspaceClient } from '../src/databricks/workspace-client.js';
 import type { RunInput } from '../src/shared/run-input.js';
 import type { WebhookReceiver } from '../src/webhooks/receiver.js';
 import type { RunDirectory } from '../src/webhooks/run-directory.js';
 import { databricksRun } from '../src/workflows/index.js';
-import {
-  api,
-  control,
-  requestCounts,
-  startEmulatorProcess,
-  stopEmulatorProcess,
-  detectionLatencies,
-} from './emulator-process.js';
-import { ResourceSampler, TerminalObserver, pool } from './observer.js';
+import { api, control, requestCounts, startEmulatorProcess, detectionLatencies } from './emulator-process.js';
+import { ResourceSampler, TerminalObserver } from './observer.js';
 import { percentile, perRun, round, type ScenarioResult } from './output.js';
 import type { Scenario } from './scenarios.js';
 
@@ -125,8 +119,10 @@ export async function benchLakeloop(
       const start = (workflowId: string) =>
         ctx.client.workflow.start(databricksRun, { taskQueue, workflowId, args: [input] });
       const handles =
-        scenario.launch === 'concurrent' ? await pool(ids, 200, start) : await pool(ids, 1, start);
-      await pool(handles, 500, (handle) =>
+        scenario.launch === 'concurrent'
+          ? await pLimit(200).map(ids, start)
+          : await pLimit(1).map(ids, start);
+      await pLimit(500).map(handles, (handle) =>
         handle.result().then(
           () => completed++,
           () => failed++,
@@ -140,7 +136,7 @@ export async function benchLakeloop(
     const after = await requestCounts(emulator.url);
 
     // After the measured window: history lengths and the emulator's wall-clock end of each run.
-    const descriptions = await pool(ids, 50, (id) => ctx.client.workflow.getHandle(id).describe());
+    const descriptions = await pLimit(50).map(ids, (id) => ctx.client.workflow.getHandle(id).describe());
     const historyEvents = descriptions.reduce((sum, d) => sum + d.historyLength, 0) / ids.length;
     const latencies = await detectionLatencies(emulator.url, observer.observedAt);
     const calls = perRun(before, after, scenario.runs);
@@ -184,6 +180,6 @@ export async function benchLakeloop(
     };
   } finally {
     observer.uninstall();
-    await stopEmulatorProcess(emulator);
+    await emulator.stop();
   }
 }

@@ -66,21 +66,3 @@ export class ResourceSampler {
     return { peakRssMb: this.peakRss / 1024 / 1024, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
   }
 }
-
-/** Runs `fn` over `items` with at most `limit` in flight. */
-export async function pool<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
-}

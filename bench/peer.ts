@@ -10,13 +10,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { projectRoot } from '../scripts/lib/temporal-cli.js';
-import {
-  control,
-  requestCounts,
-  startEmulatorProcess,
-  stopEmulatorProcess,
-  detectionLatencies,
-} from './emulator-process.js';
+import { control, requestCounts, startEmulatorProcess, detectionLatencies } from './emulator-process.js';
 import { percentile, perRun, round, type ScenarioResult } from './output.js';
 import type { Scenario } from './scenarios.js';
 
@@ -132,6 +126,6 @@ export async function benchPeer(
     };
     return { result, notes: out.notes ?? [] };
   } finally {
-    await stopEmulatorProcess(emulator);
+    await emulator.stop();
   }
 }

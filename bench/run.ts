@@ -11,13 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { maxCachedWorkflowsSchema } from '../src/config/index.js';
-import { LAKELOOP_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js';
 import { startWebhookReceiver } from '../src/webhooks/receiver.js';
 import { RunDirectory } from '../src/webhooks/run-directory.js';
 import { freePort } from '../scripts/lib/processes.js';
-import { projectRoot, resolveTemporalBinary, sdkExecutable } from '../scripts/lib/temporal-cli.js';
+import { Cleanup, startEphemeralTemporal } from '../scripts/lib/local-stack.js';
+import { projectRoot, resolveTemporalBinary } from '../scripts/lib/temporal-cli.js';
 import { benchLakeloop } from './lakeloop.js';
 import { PREFECT_REQUIREMENTS, benchPrefect, ensurePrefectVenv } from './prefect.js';
 import {
@@ -100,9 +99,9 @@ execFileSync(
     stdio: ['ignore', 'ignore', 'inherit'],
   },
 );
-const env = await TestWorkflowEnvironment.createLocal({
-  server: { executable: sdkExecutable(cli), ip: '127.0.0.1', searchAttributes: LAKELOOP_SEARCH_ATTRIBUTES },
-});
+const cleanup = new Cleanup();
+// Headless: the bench opens no UI.
+const { env } = await startEphemeralTemporal(cleanup, { cli, uiPort: false });
 // As in `npm run worker` with LAKELOOP_WEBHOOK_PORT: the receiver beside the worker reads its submissions.
 const runDirectory = new RunDirectory();
 const receiver = await startWebhookReceiver({
@@ -112,6 +111,7 @@ const receiver = await startWebhookReceiver({
   runDirectory,
   ...WEBHOOK,
 });
+cleanup.add('webhook receiver', () => receiver.close());
 const python = values.prefect ? await ensurePrefectVenv() : undefined;
 const airflowPython = values.airflow ? await ensureAirflowVenv() : undefined;
 const peerProblems: string[] = [];
@@ -200,8 +200,7 @@ try {
     }
   }
 } finally {
-  await receiver.close();
-  await env.teardown();
+  await cleanup.stop();
 }
 
 const report: BenchReport = {

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import pLimit from 'p-limit';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PAT = 'dapi-bench-capacity';
@@ -81,23 +82,7 @@ async function call(url: string, method: string, pathname: string, body?: unknow
   return json;
 }
 
-async function pool<T>(
-  count: number,
-  concurrency: number,
-  work: (index: number) => Promise<T>,
-): Promise<T[]> {
-  const results: T[] = new Array<T>(count);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        const index = next++;
-        results[index] = await work(index);
-      }
-    }),
-  );
-  return results;
-}
+const indices = (count: number) => Array.from({ length: count }, (_, i) => i);
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -128,7 +113,7 @@ async function main(): Promise<void> {
     const idleRss = rssMb(pid);
     await call(emulator.url, 'POST', '/__emulator/scenarios', { durationMs: DURATION_MS });
     const submitStarted = performance.now();
-    const runIds = await pool(RUNS, CONCURRENCY, async (i) => {
+    const runIds = await pLimit(CONCURRENCY).map(indices(RUNS), async (i) => {
       const { run_id: runId } = await call(emulator.url, 'POST', '/api/2.1/jobs/runs/submit', {
         run_name: `bench-${i}`,
         tasks: [{ task_key: 'work', notebook_task: { notebook_path: '/Workspace/bench' } }],
@@ -145,7 +130,7 @@ async function main(): Promise<void> {
       throw new Error(`expected ${RUNS} active runs, got ${afterSubmit.runs.active}`);
 
     // 3. runs/get under full load: every sampled answer must be the right run, active, with its task.
-    const latencies = await pool(SAMPLES, 16, async (i) => {
+    const latencies = await pLimit(16).map(indices(SAMPLES), async (i) => {
       const index = Math.floor((i * 7919) % RUNS);
       const runId = runIds[index]!;
       const began = performance.now();

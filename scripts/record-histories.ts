@@ -10,13 +10,11 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startEmulator } from '../emulator/server.js';
 import { createLakeloopWorker } from '../src/create-worker.js';
 import { createWorkspaceClient } from '../src/databricks/workspace-client.js';
 import type { PipelineDefinition } from '../src/shared/pipeline-definition.js';
 import type { RunInput } from '../src/shared/run-input.js';
-import { LAKELOOP_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js';
 import { startWebhookReceiver } from '../src/webhooks/receiver.js';
 import {
   databricksRun,
@@ -26,7 +24,8 @@ import {
   pipelineStatusQuery,
   statusQuery,
 } from '../src/workflows/index.js';
-import { projectRoot, resolveTemporalBinary, sdkExecutable } from './lib/temporal-cli.js';
+import { Cleanup, startEphemeralTemporal } from './lib/local-stack.js';
+import { projectRoot, resolveTemporalBinary } from './lib/temporal-cli.js';
 
 const taskQueue = 'record-histories';
 const PAT = 'dapi-record-histories';
@@ -361,10 +360,10 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
 const only = process.argv.slice(2);
 const cli = resolveTemporalBinary('cli');
 console.log(cli.summary);
-const env = await TestWorkflowEnvironment.createLocal({
-  server: { executable: sdkExecutable(cli), ip: '127.0.0.1', searchAttributes: LAKELOOP_SEARCH_ATTRIBUTES },
-});
+const cleanup = new Cleanup();
+const { env } = await startEphemeralTemporal(cleanup, { cli, uiPort: false });
 const emulator = await startEmulator({ pats: [PAT], port: 0, log: () => undefined });
+cleanup.add('databricks emulator', () => emulator.close());
 const receiver = await startWebhookReceiver({
   client: env.client,
   host: '127.0.0.1',
@@ -372,6 +371,7 @@ const receiver = await startWebhookReceiver({
   username: 'databricks',
   password: WEBHOOK_PASSWORD,
 });
+cleanup.add('webhook receiver', () => receiver.close());
 try {
   // pipelines/churn.json's model lives in main.ml (Unity Catalog, the default registry).
   await api(emulator, '/api/2.1/unity-catalog/schemas', { catalog_name: 'main', name: 'ml' });
@@ -408,7 +408,5 @@ try {
     }
   });
 } finally {
-  await receiver.close();
-  await emulator.close();
-  await env.teardown();
+  await cleanup.stop();
 }

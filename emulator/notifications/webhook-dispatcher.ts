@@ -5,6 +5,7 @@
  * Other 4xx answers are final. Deliveries run concurrently up to a limit so ten thousand runs finishing
  * together do not open ten thousand sockets.
  */
+import pLimit from 'p-limit';
 import type { FaultRegistry } from '../control/fault-registry.js';
 import type { WebhookCounters } from '../control/stats.js';
 
@@ -30,8 +31,8 @@ const MAX_BACKOFF_MS = 30_000;
 const HISTORY_LIMIT = 1000;
 
 export class WebhookDispatcher {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
+  /** At most MAX_CONCURRENT POSTs at once; the others wait in FIFO order. */
+  private readonly slots = pLimit(MAX_CONCURRENT);
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly aborts = new Set<AbortController>();
   private closed = false;
@@ -82,7 +83,7 @@ export class WebhookDispatcher {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     for (const abort of this.aborts) abort.abort();
-    for (const wake of this.waiting.splice(0)) wake();
+    // Deliveries still waiting for a slot find `closed` set when their turn comes and send nothing.
   }
 
   private async attemptLoop(target: WebhookTarget, payload: { event_type: string }): Promise<void> {
@@ -124,9 +125,12 @@ export class WebhookDispatcher {
     });
   }
 
-  /** One POST; the status, or undefined for a network error or timeout. */
-  private async post(target: WebhookTarget, body: string): Promise<number | undefined> {
-    await this.acquire();
+  /** One POST when a slot is free; the status, or undefined for a network error, timeout or shutdown. */
+  private post(target: WebhookTarget, body: string): Promise<number | undefined> {
+    return this.slots(() => (this.closed ? undefined : this.postNow(target, body)));
+  }
+
+  private async postNow(target: WebhookTarget, body: string): Promise<number | undefined> {
     const abort = new AbortController();
     this.aborts.add(abort);
     const timeout = setTimeout(() => abort.abort(), REQUEST_TIMEOUT_MS);
@@ -144,7 +148,6 @@ export class WebhookDispatcher {
     } finally {
       clearTimeout(timeout);
       this.aborts.delete(abort);
-      this.release();
     }
   }
 
@@ -159,24 +162,6 @@ export class WebhookDispatcher {
     }, ms);
     timer.unref();
     this.timers.add(timer);
-  }
-
-  private acquire(): Promise<void> {
-    if (this.active < MAX_CONCURRENT) {
-      this.active++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) =>
-      this.waiting.push(() => {
-        this.active++;
-        resolve();
-      }),
-    );
-  }
-
-  private release(): void {
-    this.active--;
-    this.waiting.shift()?.();
   }
 
   private record(entry: Omit<DeliveryRecord, 'atMs'>): void {

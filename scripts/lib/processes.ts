@@ -13,12 +13,17 @@ export interface ManagedProcess {
   exited: Promise<number | string>;
   /** The last lines the process wrote, for error messages. */
   recentOutput(): string[];
+  /** Signals the process (its whole group when it was started detached). */
+  kill(signal: NodeJS.Signals): void;
   stop(graceMs?: number): Promise<void>;
 }
 
 export interface StartProcessOptions extends SpawnOptions {
-  /** Print each output line as "[name] line"; otherwise keep it only for error messages. */
-  echo?: boolean;
+  /**
+   * true: print each output line as "[name] line"; 'stderr': pass its stderr lines through to ours
+   * as they are; otherwise keep the output only for error messages.
+   */
+  echo?: boolean | 'stderr';
 }
 
 const live = new Set<ManagedProcess>();
@@ -37,9 +42,22 @@ export function startProcess(
     createInterface({ input: stream }).on('line', (line) => {
       recent.push(line);
       if (recent.length > 40) recent.shift();
-      if (echo) console.log(`[${name}] ${line}`);
+      if (echo === true) console.log(`[${name}] ${line}`);
+      else if (echo === 'stderr' && stream === child.stderr) process.stderr.write(`${line}\n`);
     });
   }
+  // A process in a group of its own is stopped with its group (e.g. the emulator's task processes).
+  const signal = (sig: NodeJS.Signals) => {
+    if (spawnOptions.detached && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, sig);
+        return;
+      } catch {
+        // The group is gone already; fall back to the process itself.
+      }
+    }
+    child.kill(sig);
+  };
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
     child.once('error', (err) => {
@@ -50,12 +68,13 @@ export function startProcess(
   const managed: ManagedProcess = {
     name,
     child,
+    kill: signal,
     exited,
     recentOutput: () => [...recent],
     async stop(graceMs = 10_000) {
       if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        signal('SIGTERM');
+        const timer = setTimeout(() => signal('SIGKILL'), graceMs);
         await exited;
         clearTimeout(timer);
       }
@@ -69,7 +88,7 @@ export function startProcess(
 
 /** Last-resort cleanup when our own process exits abruptly: SIGKILL whatever is still running. */
 process.once('exit', () => {
-  for (const managed of live) managed.child.kill('SIGKILL');
+  for (const managed of live) managed.kill('SIGKILL');
 });
 
 /** True when nothing listens on 127.0.0.1:port. */

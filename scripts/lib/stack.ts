@@ -6,14 +6,16 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
-import {
-  INDEXED_VALUE_TYPE,
-  LAKELOOP_SEARCH_ATTRIBUTES,
-  searchAttributeCliFlags,
-} from '../../src/shared/search-attributes.js';
+import type { Connection } from '@temporalio/client';
+import { INDEXED_VALUE_TYPE, LAKELOOP_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes.js';
 import { STACK_ENV_RELATIVE_PATH } from '../../src/config/env.js';
-import { freePort, isPortFree, sleep, startProcess, type ManagedProcess } from './processes.js';
+import {
+  choosePort,
+  Cleanup,
+  DEV_SERVER_NAMESPACE,
+  startTemporalDevServer,
+  startWorkerProcess,
+} from './local-stack.js';
 import { projectRoot, requireLocalCli } from './temporal-cli.js';
 
 export interface StackSettings {
@@ -57,44 +59,8 @@ export interface RunningStack {
   restartTemporal(options?: { kill?: boolean }): Promise<void>;
 }
 
-const NAMESPACE = 'default';
+const NAMESPACE = DEV_SERVER_NAMESPACE;
 
-async function choosePort(requested: number, what: string, flag: string): Promise<number> {
-  if (requested === 0) return freePort();
-  if (!(await isPortFree(requested))) {
-    throw new Error(
-      `${what} port ${requested} is already in use (another stack running?); choose one with ${flag}`,
-    );
-  }
-  return requested;
-}
-
-async function waitForServer(
-  address: string,
-  server: ManagedProcess,
-  timeoutMs: number,
-): Promise<Connection> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    if (server.child.exitCode !== null || server.child.signalCode !== null) {
-      throw new Error(`temporal server exited during start-up:\n${server.recentOutput().join('\n')}`);
-    }
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
-      await connection.workflowService.getSystemInfo({});
-      return connection;
-    } catch (err) {
-      lastError = err;
-      await sleep(250);
-    }
-  }
-  throw new Error(
-    `temporal server did not answer on ${address} within ${timeoutMs / 1000}s: ${String(lastError)}`,
-  );
-}
-
-/** Checks that every Lakeloop search attribute is registered with the expected type. */
 /**
  * Lakeloop's search attributes that the server lacks, or holds with another type: a database kept
  * with --keep-data from before DatabricksRunId/DatabricksJobId became Keywords has them as Int, and
@@ -137,122 +103,47 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const cli = requireLocalCli();
   const port = await choosePort(options.port, 'Temporal gRPC', '--port');
   const uiPort = await choosePort(options.uiPort, 'Temporal UI', '--ui-port');
-  const address = `127.0.0.1:${port}`;
-
-  const startServer = () =>
-    startProcess(
-      'temporal',
-      cli,
-      [
-        'server',
-        'start-dev',
-        '--ip',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--ui-port',
-        String(uiPort),
-        '--db-filename',
-        dbFile,
-        '--namespace',
-        NAMESPACE,
-        '--log-level',
-        options.verbose ? 'info' : 'warn',
-        ...searchAttributeCliFlags(),
-      ],
-      // Its own process group, like every service of the stack: a terminal's Ctrl-C reaches only the
-      // script that owns the stack, which stops the services in order (scripts/lib/stop-signals.ts).
-      { echo: options.verbose ?? false, detached: true },
-    );
-  let server = startServer();
   const stackEnvFile = path.join(stateDir, path.basename(STACK_ENV_RELATIVE_PATH));
-  const stoppers: Array<{ name: string; stop(): Promise<void> }> = [
-    { name: 'temporal', stop: () => server.stop() },
-    // Removed first on stop, so nobody reads the address of a stack that is going away.
-    { name: 'settings file', stop: async () => rmSync(stackEnvFile, { force: true }) },
-  ];
-  const stop = async () => {
-    for (const service of stoppers.reverse()) {
-      await service.stop().catch((err: unknown) => console.error(`stopping ${service.name}: ${String(err)}`));
-    }
-    stoppers.length = 0;
-  };
-
-  const awaitServerReady = async () => {
-    const connection = await waitForServer(address, server, 60_000);
-    try {
-      const missing = await missingSearchAttributes(connection);
-      if (missing.length > 0) throw new Error(`search attributes not registered: ${missing.join(', ')}`);
-    } finally {
-      await connection.close();
-    }
-  };
-
+  const cleanup = new Cleanup();
   try {
-    await awaitServerReady();
+    const server = await startTemporalDevServer(
+      { cli, port, uiPort, dbFile, logLevel: options.verbose ? 'info' : 'warn', echo: options.verbose },
+      async (connection) => {
+        const missing = await missingSearchAttributes(connection);
+        if (missing.length > 0) throw new Error(`search attributes not registered: ${missing.join(', ')}`);
+      },
+    );
+    cleanup.add('temporal', () => server.stop());
+    // Removed first on stop, so nobody reads the address of a stack that is going away.
+    cleanup.add('settings file', () => rmSync(stackEnvFile, { force: true }));
     const settings: StackSettings = {
-      env: { TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: NAMESPACE },
+      env: { TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: NAMESPACE },
       addresses: [
-        ['Temporal gRPC', address],
+        ['Temporal gRPC', server.address],
         ['Temporal Web UI', `http://127.0.0.1:${uiPort}`],
         ['SQLite database', dbFile],
-        ['Temporal server', `pid ${server.child.pid}`],
+        ['Temporal server', `pid ${server.process().child.pid}`],
       ],
       temporalUiUrl: `http://127.0.0.1:${uiPort}/namespaces/${NAMESPACE}`,
     };
     for (const service of options.services) {
       const started = await service.start(settings);
-      stoppers.push({ name: service.name, stop: () => started.stop() });
+      cleanup.add(service.name, () => started.stop());
     }
     writeStackEnv(stackEnvFile, settings.env);
     settings.addresses.push(['Settings file', stackEnvFile]);
     return {
       settings,
-      stop,
+      stop: () => cleanup.stop(),
       get serverExited() {
-        return server.exited;
+        return server.process().exited;
       },
-      async restartTemporal({ kill = false } = {}) {
-        if (kill) {
-          server.child.kill('SIGKILL');
-          await server.exited;
-        } else {
-          await server.stop();
-        }
-        server = startServer();
-        await awaitServerReady();
-      },
+      restartTemporal: (restart) => server.restart(restart),
     };
   } catch (err) {
-    await stop();
+    await cleanup.stop();
     throw err;
   }
-}
-
-/**
- * `src/worker.ts` as a child process configured only by `env`, resolved once it says it is polling
- * (failing with its output if it exits or stays silent first).
- */
-export async function startWorkerProcess(
-  env: NodeJS.ProcessEnv,
-  options: { echo: boolean; name?: string; readyTimeoutMs?: number },
-): Promise<ManagedProcess> {
-  const worker = startProcess(
-    options.name ?? 'worker',
-    process.execPath,
-    ['--import', 'tsx', path.join(projectRoot, 'src/worker.ts')],
-    // Its own process group: see startStack's server.
-    { cwd: projectRoot, echo: options.echo, env, detached: true },
-  );
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
-  while (!worker.recentOutput().some((l) => l.includes('lakeloop worker polling'))) {
-    if (worker.child.exitCode !== null || Date.now() > deadline) {
-      await worker.stop();
-      throw new Error(`worker failed to start:\n${worker.recentOutput().join('\n')}`);
-    }
-    await sleep(100);
-  }
-  return worker;
 }
 
 /** The worker as a child process (so it can be killed and restarted apart from the stack). */

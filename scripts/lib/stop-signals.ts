@@ -3,8 +3,8 @@
  * whole foreground process group — npm and this script — and npm forwards its own copy to us again:
  * with `process.once` the second SIGINT found no handler and killed the script halfway through its
  * clean-up, leaving `.lakeloop/stack.env` behind. Here every SIGINT, SIGTERM and SIGHUP after the first
- * is ignored, and the stack's children run in their own process group (scripts/lib/stack.ts), so only
- * the script decides when and in which order they stop.
+ * is ignored, and the stack's children run in their own process group (scripts/lib/local-stack.ts),
+ * so only the script decides when and in which order they stop.
  */
 
 export interface StopRequest {

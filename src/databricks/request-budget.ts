@@ -4,6 +4,8 @@
  * the workspace answers 429/503 with Retry-After — one throttled request slows everyone down,
  * instead of each activity discovering the limit on its own.
  */
+import pLimit from 'p-limit';
+
 export interface RequestBudgetOptions {
   /** Sustained requests per second. */
   ratePerSecond: number;
@@ -26,7 +28,8 @@ export class RequestBudget {
   private tokens: number;
   private lastRefill: number;
   private pausedUntil = 0;
-  private queue: Promise<void> = Promise.resolve();
+  /** One caller takes a token at a time, in arrival order (a failed take does not block the next). */
+  private readonly queue = pLimit(1);
   private readonly counters: BudgetStats = { acquired: 0, waitedMs: 0, retryAfterPauses: 0 };
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -43,9 +46,7 @@ export class RequestBudget {
 
   /** Waits for a request slot. Callers are served in arrival order. */
   acquire(): Promise<void> {
-    const turn = this.queue.then(() => this.takeToken());
-    this.queue = turn.catch(() => undefined);
-    return turn;
+    return this.queue(() => this.takeToken());
   }
 
   /** The workspace said "retry after ms": nobody sends until then. */

@@ -12,6 +12,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import pLimit from 'p-limit';
 import { parseExactJson } from '../databricks/json.js';
 import { readBody, RequestTooLarge } from '../http/request-body.js';
 import { notificationSignal } from '../workflows/databricks-run.js';
@@ -62,27 +63,11 @@ function reply(res: ServerResponse, status: number, body: Record<string, unknown
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** At most `limit` bodies at once; the others wait in FIFO order. */
-function semaphore(limit: number) {
-  let active = 0;
-  const waiting: Array<() => void> = [];
-  return async <T>(body: () => Promise<T>): Promise<T> => {
-    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    else active++;
-    try {
-      return await body();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else active--;
-    }
-  };
-}
-
 export async function startWebhookReceiver(options: WebhookReceiverOptions): Promise<WebhookReceiver> {
   const limit = options.bodyLimitBytes ?? 64 * 1024;
   const lookupTimeoutMs = options.lookupTimeoutMs ?? 5_000;
-  const lookupSlot = semaphore(options.maxConcurrentLookups ?? 32);
+  // At most this many lookups at once; the others wait in FIFO order.
+  const lookupSlot = pLimit(options.maxConcurrentLookups ?? 32);
   const counters: Record<DeliveryOutcome, number> = {
     signalled: 0,
     ignored: 0,

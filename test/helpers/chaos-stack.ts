@@ -18,13 +18,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
-import { startProcess, sleep, type ManagedProcess } from '../../scripts/lib/processes.js';
-import {
-  startStack,
-  startWorkerProcess,
-  type RunningStack,
-  type StackService,
-} from '../../scripts/lib/stack.js';
+import { startEmulatorProcess, startWorkerProcess } from '../../scripts/lib/local-stack.js';
+import type { ManagedProcess } from '../../scripts/lib/processes.js';
+import { startStack, type RunningStack, type StackService } from '../../scripts/lib/stack.js';
 import { projectRoot } from '../../scripts/lib/temporal-cli.js';
 import { createDestination } from '../../scripts/lib/workspace-service.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../src/webhooks/receiver.js';
@@ -182,38 +178,18 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
   const emulatorService: StackService = {
     name: 'databricks emulator',
     async start() {
-      const emulator = startProcess(
-        'emulator',
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          path.join(projectRoot, 'emulator/main.ts'),
-          '--service-principal-file',
-          principalsFile,
-          '--token-ttl',
-          String(options.tokenTtlSeconds),
-          '--time-scale',
-          String(options.timeScale),
-          '--seed',
-          String(options.seed),
-        ],
-        { cwd: projectRoot },
-      );
-      pipeOutput(emulator, emulatorLog, 'emulator');
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const line = emulator.recentOutput().find((l) => l.startsWith('emulator listening on '));
-        if (line) {
-          emulatorUrl = line.slice('emulator listening on '.length).trim();
-          break;
-        }
-        if (emulator.child.exitCode !== null || Date.now() > deadline) {
-          await emulator.stop();
-          throw new Error(`the emulator did not start:\n${emulator.recentOutput().join('\n')}`);
-        }
-        await sleep(50);
-      }
+      const emulator = await startEmulatorProcess([
+        '--service-principal-file',
+        principalsFile,
+        '--token-ttl',
+        String(options.tokenTtlSeconds),
+        '--time-scale',
+        String(options.timeScale),
+        '--seed',
+        String(options.seed),
+      ]);
+      pipeOutput(emulator.process, emulatorLog, 'emulator');
+      emulatorUrl = emulator.url;
       destinationId = await createDestination(emulatorUrl, SERVICE_PRINCIPAL, clientSecret, {
         url: receiver!.url,
         password: webhookPassword,

@@ -1,22 +1,24 @@
 /**
- * Starts one real Temporal dev server (the CLI binary, never a download when a local one exists) and
- * bundles the workflow code once for the whole suite. Test files reach both through env variables
- * that Jest's workers inherit; global-teardown.ts stops the server.
+ * Starts one real Temporal dev server (the local stack's starter, scripts/lib/local-stack.ts, with the
+ * CLI binary from .tools) and bundles the workflow code once for the whole suite. Test files reach
+ * both through env variables that Jest's workers inherit; global-teardown.ts stops the server.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { freePort } from '../../scripts/lib/processes.js';
-import { projectRoot, resolveTemporalBinary, sdkExecutable } from '../../scripts/lib/temporal-cli.js';
-import { LAKELOOP_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes.js';
+import { Cleanup, startEphemeralTemporal } from '../../scripts/lib/local-stack.js';
+import { projectRoot, resolveTemporalBinary } from '../../scripts/lib/temporal-cli.js';
 import { workflowsPath } from '../../src/workflows-path.js';
 import { SECRETS_DIR_ENV } from '../helpers/secrets-ledger.js';
 
 declare global {
   var __lakeloopTestEnv: TestWorkflowEnvironment | undefined;
+  /** What the global teardown stops after the secrets sweep. */
+  var __lakeloopTestCleanup: Cleanup | undefined;
 }
 
 export async function startTestStack(): Promise<void> {
@@ -27,16 +29,9 @@ export async function startTestStack(): Promise<void> {
   // The Web UI (served by the same process, idle unless opened) is on for test/ui; a free port,
   // because the SDK's default (gRPC port + 1000) may be taken.
   const uiPort = await freePort();
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: sdkExecutable(cli),
-      ip: '127.0.0.1',
-      ui: true,
-      uiPort,
-      searchAttributes: LAKELOOP_SEARCH_ATTRIBUTES,
-      log: { format: 'pretty', level: 'warn' },
-    },
-  });
+  const cleanup = new Cleanup();
+  globalThis.__lakeloopTestCleanup = cleanup;
+  const { env, server } = await startEphemeralTemporal(cleanup, { cli, uiPort });
   globalThis.__lakeloopTestEnv = env;
 
   const bundleDir = path.join(projectRoot, '.lakeloop', 'test');
@@ -46,9 +41,10 @@ export async function startTestStack(): Promise<void> {
   // test/observability/tracing.test.ts bundles its own with the tracing interceptors.
   const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quietLogger });
   await writeFile(bundlePath, code);
+  cleanup.add('workflow bundle', () => rmSync(bundlePath, { force: true }));
 
   process.env.LAKELOOP_TEST_TEMPORAL_ADDRESS = env.address;
-  process.env.LAKELOOP_TEST_TEMPORAL_UI = `http://127.0.0.1:${uiPort}`;
+  process.env.LAKELOOP_TEST_TEMPORAL_UI = server.uiUrl;
   process.env.LAKELOOP_TEST_WORKFLOW_BUNDLE = bundlePath;
 }
 

@@ -14,10 +14,10 @@ export async function stopTestStack(): Promise<void> {
       assertNoLeaks(summary);
     }
   } finally {
-    await env?.teardown();
+    // The connections, the dev server and the workflow bundle (test/setup/start-test-stack.ts).
+    await globalThis.__lakeloopTestCleanup?.stop();
+    globalThis.__lakeloopTestCleanup = undefined;
     globalThis.__lakeloopTestEnv = undefined;
-    const bundle = process.env.LAKELOOP_TEST_WORKFLOW_BUNDLE;
-    if (bundle) rmSync(bundle, { force: true });
     if (secretsDir) rmSync(secretsDir, { recursive: true, force: true });
   }
 }
