@@ -13,16 +13,15 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { WorkflowHandle } from '@temporalio/client';
-import { main } from '../../src/client/main.js';
 import type { Lineage } from '../../src/client/lineage/trace.js';
-import type { PipelineDefinition } from '../../src/shared/pipeline-definition.js';
 import type { PipelineResult } from '../../src/shared/pipeline-types.js';
 import { mlPipeline } from '../../src/workflows/index.js';
 import { PAT, waitFor } from '../emulator/helpers.js';
-import { captureConsole, pointCliAtTestServer } from '../helpers/cli.js';
+import { captureConsole, cliRunner, pointCliAtTestServer } from '../helpers/cli.js';
+import { churnPipeline } from '../helpers/churn-pipeline.js';
 import { startWorkspaceHarness, type WorkspaceHarness } from '../helpers/workspace.js';
 
-const POLL = { mode: 'poll' as const, pollInterval: '200ms', maxPollInterval: '500ms' };
+const APPROVAL = { timeout: '2m', onTimeout: 'reject' as const };
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 describe('lakeloop lineage', () => {
@@ -38,44 +37,9 @@ describe('lakeloop lineage', () => {
   let promoted: PipelineResult;
   let kept: PipelineResult;
 
-  function definition(weak: boolean): PipelineDefinition {
-    const task = (file: string, parameters: string[]) => ({
-      submit: {
-        run_name: `${pipelineName}-${file}`,
-        tasks: [{ task_key: file, spark_python_task: { python_file: `jobs/${file}.py`, parameters } }],
-      },
-      wait: POLL,
-    });
-    return {
-      name: pipelineName,
-      train: task('train', [
-        '--data',
-        'data/churn.csv',
-        '--experiment',
-        `/Shared/${model}`,
-        '--register-model',
-        model,
-        ...(weak ? ['--weak'] : []),
-      ]),
-      evaluate: {
-        metric: 'auc',
-        source: 'mlflow',
-        direction: 'higher',
-        threshold: 0.6,
-        mustBeatChampion: true,
-      },
-      approval: { timeout: '2m', onTimeout: 'reject' },
-      register: { model, alias: 'champion', artifactPath: 'model' },
-      score: task('score', ['--model-name', model, '--alias', 'champion', '--data', 'data/churn.csv']),
-    };
-  }
-
-  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    captured.out.length = 0;
-    captured.err.length = 0;
-    const code = await main(argv);
-    return { code, out: captured.out.join('\n'), err: captured.err.join('\n') };
-  }
+  const definition = (weak: boolean) =>
+    churnPipeline({ name: pipelineName, model, weak, approval: APPROVAL });
+  const cli = cliRunner(captured);
 
   async function lineageOf(target: string): Promise<Lineage> {
     const { code, out, err } = await cli('lineage', target, '--json');

@@ -56,16 +56,7 @@ export class RegistryReader {
         'alias' in reference
           ? await this.uc.getByAlias(name, reference.alias)
           : await this.uc.getVersion(name, reference.version);
-      return {
-        name,
-        version: found.version,
-        registry: this.registry,
-        status: found.status,
-        source: found.source,
-        ...(found.run_id ? { mlflowRunId: found.run_id } : {}),
-        aliases: [...found.aliases].sort(),
-        tags: await this.uc.getVersionTags(name, found.version),
-      };
+      return this.record(name, found, { tags: await this.uc.getVersionTags(name, found.version) });
     }
     let version: string;
     if ('alias' in reference) {
@@ -80,6 +71,17 @@ export class RegistryReader {
       version = reference.version;
     }
     const found = await this.mlflow.getModelVersion(name, version);
+    return this.record(name, found, {
+      tags: found.tags,
+      ...(found.current_stage !== undefined ? { stage: found.current_stage } : {}),
+    });
+  }
+
+  private record(
+    name: string,
+    found: { version: string; status: string; source: string; run_id?: string; aliases: string[] },
+    extra: Pick<ModelVersionRecord, 'tags' | 'stage'>,
+  ): ModelVersionRecord {
     return {
       name,
       version: found.version,
@@ -88,8 +90,7 @@ export class RegistryReader {
       source: found.source,
       ...(found.run_id ? { mlflowRunId: found.run_id } : {}),
       aliases: [...found.aliases].sort(),
-      ...(found.current_stage !== undefined ? { stage: found.current_stage } : {}),
-      tags: found.tags,
+      ...extra,
     };
   }
 }
