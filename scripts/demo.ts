@@ -13,6 +13,9 @@
  */
 import path from 'node:path';
 import { formatHealthCheck, runDoctor } from '../src/client/commands/doctor.js';
+import { lineageDeps } from '../src/client/commands/lineage.js';
+import { formatLineage } from '../src/client/lineage/format.js';
+import { traceLineage } from '../src/client/lineage/trace.js';
 import { startPipeline } from '../src/client/commands/pipeline-commands.js';
 import { formatPipelineResult, readPipelineFile } from '../src/client/commands/pipelines.js';
 import { followRun, formatResult, startRun } from '../src/client/commands/runs.js';
@@ -43,7 +46,8 @@ const indent = (text: string) => text.replace(/^/gm, '    ');
 
 /** The health check, a Databricks run and both pipeline nights, printed as they go. */
 async function runDemo(stack: RunningStack): Promise<void> {
-  const lakeloop = await connectClient(loadConfig({ ...process.env, ...stack.settings.env }));
+  const config = loadConfig({ ...process.env, ...stack.settings.env });
+  const lakeloop = await connectClient(config);
   try {
     const health = await runDoctor(lakeloop, { timeoutSeconds: 60, requestedBy: 'npm run demo' });
     step('workflow completed:');
@@ -88,6 +92,10 @@ async function runDemo(stack: RunningStack): Promise<void> {
       console.log(indent(formatPipelineResult(pipelineHandle.workflowId, result)));
       console.log(`    see it in the UI: ${uiLink(pipelineHandle.workflowId)}`);
     }
+    // Where the champion came from, read back from Temporal, Databricks, MLflow and the registry.
+    const champion = `${pipeline.register.model}@${pipeline.register.alias}`;
+    step(`lineage of ${champion}:`);
+    console.log(indent(formatLineage(await traceLineage(lineageDeps(lakeloop, config), champion))));
     console.log(`    health check:     ${uiLink(health.workflowId)}`);
     // The CLI finds the stack through .lakeloop/stack.env in the project; elsewhere it must be told.
     const settingsFile = stack.settings.addresses.find(([label]) => label === 'Settings file')?.[1];
@@ -96,6 +104,7 @@ async function runDemo(stack: RunningStack): Promise<void> {
         ? `LAKELOOP_STACK_ENV=${settingsFile} `
         : '';
     console.log(`    from a terminal:  ${cliEnv}npm run lakeloop -- list | status ID | result ID`);
+    console.log(`                      ${cliEnv}npm run lakeloop -- lineage ${champion}`);
   } finally {
     await lakeloop.close();
   }

@@ -1,6 +1,6 @@
 /**
  * The workspace model registry: registered-models/create|get|get-latest-versions (and Databricks'
- * databricks/registered-models/get), model-versions/create|get|search, and stage transitions
+ * databricks/registered-models/get), model-versions/create|get|search|set-tag|delete-tag, and stage transitions
  * (model-versions/transition-stage as MLflow's client calls it, databricks/model-versions/
  * transition-stage as databricks-sdk-py's ModelRegistryAPI does). Versions are READY at once. There are
  * no alias endpoints: a Databricks workspace registry has none (see registry-store.ts), so alias calls
@@ -95,6 +95,28 @@ export function registerRegistryRoutes(router: Router, mlflow: MlflowServices): 
       requestParams(ctx),
     );
     return ok({ model_version: modelVersionView(registry.getVersion(name, version)) });
+  });
+
+  // SetModelVersionTag / DeleteModelVersionTag (mlflow/protos/model_registry.proto:
+  // POST /mlflow/model-versions/set-tag {name, version, key, value}, DELETE …/delete-tag {name, version, key}).
+  route('POST', '/model-versions/set-tag', (ctx) => {
+    const body = parseMlflow(
+      z.object({ name: requiredString, version: requiredString, key: requiredString, value: z.string() }),
+      requestParams(ctx),
+    );
+    registry.getVersion(body.name, body.version).tags[body.key] = body.value;
+    mlflow.changed();
+    return ok({});
+  });
+
+  route('DELETE', '/model-versions/delete-tag', (ctx) => {
+    const body = parseMlflow(
+      z.object({ name: requiredString, version: requiredString, key: requiredString }),
+      requestParams(ctx),
+    );
+    delete registry.getVersion(body.name, body.version).tags[body.key];
+    mlflow.changed();
+    return ok({});
   });
 
   route('GET', '/model-versions/search', (ctx) => {

@@ -8,13 +8,18 @@
  * failure goes through withActivityFailures (non-retryable for validation and missing resources,
  * retryable for throttling, 5xx and network errors). Nothing returned ever holds artifact bytes.
  */
-import { heartbeat } from '@temporalio/activity';
+import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import { DatabricksApiError } from '../databricks/errors.js';
 import { filterValue, isAlreadyExists, isMissing, type MlflowClient } from '../mlflow/client.js';
 import { joinArtifactUri } from '../mlflow/artifact-uri.js';
 import { PROMOTION_STAGE, type ModelRegistryKind } from '../mlflow/model-registry.js';
 import type { MlflowModelVersion } from '../mlflow/schemas.js';
 import type { UcModelVersion, UnityCatalogModels } from '../mlflow/uc-models.js';
+import {
+  provenanceTags,
+  type ModelProvenance,
+  type RegisteringWorkflow,
+} from '../shared/model-provenance.js';
 import { withActivityFailures } from './failures.js';
 
 export interface RunMetrics {
@@ -73,6 +78,22 @@ function ucInfo(name: string, version: UcModelVersion): ModelVersionInfo {
     status: version.status,
     aliases: [...version.aliases].sort(),
   };
+}
+
+/** The workflow this activity runs for, or undefined outside an activity (unit use of the functions). */
+function registeringWorkflowOfActivity(): RegisteringWorkflow | undefined {
+  try {
+    const info = activityInfo();
+    // Absent for an activity started on its own rather than by a workflow: nothing to point back to.
+    if (!info.workflowExecution) return undefined;
+    return {
+      namespace: info.workflowNamespace ?? info.namespace,
+      workflowId: info.workflowExecution.workflowId,
+      runId: info.workflowExecution.runId,
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 function safeHeartbeat(details?: unknown): void {
@@ -182,6 +203,82 @@ export function createMlflowActivities(resolve: () => MlflowActivityDeps) {
     return ucInfo(input.name, await waitUntilUcReady(ucModels, input.name, registered));
   }
 
+  /** registerModelVersion without the tags: the version found (Unity Catalog) or registered. */
+  function registerOrFindVersion(input: {
+    name: string;
+    runId: string;
+    artifactPath: string;
+    description?: string;
+  }): Promise<ModelVersionInfo> {
+    return withActivityFailures(async () => {
+      const { mlflow } = resolve();
+      const run = await mlflow.getRun(input.runId);
+      if (!run.info.artifact_uri) {
+        throw new DatabricksApiError(
+          `run ${input.runId} has no artifact_uri`,
+          'invalid-request',
+          0,
+          'NO_ARTIFACT_URI',
+          false,
+        );
+      }
+      const source = joinArtifactUri(run.info.artifact_uri, input.artifactPath);
+      const { registry, ucModels } = resolve();
+      if (registry === 'unity-catalog') return findUcVersion(ucModels, input, source);
+      try {
+        await mlflow.getRegisteredModel(input.name);
+      } catch (err) {
+        if (!isMissing(err)) throw err;
+        try {
+          await mlflow.createRegisteredModel(input.name);
+        } catch (createErr) {
+          // Created concurrently (or by a previous attempt whose answer was lost): fine.
+          if (!isAlreadyExists(createErr)) throw createErr;
+        }
+      }
+      const existing = (await mlflow.searchModelVersions(`name=${filterValue(input.name)}`))
+        .filter((v) => v.name === input.name && v.run_id === input.runId && v.source === source)
+        .sort((a, b) => Number(a.version) - Number(b.version))[0];
+      // Search results omit aliases on mlflow server; model-versions/get has them.
+      const version = existing
+        ? await mlflow.getModelVersion(existing.name, existing.version)
+        : await mlflow.createModelVersion({
+            name: input.name,
+            source,
+            run_id: input.runId,
+            ...(input.description !== undefined ? { description: input.description } : {}),
+          });
+      return toInfo(await waitUntilSettled(mlflow, version));
+    });
+  }
+
+  /**
+   * Writes the provenance tags on the version (see shared/model-provenance.ts). A principal allowed to
+   * promote but not to tag (Unity Catalog's APPLY TAG is a separate privilege) still gets its model
+   * promoted: the refusal is logged as a warning naming the privilege, and lineage then starts from the
+   * workflow instead of the model. Anything else fails the activity and is retried as usual.
+   */
+  async function tagProvenance(name: string, version: string, provenance: ModelProvenance): Promise<void> {
+    const workflow = registeringWorkflowOfActivity();
+    if (!workflow) return;
+    const { mlflow, registry, ucModels } = resolve();
+    try {
+      for (const [key, value] of provenanceTags(workflow, provenance)) {
+        if (registry === 'unity-catalog') await ucModels.setVersionTag(name, version, key, value);
+        else await mlflow.setModelVersionTag(name, version, key, value);
+      }
+    } catch (err) {
+      if (err instanceof DatabricksApiError && err.kind === 'permission-denied') {
+        log.warn(
+          `model ${name} version ${version} was not tagged with its provenance: ${err.message} ` +
+            '(in Unity Catalog, grant APPLY TAG on the model to the worker’s principal)',
+        );
+        return;
+      }
+      throw err;
+    }
+  }
+
   return {
     /** The run's status, params and the latest value of each metric (what runs/get reports). */
     async fetchRunMetrics(runId: string): Promise<RunMetrics> {
@@ -234,47 +331,14 @@ export function createMlflowActivities(resolve: () => MlflowActivityDeps) {
       runId: string;
       artifactPath: string;
       description?: string;
+      /** Written on the version as `lakeloop.*` tags (absent in histories recorded before lineage). */
+      provenance?: ModelProvenance;
     }): Promise<ModelVersionInfo> {
-      return withActivityFailures(async () => {
-        const { mlflow } = resolve();
-        const run = await mlflow.getRun(input.runId);
-        if (!run.info.artifact_uri) {
-          throw new DatabricksApiError(
-            `run ${input.runId} has no artifact_uri`,
-            'invalid-request',
-            0,
-            'NO_ARTIFACT_URI',
-            false,
-          );
-        }
-        const source = joinArtifactUri(run.info.artifact_uri, input.artifactPath);
-        const { registry, ucModels } = resolve();
-        if (registry === 'unity-catalog') return findUcVersion(ucModels, input, source);
-        try {
-          await mlflow.getRegisteredModel(input.name);
-        } catch (err) {
-          if (!isMissing(err)) throw err;
-          try {
-            await mlflow.createRegisteredModel(input.name);
-          } catch (createErr) {
-            // Created concurrently (or by a previous attempt whose answer was lost): fine.
-            if (!isAlreadyExists(createErr)) throw createErr;
-          }
-        }
-        const existing = (await mlflow.searchModelVersions(`name=${filterValue(input.name)}`))
-          .filter((v) => v.name === input.name && v.run_id === input.runId && v.source === source)
-          .sort((a, b) => Number(a.version) - Number(b.version))[0];
-        // Search results omit aliases on mlflow server; model-versions/get has them.
-        const version = existing
-          ? await mlflow.getModelVersion(existing.name, existing.version)
-          : await mlflow.createModelVersion({
-              name: input.name,
-              source,
-              run_id: input.runId,
-              ...(input.description !== undefined ? { description: input.description } : {}),
-            });
-        return toInfo(await waitUntilSettled(mlflow, version));
-      });
+      const registered = await registerOrFindVersion(input);
+      if (input.provenance) {
+        await withActivityFailures(() => tagProvenance(input.name, registered.version, input.provenance!));
+      }
+      return registered;
     },
 
     /**

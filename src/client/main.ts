@@ -21,6 +21,7 @@ import {
 import { reapCommand } from './commands/reap.js';
 import { scheduleCommand } from './commands/schedule-commands.js';
 import { exportRunViews, formatExport, parseViews } from './commands/export.js';
+import { lineageCommand } from './commands/lineage.js';
 import { cancel, list, result, status } from './commands/workflows.js';
 
 const USAGE = `usage: lakeloop <command> [options]
@@ -38,6 +39,9 @@ commands:
                                    cancel a running workflow (and its Databricks run, unless detached)
   export WORKFLOW_ID [--out DIR] [--views CODE|DASHBOARDS|ALL] [--json]
                                    save the rendered notebooks of a finished run (runs/export)
+  lineage MODEL@ALIAS | MODEL/VERSION | PIPELINE_WORKFLOW_ID [--json]
+                                   where a model version came from (pipeline, Databricks run and
+                                   job, MLflow run, approval) and which pipelines promoted and scored it
   list [--kind run,pipeline,health-check,reaper|all] [--pipeline NAME]
       [--state RUNNING|SUCCEEDED|FAILED|CANCELLED|TIMED_OUT|TERMINATED] [--limit N] [--json]
                                    recent runs and pipelines, newest first
@@ -151,6 +155,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number | void>> = {
   result,
   cancel,
   export: exportViews,
+  lineage: lineageCommand,
   list,
   doctor,
   pipeline: pipelineCommand,

@@ -399,6 +399,18 @@ export class MlflowClient {
   }
 
   /**
+   * Sets one tag on a model version (MLflow REST API `POST /api/2.0/mlflow/model-versions/set-tag`
+   * {name, version, key, value}: SetModelVersionTag in mlflow/protos/model_registry.proto, which the
+   * Databricks workspace registry serves too). Setting a tag again overwrites it, so a retry is harmless.
+   */
+  async setModelVersionTag(name: string, version: string, key: string, value: string): Promise<void> {
+    await this.http.request('POST', `${API}/model-versions/set-tag`, {
+      body: { name, version, key, value },
+      schema: emptyResponseSchema,
+    });
+  }
+
+  /**
    * Every version matching `filter` (e.g. `name='churn'`), following page tokens. Databricks asks for
    * "a single boolean condition", so callers filter by name here and by anything else themselves.
    */

@@ -19,6 +19,12 @@ const numeric = z.union([z.number(), z.string()]).transform((value, ctx) => {
 
 const keyValue = z.looseObject({ key: z.string(), value: z.string().optional().default('') });
 
+/** `tags: [{key, value}]` (absent or null: none) as a record. */
+export const tagListSchema = z
+  .array(keyValue)
+  .nullish()
+  .transform((tags) => Object.fromEntries((tags ?? []).map((t) => [t.key, t.value])));
+
 export const metricSchema = z.looseObject({
   key: z.string(),
   value: numeric,
@@ -110,6 +116,8 @@ export const modelVersionSchema = z.looseObject({
     .array(z.string())
     .nullish()
     .transform((aliases) => aliases ?? []),
+  /** ModelVersion.tags (repeated ModelVersionTag {key, value}) in MLflow's model_registry.proto and UC's. */
+  tags: tagListSchema,
 });
 
 export const registeredModelSchema = z.looseObject({

@@ -16,8 +16,18 @@
 import { z } from 'zod';
 import type { DatabricksHttpClient } from '../databricks/http.js';
 import { DatabricksApiError } from '../databricks/errors.js';
+import { emptyResponseSchema, tagListSchema } from './schemas.js';
 
 const API = '/api/2.1/unity-catalog/models';
+/**
+ * Tags of a Unity Catalog model version live behind MLflow's `databricks-uc` registry endpoints (the
+ * Unity Catalog REST API's ModelVersionInfo has none): SetModelVersionTag is
+ * `POST /api/2.0/mlflow/unity-catalog/model-versions/set-tag` {name, version, key, value} and
+ * GetModelVersion `GET …/model-versions/get` answers ModelVersion with `tags` — UcModelRegistryService
+ * in mlflow/protos/databricks_uc_registry_service.proto as mlflow 3.17.2 ships it (an older revision
+ * of that file said `…/tags`; the client in use calls `set-tag`).
+ */
+const MLFLOW_UC = '/api/2.0/mlflow/unity-catalog';
 
 const numeric = z.union([z.number(), z.string()]).transform((v) => String(v));
 
@@ -44,6 +54,14 @@ const listSchema = z.looseObject({
 });
 
 const aliasSchema = z.looseObject({ alias_name: z.string().optional(), version_num: numeric.optional() });
+
+/**
+ * Only the tags of the `databricks-uc` ModelVersion: its aliases are RegisteredModelAlias objects
+ * {alias, version} there (databricks_uc_registry_messages.proto), unlike the workspace registry's strings.
+ */
+const ucMlflowVersionTagsSchema = z.looseObject({
+  model_version: z.looseObject({ tags: tagListSchema }),
+});
 
 export type UcModelVersion = z.infer<typeof ucModelVersionSchema>;
 
@@ -114,5 +132,24 @@ export class UnityCatalogModels {
       body: { version_num: Number(version) },
       schema: aliasSchema,
     });
+  }
+
+  /** Sets one tag on a version (idempotent: setting it again overwrites it). */
+  async setVersionTag(fullName: string, version: string, key: string, value: string): Promise<void> {
+    requireThreeLevelName(fullName);
+    await this.http.request('POST', `${MLFLOW_UC}/model-versions/set-tag`, {
+      body: { name: fullName, version, key, value },
+      schema: emptyResponseSchema,
+    });
+  }
+
+  /** The version's tags, `{}` when it has none. */
+  async getVersionTags(fullName: string, version: string): Promise<Record<string, string>> {
+    requireThreeLevelName(fullName);
+    const response = await this.http.request('GET', `${MLFLOW_UC}/model-versions/get`, {
+      query: { name: fullName, version },
+      schema: ucMlflowVersionTagsSchema,
+    });
+    return response.model_version.tags;
   }
 }

@@ -24,6 +24,9 @@ export interface ApprovalDecision {
 
 export interface PipelineResult {
   pipeline: string;
+  /** The registered model and the alias the pipeline promotes (absent in results recorded before lineage). */
+  model?: string;
+  alias?: string;
   steps: StepStatus[];
   metric: string;
   candidate: { mlflowRunId?: string; metrics: Record<string, number>; value?: number };

@@ -347,7 +347,21 @@ export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<Pip
   let promoted = false;
   if (approved && output.mlflow_run_id) {
     step('register', { state: 'running' });
-    const version = await registerModelVersion({ name: model, runId: output.mlflow_run_id, artifactPath });
+    // The provenance becomes tags on the version (lineage from the model back to this workflow). An
+    // activity's input is not part of replay's determinism check, so older histories replay unchanged.
+    const version = await registerModelVersion({
+      name: model,
+      runId: output.mlflow_run_id,
+      artifactPath,
+      provenance: {
+        pipeline: pipeline.name,
+        trainWorkflowId: `${id}/train`,
+        databricksRunId: toDatabricksId(trained.runId) ?? String(trained.runId),
+        ...(trained.runPageUrl ? { databricksRunPageUrl: trained.runPageUrl } : {}),
+        ...(trained.jobFingerprint ? { jobFingerprint: trained.jobFingerprint } : {}),
+        ...(approval?.decision === 'approve' ? { approvedBy: approval.by } : {}),
+      },
+    });
     // How it was promoted (an alias, or a stage in the workspace registry); histories recorded before
     // the activity returned it replay with no result, hence the fallback.
     const promotedAs: string | undefined = await setModelAlias({
@@ -414,6 +428,8 @@ export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<Pip
 
   return {
     pipeline: pipeline.name,
+    model,
+    alias,
     steps,
     metric: pipeline.evaluate.metric,
     candidate: { mlflowRunId: output.mlflow_run_id, metrics: candidateMetrics, value: candidateValue },

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, jest } from '@jest/globals';
+import { main } from '../../src/client/main.js';
 import { recordTestOutput } from './secrets-ledger.js';
 
 export interface CapturedConsole {
@@ -30,6 +31,16 @@ export function captureConsole(): CapturedConsole {
     jest.restoreAllMocks();
   });
   return captured;
+}
+
+/** Runs the CLI's main() with `argv`, returning its exit code and what it printed (through `captured`). */
+export function cliRunner(captured: CapturedConsole) {
+  return async (...argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+    captured.out.length = 0;
+    captured.err.length = 0;
+    const code = await main(argv);
+    return { code, out: captured.out.join('\n'), err: captured.err.join('\n') };
+  };
 }
 
 /**

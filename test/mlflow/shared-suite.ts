@@ -7,6 +7,7 @@
  * independently, never with constants.
  */
 import { beforeAll, expect, test } from '@jest/globals';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { createActivities } from '../../src/activities/index.js';
@@ -166,6 +167,48 @@ export function defineMlflowSuite(target: () => MlflowTarget): void {
     });
     await expect(activities.fetchRunMetrics('0'.repeat(32))).rejects.toMatchObject({ nonRetryable: true });
     await expect(client.getRegisteredModel(`${name}-missing`)).rejects.toBeInstanceOf(DatabricksApiError);
+  });
+
+  test('registerModelVersion inside a workflow tags the version with its provenance', async () => {
+    const name = `churn-provenance-${randomUUID().slice(0, 8)}`;
+    // An activity context like the worker's: the tags name the workflow the activity ran for.
+    const env = new MockActivityEnvironment({
+      workflowNamespace: 'lineage-ns',
+      workflowExecution: { workflowId: 'nightly-churn-42', runId: 'run-7' },
+    });
+    const provenance = {
+      pipeline: 'churn-nightly',
+      trainWorkflowId: 'nightly-churn-42/train',
+      databricksRunId: '9223372036854775807',
+      jobFingerprint: `sha256:${'ab'.repeat(32)}`,
+      approvedBy: 'alice',
+    };
+    const version: { version: string } = await env.run(activities.registerModelVersion, {
+      name,
+      runId: full.mlflow_run_id,
+      artifactPath: 'model',
+      provenance,
+    });
+    // Read back with the server's own model-versions/get: every tag, the int64 run id exact.
+    expect((await client.getModelVersion(name, version.version)).tags).toEqual({
+      'lakeloop.temporal_namespace': 'lineage-ns',
+      'lakeloop.workflow_id': 'nightly-churn-42',
+      'lakeloop.workflow_run_id': 'run-7',
+      'lakeloop.pipeline': 'churn-nightly',
+      'lakeloop.train_workflow_id': 'nightly-churn-42/train',
+      'lakeloop.databricks_run_id': '9223372036854775807',
+      'lakeloop.job_fingerprint': provenance.jobFingerprint,
+      'lakeloop.approved_by': 'alice',
+    });
+    // A retry tags the same version again (no second version, same tags).
+    const retried: { version: string } = await env.run(activities.registerModelVersion, {
+      name,
+      runId: full.mlflow_run_id,
+      artifactPath: 'model',
+      provenance,
+    });
+    expect(retried.version).toBe(version.version);
+    expect((await client.searchModelVersions(`name='${name}'`)).length).toBe(1);
   });
 
   test('score.py scores with the model version the alias points at', async () => {

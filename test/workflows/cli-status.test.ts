@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals
 import { main } from '../../src/client/main.js';
 import type { PipelineDefinition } from '../../src/shared/pipeline-definition.js';
 import { waitFor } from '../emulator/helpers.js';
-import { captureConsole, pointCliAtTestServer } from '../helpers/cli.js';
+import { captureConsole, cliRunner, pointCliAtTestServer } from '../helpers/cli.js';
+import { churnPipeline } from '../helpers/churn-pipeline.js';
 import { startWorkspaceHarness, type WorkspaceHarness } from '../helpers/workspace.js';
 
 const POLL = { mode: 'poll' as const, pollInterval: '200ms', maxPollInterval: '500ms' };
@@ -41,13 +42,7 @@ describe('lakeloop status, result, list and cancel', () => {
     healthCheck: '',
   };
 
-  /** Runs the CLI and returns its exit code and what it printed. */
-  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    captured.out.length = 0;
-    captured.err.length = 0;
-    const code = await main(argv);
-    return { code, out: captured.out.join('\n'), err: captured.err.join('\n') };
-  }
+  const cli = cliRunner(captured);
 
   /** The CLI with --json: exactly one JSON document on stdout, nothing on stderr. */
   async function cliJson<T = Record<string, any>>(...argv: string[]): Promise<{ code: number; doc: T }> {
@@ -70,35 +65,14 @@ describe('lakeloop status, result, list and cancel', () => {
   }
 
   function pipelineFile(name: string, weak: boolean): string {
-    const model = `main.${schema}.churn`;
-    const pythonTask = (file: string, parameters: string[]) => ({
-      submit: {
-        run_name: `${name}-${file}`,
-        tasks: [{ task_key: file, spark_python_task: { python_file: `jobs/${file}.py`, parameters } }],
-      },
-      wait: POLL,
-    });
-    const definition: PipelineDefinition = {
+    const definition = churnPipeline({
       name: pipelineName,
-      train: pythonTask('train', [
-        '--data',
-        'data/churn.csv',
-        '--experiment',
-        `/Shared/${schema}`,
-        '--register-model',
-        model,
-        ...(weak ? ['--weak'] : []),
-      ]),
-      evaluate: {
-        metric: 'auc',
-        source: 'mlflow',
-        direction: 'higher',
-        threshold: 0.7,
-        mustBeatChampion: true,
-      },
-      register: { model, alias: 'champion', artifactPath: 'model' },
-      score: pythonTask('score', ['--model-name', model, '--alias', 'champion', '--data', 'data/churn.csv']),
-    };
+      model: `main.${schema}.churn`,
+      weak,
+      threshold: 0.7,
+      experiment: `/Shared/${schema}`,
+      runNamePrefix: name,
+    });
     const file = path.join(dir, `${name}.json`);
     writeFileSync(file, JSON.stringify(definition));
     return file;
