@@ -202,7 +202,21 @@ export async function startTemporalDevServer(
 export async function startEphemeralTemporal(
   cleanup: Cleanup,
   options: { cli: ResolvedBinary; uiPort: number | false },
-): Promise<{ env: TestWorkflowEnvironment; server: DevServer }> {
+): Promise<{ env: TestWorkflowEnvironment; server?: DevServer; uiUrl?: string }> {
+  if (!options.cli.path) {
+    // No local binary and no registry to install one from: the SDK's own download (needs internet),
+    // with the same flags it always passed.
+    console.error(options.cli.summary);
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'cached-download' },
+        ...(options.uiPort === false ? {} : { ui: true, uiPort: options.uiPort }),
+        extraArgs: searchAttributeCliFlags(),
+      },
+    });
+    cleanup.add('temporal', () => env.teardown());
+    return { env, ...(options.uiPort === false ? {} : { uiUrl: `http://127.0.0.1:${options.uiPort}` }) };
+  }
   const server = await startTemporalDevServer({
     cli: options.cli.path,
     port: await freePort(),
@@ -220,7 +234,7 @@ export async function startEphemeralTemporal(
     namespace: DEV_SERVER_NAMESPACE,
   });
   cleanup.add('temporal connections', () => env.teardown());
-  return { env, server };
+  return { env, server, uiUrl: server.uiUrl };
 }
 
 export interface EmulatorProcess {

@@ -31,7 +31,7 @@ export async function startTestStack(): Promise<void> {
   const uiPort = await freePort();
   const cleanup = new Cleanup();
   globalThis.__lakeloopTestCleanup = cleanup;
-  const { env, server } = await startEphemeralTemporal(cleanup, { cli, uiPort });
+  const { env, uiUrl } = await startEphemeralTemporal(cleanup, { cli, uiPort });
   globalThis.__lakeloopTestEnv = env;
 
   const bundleDir = path.join(projectRoot, '.lakeloop', 'test');
@@ -44,7 +44,7 @@ export async function startTestStack(): Promise<void> {
   cleanup.add('workflow bundle', () => rmSync(bundlePath, { force: true }));
 
   process.env.LAKELOOP_TEST_TEMPORAL_ADDRESS = env.address;
-  process.env.LAKELOOP_TEST_TEMPORAL_UI = server.uiUrl;
+  if (uiUrl) process.env.LAKELOOP_TEST_TEMPORAL_UI = uiUrl;
   process.env.LAKELOOP_TEST_WORKFLOW_BUNDLE = bundlePath;
 }
 
