@@ -17,6 +17,7 @@ import type { MlflowModelVersion } from '../mlflow/schemas.js';
 import type { UcModelVersion, UnityCatalogModels } from '../mlflow/uc-models.js';
 import { withActivityFailures } from './failures.js';
 
+/** The metrics (latest value each) and artifact location of an MLflow run. */
 export interface RunMetrics {
   runId: string;
   status: string;
@@ -24,12 +25,14 @@ export interface RunMetrics {
   params: Record<string, string>;
   artifactUri?: string;
 }
+/** Where an MLflow run artifact is, as the activities that read it need it. */
 export interface ArtifactReference {
   path: string;
   sizeBytes: number;
   sha256: string;
   uri: string;
 }
+/** A registered model version, as the register and promote steps report it. */
 export interface ModelVersionInfo {
   name: string;
   version: string;

@@ -7,13 +7,16 @@
 import os from 'node:os';
 import type { ActivityDeps } from '../activities/index.js';
 import { ConfigError, type LakeloopConfig } from '../config/index.js';
-import { createWorkspaceClient, type WorkspaceClientOptions } from '../databricks/workspace-client.js';
+import { createWorkspaceClient } from '../databricks/workspace-client.js';
 import { lakeloopVersion } from '../shared/version.js';
 
-/** What {@link activityDepsFromConfig} cannot read from the configuration. */
+/**
+ * What {@link activityDepsFromConfig} does not read from the configuration, or overrides: any
+ * ActivityDeps field but the workspace client, and where the client's warnings go.
+ */
 export interface ActivityDepsOptions extends Partial<Omit<ActivityDeps, 'databricks'>> {
-  /** Hooks of the workspace client (token refreshes, responses, warnings); budget and timeout come from the config. */
-  workspaceClient?: Partial<Omit<WorkspaceClientOptions, 'requestsPerSecond' | 'burst' | 'timeoutMs'>>;
+  /** Told when the workspace client has something to say (a PAT in use, OAuth discovery falling back). */
+  warn?(message: string): void;
 }
 
 /**
@@ -24,14 +27,17 @@ export interface ActivityDepsOptions extends Partial<Omit<ActivityDeps, 'databri
  *
  * @throws {@link ConfigError} when the configuration names no Databricks workspace.
  */
-export function activityDepsFromConfig(config: LakeloopConfig, options: ActivityDepsOptions = {}): ActivityDeps {
+export function activityDepsFromConfig(
+  config: LakeloopConfig,
+  options: ActivityDepsOptions = {},
+): ActivityDeps {
   if (!config.databricks) {
     throw new ConfigError([
       'DATABRICKS_HOST: required — the workspace URL, with credentials (DATABRICKS_CLIENT_ID and ' +
         'DATABRICKS_CLIENT_SECRET, LAKELOOP_OIDC_* for federation, or DATABRICKS_TOKEN), or a ~/.databrickscfg profile',
     ]);
   }
-  const { workspaceClient, ...deps } = options;
+  const { warn, ...deps } = options;
   return {
     workerIdentity: `${process.pid}@${os.hostname()}`,
     workerStartedAt: new Date().toISOString(),
@@ -39,7 +45,7 @@ export function activityDepsFromConfig(config: LakeloopConfig, options: Activity
     modelRegistry: config.worker.modelRegistry,
     ...deps,
     databricks: createWorkspaceClient(config.databricks, {
-      ...workspaceClient,
+      ...(warn ? { warn } : {}),
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
       requestsPerSecond: config.worker.databricksRequestsPerSecond,
       burst: config.worker.databricksBurst,

@@ -8,6 +8,7 @@
  *
  * @packageDocumentation
  */
+export type { AuthType } from '../auth/types.js';
 export type { DatabricksId } from '../shared/databricks-id.js';
 export {
   parseRunInput,

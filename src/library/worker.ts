@@ -18,13 +18,11 @@ export {
   DEFAULT_TASK_QUEUE,
   loadConfig,
   type DatabricksAuthSettings,
+  type Env,
   type LakeloopConfig,
   type TemporalSettings,
   type WorkerSettings,
 } from '../config/index.js';
-export { createWorkspaceClient, type WorkspaceClientOptions } from '../databricks/workspace-client.js';
-export type { DatabricksHttpClient } from '../databricks/http.js';
-export { dataConverterFor, payloadCodecFor, parseKeyRing, type KeyRing } from '../codec/index.js';
+export { AesGcmPayloadCodec, dataConverterFor, payloadCodecFor, type KeyRing } from '../codec/index.js';
 export { LAKELOOP_SEARCH_ATTRIBUTES, searchAttributeCliFlags } from '../shared/search-attributes.js';
-export { installReaperSchedule } from '../reaper/schedule.js';
 export { lakeloopVersion } from '../shared/version.js';

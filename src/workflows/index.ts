@@ -33,4 +33,4 @@ export type { RunInput } from '../shared/run-input.js';
 export type { RunResult } from '../shared/run-types.js';
 export type { PipelineDefinition } from '../shared/pipeline-definition.js';
 export type { PipelineResult } from '../shared/pipeline-types.js';
-export type { ReaperInput, ReaperReport } from '../shared/reaper.js';
+export type { ReapAction, ReapedRun, ReaperInput, ReaperReport } from '../shared/reaper.js';
