@@ -16,7 +16,7 @@ export async function recordReport(line: ReportLine): Promise<string> {
   if (!file) throw new Error('REPORT_FILE is not set');
   await appendFile(
     file,
-    `${JSON.stringify({ ...line, workflowId: activityInfo().workflowExecution.workflowId })}\n`,
+    `${JSON.stringify({ ...line, workflowId: activityInfo().workflowExecution?.workflowId })}\n`,
   );
   return file;
 }
