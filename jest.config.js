@@ -14,12 +14,14 @@ export default {
   // Load tests (test/stress) run in a second, serial pass (jest.stress.config.js): a 10,000-request
   // flood next to the webhook-mode tests starved the shared dev server and timed them out. The Web UI
   // test (test/ui: a headless Chromium) and the terminal tests (test/terminal: the demo with its own
-  // stack) run there too, for the same reason.
+  // stack) run there too, for the same reason, and so do the package tests (test/package: tsc and npm
+  // installs, minutes of both cores).
   testPathIgnorePatterns: [
     '/node_modules/',
     '<rootDir>/test/stress/',
     '<rootDir>/test/ui/',
     '<rootDir>/test/terminal/',
+    '<rootDir>/test/package/',
   ],
   modulePathIgnorePatterns: ['<rootDir>/lib/', '<rootDir>/.tools/'],
   globalSetup: '<rootDir>/test/setup/global-setup.js',

@@ -1,3 +1,4 @@
 #!/usr/bin/env node
-// The `lakeloop` command once built (`npm run build`); during development use `npm run lakeloop --`.
+// The `lakeloop` command: the compiled CLI. lib/ ships in the package, and `npm ci` in a clone builds
+// it (`prepare`); during development `npm run lakeloop --` runs the TypeScript sources instead.
 await import('../lib/src/client/cli.js');

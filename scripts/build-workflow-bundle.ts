@@ -1,5 +1,6 @@
 /**
- * `node --import tsx scripts/build-workflow-bundle.ts OUT.js [--tracing]` — pre-bundles the workflow
+ * `node lib/scripts/build-workflow-bundle.js OUT.js [--tracing]` (after `npm run build`; from source:
+ * `node --import tsx scripts/build-workflow-bundle.ts …`) — pre-bundles the workflow
  * code so the production worker starts without webpack (set LAKELOOP_WORKFLOW_BUNDLE=OUT.js). With
  * --tracing it also writes OUT.tracing.js, which includes OpenTelemetry's workflow interceptors; the
  * worker uses that twin when the OTEL_* variables turn tracing on. Used by the Dockerfile.

@@ -5,6 +5,7 @@ import { createActivities, type ActivityDeps } from './activities/index.js';
 import { workerTracingInterceptors, workflowSpanSinks, type Tracing } from './observability/tracing.js';
 import { workflowInterceptorModules, workflowsPath } from './workflows-path.js';
 
+/** Options of {@link createLakeloopWorker}. */
 export interface LakeloopWorkerOptions {
   connection: NativeConnection;
   namespace: string;

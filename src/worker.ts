@@ -130,7 +130,7 @@ function workflowBundleFor(
   logger.warn('no tracing twin of the pre-built workflow bundle: workflows will have no spans', {
     bundle: bundlePath,
     expected: twin,
-    fix: 'build it with scripts/build-workflow-bundle.ts OUT.js --tracing',
+    fix: 'build it with node lib/scripts/build-workflow-bundle.js OUT.js --tracing',
   });
   return bundlePath;
 }

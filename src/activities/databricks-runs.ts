@@ -246,6 +246,7 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
       });
     },
 
+    /** One runs/get reading of a Databricks run, classified (the poll wait mode calls it). */
     async getRunState(runId: DatabricksId | number): Promise<RunSnapshot> {
       const deps = workspace();
       const snapshot = await withActivityFailures(() => readRun(deps.jobs, runId));

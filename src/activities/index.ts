@@ -1,3 +1,9 @@
+/**
+ * `lakeloop/activities`: Lakeloop's activities for any worker that serves its workflows. Build their
+ * dependencies with `activityDepsFromConfig` from `lakeloop/worker`, or pass your own workspace client.
+ *
+ * @packageDocumentation
+ */
 import { activityInfo, ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { DatabricksHttpClient } from '../databricks/http.js';
@@ -40,6 +46,7 @@ export interface ActivityDeps {
   temporal?: Client;
 }
 
+/** What the `describeWorker` activity (the health check's) reports about the worker that ran it. */
 export interface WorkerDescription {
   identity: string;
   taskQueue: string;
@@ -47,6 +54,9 @@ export interface WorkerDescription {
   lakeloopVersion: string;
   nodeVersion: string;
 }
+
+/** The activities {@link createActivities} returns, by name. */
+export type LakeloopActivities = ReturnType<typeof createActivities>;
 
 /**
  * The cancellation signal of the activity running now, if any: a Databricks request made on behalf of
@@ -60,6 +70,12 @@ export function activityCancellationSignal(): AbortSignal | undefined {
   }
 }
 
+/**
+ * Lakeloop's activities, bound to `deps`: register them on any worker that serves Lakeloop's
+ * workflows (`Worker.create({ activities: { ...createActivities(deps), ...yours } })`). Their names
+ * are the ones the workflows schedule, so do not rename them; your own activities must not reuse
+ * these names.
+ */
 export function createActivities(deps: ActivityDeps) {
   deps.databricks?.setCancellationSource(activityCancellationSignal);
   const requireDatabricks = (): DatabricksHttpClient => {

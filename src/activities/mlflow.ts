@@ -22,6 +22,7 @@ import {
 } from '../shared/model-provenance.js';
 import { withActivityFailures } from './failures.js';
 
+/** The metrics (latest value each) and artifact location of an MLflow run. */
 export interface RunMetrics {
   runId: string;
   status: string;
@@ -29,12 +30,14 @@ export interface RunMetrics {
   params: Record<string, string>;
   artifactUri?: string;
 }
+/** Where an MLflow run artifact is, as the activities that read it need it. */
 export interface ArtifactReference {
   path: string;
   sizeBytes: number;
   sha256: string;
   uri: string;
 }
+/** A registered model version, as the register and promote steps report it. */
 export interface ModelVersionInfo {
   name: string;
   version: string;

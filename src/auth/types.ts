@@ -1,3 +1,4 @@
+/** How Lakeloop authenticates to Databricks. */
 export type AuthType = 'pat' | 'oauth-m2m' | 'oidc-federation';
 
 /** A bearer token held only in the worker's memory. Never returned from an activity or logged. */

@@ -38,7 +38,12 @@ export async function withClient<T>(
   }
 }
 
-export function parse<const T extends OptionsConfig>(argv: string[], options: T, positionals = 0) {
+/** What parseArgs returns for these options, named so the declaration build can write it out. */
+type Parsed<T extends OptionsConfig> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>
+>;
+
+export function parse<const T extends OptionsConfig>(argv: string[], options: T, positionals = 0): Parsed<T> {
   try {
     const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     if (parsed.positionals.length !== positionals) {

@@ -33,6 +33,10 @@ export class PayloadDecryptionError extends ValueError {
 const text = (bytes: Uint8Array | null | undefined): string | undefined =>
   bytes ? Buffer.from(bytes).toString('utf8') : undefined;
 
+/**
+ * Lakeloop's payload codec: AES-256-GCM with the key ring's active key; decodes with any key of the
+ * ring. Give it to your Client and Worker (or use {@link dataConverterFor}) so they read each other's payloads.
+ */
 export class AesGcmPayloadCodec implements PayloadCodec {
   constructor(private readonly keyRing: KeyRing) {}
 
@@ -40,11 +44,15 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     return this.keyRing.activeKeyId;
   }
 
+  /** Encrypts each payload whole with the active key. */
   async encode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => this.encrypt(payload));
   }
 
-  /** Payloads that are not encrypted (history from before encryption was turned on) pass through. */
+  /**
+   * Decrypts encrypted payloads with the key each names. Payloads that are not encrypted (history from
+   * before encryption was turned on) pass through.
+   */
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => this.decrypt(payload));
   }

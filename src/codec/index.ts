@@ -15,10 +15,12 @@ export {
 } from './encryption-codec.js';
 export { parseKeyRing, type KeyRing } from './key-ring.js';
 
+/** The payload codec for these keys; undefined (no encryption) without keys. */
 export function payloadCodecFor(keyRing: KeyRing | undefined): AesGcmPayloadCodec | undefined {
   return keyRing ? new AesGcmPayloadCodec(keyRing) : undefined;
 }
 
+/** A data converter with the payload codec for these keys, for a Client or Worker; undefined without keys. */
 export function dataConverterFor(keyRing: KeyRing | undefined): DataConverter | undefined {
   const codec = payloadCodecFor(keyRing);
   return codec ? { payloadCodecs: [codec] } : undefined;

@@ -15,6 +15,10 @@ const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** Standard or URL-safe base64, padded or not (what `openssl rand -base64 32` and most vaults print). */
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
 
+/**
+ * The payload encryption keys (LAKELOOP_CODEC_KEYS): the one that encrypts, and every one that may
+ * decrypt.
+ */
 export interface KeyRing {
   /** The key id that encrypts new payloads. */
   readonly activeKeyId: string;

@@ -11,6 +11,7 @@ import { lookupProfile } from './databricks-config-file.js';
 import { loadOAuthEndpointSettings, type DatabricksOAuthEndpointSettings } from './databricks-oauth.js';
 import { readSetting, type Env } from './env.js';
 
+/** The Databricks workspace and how to authenticate to it (PAT, OAuth M2M, or OIDC token federation). */
 export type DatabricksAuthSettings =
   | { authType: 'pat'; host: string; token: string }
   | ({

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 
+/** An environment: variable name to value. */
 export type Env = Record<string, string | undefined>;
 
 /** Thrown when settings are missing or malformed; the message lists every problem, one per line. */

@@ -69,6 +69,7 @@ export const KNOWN_ENV_NAMES: readonly string[] = [
   'LAKELOOP_STACK_ENV',
 ];
 
+/** The task queue when LAKELOOP_TASK_QUEUE is not set. */
 export const DEFAULT_TASK_QUEUE = 'lakeloop';
 
 const LOG_FORMATS = ['json', 'pretty'] as const;
@@ -212,8 +213,10 @@ const workerSchema = z
     }
   });
 
+/** The worker's LAKELOOP_* settings (task queue, request budget, timeouts, metrics, webhooks, reaper). */
 export type WorkerSettings = z.infer<typeof workerSchema>;
 
+/** Where and how to connect to Temporal (from TEMPORAL_* / a Temporal CLI profile). */
 export interface TemporalSettings {
   connection: ClientConnectConfig['connectionOptions'];
   namespace: string;
@@ -221,6 +224,7 @@ export interface TemporalSettings {
   address: string;
 }
 
+/** Every setting Lakeloop reads from the environment, validated: see {@link loadConfig}. */
 export interface LakeloopConfig {
   temporal: TemporalSettings;
   worker: WorkerSettings;

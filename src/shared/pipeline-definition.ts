@@ -62,11 +62,18 @@ export const pipelineSchema = z
   })
   .strict();
 
+/** The input of the mlPipeline workflow: train, evaluate, approve, register, score. */
 export type PipelineDefinition = z.input<typeof pipelineSchema>;
+/** A PipelineDefinition after validation, with every default filled in. */
 export type ValidPipeline = z.output<typeof pipelineSchema>;
 
+/** What {@link parsePipeline} returns: the valid definition, or one problem per field. */
 export type PipelineParse = { ok: true; value: ValidPipeline } | { ok: false; problems: string[] };
 
+/**
+ * Validates a pipeline definition with the schema mlPipeline itself runs; each problem starts with the
+ * field's path.
+ */
 export function parsePipeline(raw: unknown): PipelineParse {
   const result = pipelineSchema.safeParse(raw);
   if (result.success) return { ok: true, value: result.data };

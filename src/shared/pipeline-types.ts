@@ -1,8 +1,11 @@
 /** What the mlPipeline workflow reports: live (status query) and at the end (result). No secrets. */
 
+/** The steps of an mlPipeline, in the order they run. */
 export type StepName = 'train' | 'evaluate' | 'approval' | 'register' | 'score';
+/** Where a pipeline step stands. */
 export type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'waiting';
 
+/** One step of a pipeline: its state, and its Databricks run once it has one. */
 export interface StepStatus {
   name: StepName;
   state: StepState;
@@ -14,6 +17,7 @@ export interface StepStatus {
   runPageUrl?: string;
 }
 
+/** How the approval gate was decided, and by whom. */
 export interface ApprovalDecision {
   decision: 'approve' | 'reject';
   by: string;
@@ -22,6 +26,10 @@ export interface ApprovalDecision {
   timedOut?: boolean;
 }
 
+/**
+ * The typed result of an mlPipeline workflow: each step, the gate's decision and the model version
+ * promoted.
+ */
 export interface PipelineResult {
   pipeline: string;
   /** The registered model and the alias the pipeline promotes (absent in results recorded before lineage). */

@@ -26,6 +26,7 @@ export function reaperScheduleId(taskQueue: string): string {
  */
 export const TERMINAL_RUN_STATES = [...RUN_OUTCOMES, 'TERMINATED'] as const;
 
+/** The input of the orphanReaper workflow (all optional). */
 export interface ReaperInput {
   /** Report what would be cancelled, cancel nothing, and leave the next sweep's start where it was. */
   dryRun?: boolean;
@@ -64,6 +65,7 @@ export interface OrphanCandidate {
   detached: boolean;
 }
 
+/** What the reaper did with one run. */
 export type ReapAction =
   /** runs/cancel sent and the run reached a terminal state. */
   | 'cancelled'
@@ -80,6 +82,7 @@ export type ReapAction =
   /** Not touched: detached on purpose, or closed before Databricks returned a run id. */
   | 'skipped';
 
+/** One Databricks run the reaper looked at, and what it did. */
 export interface ReapedRun {
   workflowId: string;
   workflowRunId: string;
@@ -93,6 +96,7 @@ export interface ReapedRun {
   reason?: string;
 }
 
+/** What one orphanReaper sweep found and did. */
 export interface ReaperReport {
   taskQueue: string;
   dryRun: boolean;

@@ -129,10 +129,17 @@ export const runInputSchema = z
     }
   });
 
+/** A one-time run specification (runs/submit), in Databricks' own field names. */
 export type SubmitSpec = z.output<typeof submitSpecSchema>;
+/**
+ * The input of the databricksRun workflow: one of `jobId`, `jobName` or `submit`, and how to wait, retry,
+ * time out and cancel.
+ */
 export type RunInput = z.input<typeof runInputSchema>;
+/** A RunInput after validation, with every default filled in. */
 export type ValidRunInput = z.output<typeof runInputSchema>;
 
+/** What {@link parseRunInput} returns: the valid input, or one problem per field. */
 export type ParseResult = { ok: true; value: ValidRunInput } | { ok: false; problems: string[] };
 
 /** Validates a databricksRun input; each problem starts with the field's path ("wait.mode: …"). */

@@ -42,6 +42,7 @@ export interface RunSnapshot {
   };
 }
 
+/** One task of a Databricks run at one moment (from runs/get). */
 export interface TaskSnapshot {
   taskKey: string;
   runId: DatabricksId;
@@ -56,6 +57,7 @@ export interface TaskSnapshot {
   iterationStats?: { total?: number; succeeded?: number; failed?: number };
 }
 
+/** What submitting (runs/submit or run-now) returned: the run and its job. */
 export interface SubmitResult {
   runId: DatabricksId;
   jobId?: DatabricksId;
@@ -68,6 +70,7 @@ export interface SubmitResult {
   webhooksRefused?: string;
 }
 
+/** The output of one task (runs/get-output): its notebook result or error, size-limited. */
 export interface TaskOutput {
   taskKey: string;
   runId: DatabricksId;
@@ -84,6 +87,7 @@ export interface TaskOutput {
   omitted?: boolean;
 }
 
+/** How a Databricks run ended, as Lakeloop classifies it (Databricks' result states, plus Lakeloop's own). */
 export type RunOutcome =
   | 'SUCCESS'
   | 'SUCCESS_WITH_FAILURES'
@@ -99,6 +103,7 @@ export type RunOutcome =
   | 'MAXIMUM_CONCURRENT_RUNS_REACHED'
   | 'UNKNOWN';
 
+/** One attempt of a databricksRun: the first submission, or a repair or resubmission after it. */
 export interface AttemptRecord {
   attempt: number;
   runId: DatabricksId;

@@ -74,6 +74,7 @@ const CLI_TYPE_NAMES: Record<string, string> = {
   [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
 };
 
+/** Lakeloop's search attributes as `temporal operator search-attribute create` / dev-server flags. */
 export function searchAttributeCliFlags(): string[] {
   return LAKELOOP_SEARCH_ATTRIBUTES.flatMap((key) => [
     '--search-attribute',

@@ -23,6 +23,12 @@ import { waitForTerminal } from './run/wait.js';
 export { notificationSignal, statusQuery } from './run/status.js';
 export type { RunNotification, RunStatusView } from './run/status.js';
 
+/**
+ * One logical Databricks run (a job by id or name, or a one-time submit) from submission to a
+ * classified result. Resolves with the {@link RunResult} when the run succeeded (or when it was
+ * cancelled with `onCancel: "detach"`, leaving the Databricks run going); otherwise fails with an
+ * ApplicationFailure of type `DatabricksRunFailed` whose details carry the RunResult.
+ */
 export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
   const ctx = new RunContext(validInput(rawInput));
   const deadline = new Deadline(ctx.input.timeout);

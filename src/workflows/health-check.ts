@@ -1,11 +1,13 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createActivities, WorkerDescription } from '../activities/index.js';
 
+/** The input of the healthCheck workflow. */
 export interface HealthCheckInput {
   /** Who asked, for the history (e.g. "demo", "lakeloop doctor"). */
   requestedBy: string;
 }
 
+/** What the healthCheck workflow returns: the worker that ran its activity. */
 export interface HealthCheckResult {
   workflowId: string;
   requestedBy: string;

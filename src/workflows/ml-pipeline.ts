@@ -38,6 +38,7 @@ import { pipelineStepDetails } from '../shared/ui-details.js';
 import { pipelineStepSummary } from '../shared/ui-summary.js';
 import { databricksRun } from './databricks-run.js';
 
+/** What the mlPipeline `status` query answers while it runs. */
 export interface PipelineStatusView {
   pipeline: string;
   steps: StepStatus[];
@@ -56,6 +57,7 @@ export interface ApprovalCandidate {
   value: number;
 }
 
+/** An approve or reject decision sent to a pipeline waiting at its approval gate. */
 export interface ApprovalInput {
   by?: string;
   comment?: string;
@@ -82,8 +84,11 @@ const APPROVAL_GATE_PATCH = 'approval-only-at-the-gate';
  */
 const OUTCOME_ATTRIBUTES_PATCH = 'pipeline-outcome-attributes';
 
+/** The mlPipeline `status` query. */
 export const pipelineStatusQuery = defineQuery<PipelineStatusView>('status');
+/** Approves the candidate at the gate (ignored unless the pipeline waits there, for this candidate when it names one). */
 export const approveSignal = defineSignal<[ApprovalInput]>('approve');
+/** Rejects the candidate at the gate (ignored unless the pipeline waits there, for this candidate when it names one). */
 export const rejectSignal = defineSignal<[ApprovalInput]>('reject');
 /** The same decision as an update: the caller learns at once whether it was accepted. */
 export const decideUpdate = defineUpdate<
@@ -130,6 +135,9 @@ function parseTrainOutput(run: RunResult, taskKey: string | undefined): TrainOut
   }
 }
 
+/**
+ * Train → evaluate → (approve) → register and promote → score, each Databricks step a databricksRun child.
+ */
 export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<PipelineResult> {
   const parsed = parsePipeline(rawDefinition);
   if (!parsed.ok) {

@@ -57,6 +57,7 @@ const workspace = proxyActivities<ReaperActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 3 },
 });
 
+/** One sweep: cancels the Databricks runs of databricksRun workflows that closed without ending them. */
 export async function orphanReaper(input: ReaperInput = {}): Promise<ReaperReport> {
   const { taskQueue } = workflowInfo();
   const dryRun = input.dryRun === true;

@@ -28,22 +28,32 @@ function baseEnv(): Record<string, string | undefined> {
 }
 
 /**
- * Starts `entry` (relative to the project root) with `env` on top of the base environment and
- * resolves once it has printed `readyText`; fails with its output if it exits first.
+ * Starts `entry` (relative to the project root, run from source through tsx) with `env` on top of the
+ * base environment and resolves once it has printed `readyText`; fails with its output if it exits first.
  */
-export async function startLakeloopProcess(
+export function startLakeloopProcess(
   name: string,
   entry: string,
   env: Record<string, string | undefined>,
   readyText: string,
 ): Promise<LakeloopProcess> {
+  return startNodeProcess(name, ['--import', 'tsx', path.join(projectRoot, entry)], env, readyText);
+}
+
+/**
+ * Starts `node ...nodeArgs` in `cwd` (default: the project root) — e.g. compiled JavaScript of the
+ * packed package or of a project that installed it — like {@link startLakeloopProcess}.
+ */
+export async function startNodeProcess(
+  name: string,
+  nodeArgs: string[],
+  env: Record<string, string | undefined>,
+  readyText: string,
+  cwd = projectRoot,
+): Promise<LakeloopProcess> {
   const fullEnv = { ...baseEnv(), ...env };
   recordSecretEnv(name, fullEnv);
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, entry)], {
-    cwd: projectRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: fullEnv,
-  });
+  const child = spawn(process.execPath, nodeArgs, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: fullEnv });
   // Everything it prints also goes to the secrets sweep's output files.
   const recordOutput = openTestOutput(name);
   let text = '';

@@ -1,15 +1,12 @@
 /** `lakeloop pipeline start|status|approve|reject`. */
-import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { ValidPipeline } from '../../shared/pipeline-definition.js';
 import type { PipelineResult } from '../../shared/pipeline-types.js';
-import { LakeloopPipeline } from '../../shared/search-attributes.js';
-import { pipelineDetails } from '../../shared/ui-details.js';
-import { pipelineSummary } from '../../shared/ui-summary.js';
 import type { mlPipeline } from '../../workflows/index.js';
 import { CommandFailed, parse, UsageError, withClient } from '../cli-support.js';
 import type { LakeloopClient } from '../connect.js';
+import { startPipelineWorkflow } from '../start.js';
 import { formatPipelineResult, readPipelineFile } from './pipelines.js';
 import { explainFailure } from './runs.js';
 import { status } from './workflows.js';
@@ -20,14 +17,7 @@ export function startPipeline(
   pipeline: ValidPipeline,
   workflowId?: string,
 ): Promise<WorkflowHandle<typeof mlPipeline>> {
-  return lakeloop.client.workflow.start<typeof mlPipeline>('mlPipeline', {
-    taskQueue: lakeloop.taskQueue,
-    workflowId: workflowId ?? `pipeline-${pipeline.name}-${randomUUID().slice(0, 8)}`,
-    args: [pipeline],
-    typedSearchAttributes: [{ key: LakeloopPipeline, value: pipeline.name }],
-    staticSummary: pipelineSummary(pipeline),
-    staticDetails: pipelineDetails(pipeline),
-  });
+  return startPipelineWorkflow(lakeloop.client, pipeline, { taskQueue: lakeloop.taskQueue, workflowId });
 }
 
 async function start(argv: string[]): Promise<number> {

@@ -3,16 +3,14 @@
  * Input is validated with the workflow's own schema before anything starts, so a bad flag or file
  * never reaches Temporal or Databricks.
  */
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { WorkflowHandle } from '@temporalio/client';
 import { parseRunInput, type RunInput, type ValidRunInput } from '../../shared/run-input.js';
 import type { RunResult } from '../../shared/run-types.js';
-import { runDetails } from '../../shared/ui-details.js';
-import { runSummary } from '../../shared/ui-summary.js';
 import type { databricksRun, RunStatusView } from '../../workflows/index.js';
 import type { LakeloopClient } from '../connect.js';
 import { attachedRunResult, failureReason } from '../outcome.js';
+import { startRunWorkflow } from '../start.js';
 import { RUN_PHASES } from '../status-text.js';
 
 export class InputError extends Error {}
@@ -120,18 +118,12 @@ function inFlags(problem: string): string {
   return problem;
 }
 
-export async function startRun(
+export function startRun(
   lakeloop: LakeloopClient,
   input: RunInput,
   workflowId?: string,
 ): Promise<WorkflowHandle<typeof databricksRun>> {
-  return lakeloop.client.workflow.start<typeof databricksRun>('databricksRun', {
-    taskQueue: lakeloop.taskQueue,
-    workflowId: workflowId ?? `databricks-run-${randomUUID()}`,
-    args: [input],
-    staticSummary: runSummary(input),
-    staticDetails: runDetails(input),
-  });
+  return startRunWorkflow(lakeloop.client, input, { taskQueue: lakeloop.taskQueue, workflowId });
 }
 
 /** One live line of a run: `run 500000000001 RUNNING — waiting for the Databricks run (by webhook)`. */

@@ -23,6 +23,7 @@ export interface RunNotification {
   runId: DatabricksId | number;
 }
 
+/** What the databricksRun `status` query answers while it runs. */
 export interface RunStatusView {
   phase:
     'submitting' | 'waiting' | 'repairing' | 'resubmitting' | 'collecting-outputs' | 'cancelling' | 'done';
@@ -37,7 +38,9 @@ export interface RunStatusView {
   failedTasks?: string[];
 }
 
+/** The databricksRun `status` query. */
 export const statusQuery = defineQuery<RunStatusView>('status');
+/** A job notification for a databricksRun's run (sent by the webhook receiver). */
 export const notificationSignal = defineSignal<[RunNotification]>('databricksNotification');
 
 export class RunStatus {
