@@ -39,3 +39,10 @@ export type {
   StepState,
   StepStatus,
 } from '../shared/pipeline-types.js';
+export {
+  PROVENANCE_TAG,
+  provenanceTags,
+  registeringWorkflow,
+  type ModelProvenance,
+  type RegisteringWorkflow,
+} from '../shared/model-provenance.js';

@@ -26,6 +26,7 @@ export interface RegisteringWorkflow {
   runId: string;
 }
 
+/** The tag keys Lakeloop writes on a model version it registers, by the fact each one holds. */
 export const PROVENANCE_TAG = {
   namespace: 'lakeloop.temporal_namespace',
   workflowId: 'lakeloop.workflow_id',
