@@ -3,13 +3,14 @@
  * notifications it has been sent, and what it knows of its Databricks run so far. The strategies
  * (submission, waiting, retry, endings, result) read and update it; the workflow function owns it.
  */
-import { setHandler } from '@temporalio/workflow';
+import { patched, setHandler } from '@temporalio/workflow';
 import { toDatabricksId, type DatabricksId } from '../../shared/databricks-id.js';
 import { describeFailedTasks, type Classification } from '../../shared/run-classification.js';
 import type { ValidRunInput } from '../../shared/run-input.js';
 import type { AttemptRecord, RunSnapshot, SubmitResult } from '../../shared/run-types.js';
 import { runActivityProxies, type RunActivityProxies } from './activity-proxies.js';
-import { notificationSignal, RunStatus, statusQuery } from './status.js';
+import { NOTIFICATION_CATCH_UP_PATCH } from './patches.js';
+import { catchUpSignal, notificationSignal, RunStatus, statusQuery, type CatchUpRequest } from './status.js';
 
 const TERMINAL_EVENTS = new Set(['jobs.on_success', 'jobs.on_failure']);
 
@@ -18,6 +19,12 @@ export class RunContext {
   readonly acts: RunActivityProxies;
   /** Terminal notifications received per Databricks run (the receiver may send duplicates). */
   readonly terminalNotifications = new Map<DatabricksId, number>();
+  /**
+   * Catch-ups received per Databricks run, and the terminal notifications there were when the last
+   * came: a wake-up the wait confirms like a notification; if no notification came since, the run's
+   * end was found by the catch-up (its notification was lost).
+   */
+  readonly catchUps = new Map<DatabricksId, { request: CatchUpRequest; notifiedBefore: number }>();
   /** Optional features this workspace lacked for this run, and what was done instead. */
   readonly fallbacks: string[] = [];
   submission?: SubmitResult;
@@ -42,6 +49,32 @@ export class RunContext {
         this.show({ lifeCycleState: 'RUNNING' });
       }
     });
+    // Registered in every workflow (a new signal name: no recorded history holds one); what it does
+    // is behind patched(), consulted only when one arrives.
+    setHandler(catchUpSignal, (request) => {
+      const runId = toDatabricksId(request.runId);
+      if (runId === undefined || !patched(NOTIFICATION_CATCH_UP_PATCH)) return;
+      const notifiedBefore = this.notificationsOf(runId);
+      this.catchUps.set(runId, { request, notifiedBefore });
+      // Counted as a wake-up, so the webhook wait looks (one runs/get) as for a notification.
+      this.terminalNotifications.set(runId, notifiedBefore + 1);
+    });
+  }
+
+  /**
+   * The run's end was confirmed after a wake-up: if the wake-up was a catch-up and no notification
+   * came after it, say so (the notification was lost while no receiver listened). Shown by the next
+   * show(), the attempt's own.
+   */
+  noteEndFound(runId: DatabricksId): void {
+    const catchUp = this.catchUps.get(runId);
+    if (!catchUp || this.notificationsOf(runId) !== catchUp.notifiedBefore + 1) return;
+    const { receiverDownSince, receiverUpAt } = catchUp.request;
+    this.status.view.caughtUp = {
+      reason: 'receiver restart',
+      ...(receiverDownSince ? { receiverDownSince } : {}),
+      receiverUpAt,
+    };
   }
 
   show: RunStatus['show'] = (update) => this.status.show(update);
