@@ -19,12 +19,12 @@ export class RunContext {
   readonly acts: RunActivityProxies;
   /** Terminal notifications received per Databricks run (the receiver may send duplicates). */
   readonly terminalNotifications = new Map<DatabricksId, number>();
-  /**
-   * Catch-ups received per Databricks run, and the terminal notifications there were when the last
-   * came: a wake-up the wait confirms like a notification; if no notification came since, the run's
-   * end was found by the catch-up (its notification was lost).
-   */
-  readonly catchUps = new Map<DatabricksId, { request: CatchUpRequest; notifiedBefore: number }>();
+  /** Terminal notifications from Databricks alone (terminalNotifications also counts catch-ups). */
+  private readonly notifiedByDatabricks = new Map<DatabricksId, number>();
+  /** The last catch-up received per Databricks run: a wake-up the wait confirms like a notification. */
+  private readonly catchUps = new Map<DatabricksId, CatchUpRequest>();
+  /** Databricks' terminal notifications for the run when its current webhook wait began. */
+  private notifiedAtWaitStart = 0;
   /** Optional features this workspace lacked for this run, and what was done instead. */
   readonly fallbacks: string[] = [];
   submission?: SubmitResult;
@@ -41,6 +41,7 @@ export class RunContext {
       if (runId === undefined) return; // the receiver validates ids; nothing else could name a run
       if (TERMINAL_EVENTS.has(notification.eventType)) {
         this.terminalNotifications.set(runId, this.notificationsOf(runId) + 1);
+        this.notifiedByDatabricks.set(runId, (this.notifiedByDatabricks.get(runId) ?? 0) + 1);
       } else if (
         notification.eventType === 'jobs.on_start' &&
         runId === this.status.view.runId &&
@@ -54,22 +55,26 @@ export class RunContext {
     setHandler(catchUpSignal, (request) => {
       const runId = toDatabricksId(request.runId);
       if (runId === undefined || !patched(NOTIFICATION_CATCH_UP_PATCH)) return;
-      const notifiedBefore = this.notificationsOf(runId);
-      this.catchUps.set(runId, { request, notifiedBefore });
+      this.catchUps.set(runId, request);
       // Counted as a wake-up, so the webhook wait looks (one runs/get) as for a notification.
-      this.terminalNotifications.set(runId, notifiedBefore + 1);
+      this.terminalNotifications.set(runId, this.notificationsOf(runId) + 1);
     });
   }
 
+  /** A webhook wait for the run begins (bookkeeping only: no command). */
+  noteWaitStart(runId: DatabricksId): void {
+    this.notifiedAtWaitStart = this.notifiedByDatabricks.get(runId) ?? 0;
+  }
+
   /**
-   * The run's end was confirmed after a wake-up: if the wake-up was a catch-up and no notification
-   * came after it, say so (the notification was lost while no receiver listened). Shown by the next
-   * show(), the attempt's own.
+   * The run's end was confirmed after a wake-up: if a catch-up came and Databricks sent no terminal
+   * notification during this wait, the catch-up found it (the notification was lost while no
+   * receiver listened): say so, conservatively. Shown by the next show(), the attempt's own.
    */
   noteEndFound(runId: DatabricksId): void {
     const catchUp = this.catchUps.get(runId);
-    if (!catchUp || this.notificationsOf(runId) !== catchUp.notifiedBefore + 1) return;
-    const { receiverDownSince, receiverUpAt } = catchUp.request;
+    if (!catchUp || (this.notifiedByDatabricks.get(runId) ?? 0) !== this.notifiedAtWaitStart) return;
+    const { receiverDownSince, receiverUpAt } = catchUp;
     this.status.view.caughtUp = {
       reason: 'receiver restart',
       ...(receiverDownSince ? { receiverDownSince } : {}),

@@ -30,6 +30,7 @@ async function waitByWebhook(ctx: RunContext, runId: DatabricksId): Promise<RunS
   const { api } = ctx.acts;
   const notifications = () => ctx.notificationsOf(runId);
   const { notifiedBefore, lookNow } = ctx.pendingWait;
+  ctx.noteWaitStart(runId);
   // Notifications count from the request on, not from now: a repaired run can end, and say so,
   // before runs/repair's answer is back. (These patched() calls sit where behaviour differs, so
   // they add no marker to the usual webhook history.)
