@@ -116,6 +116,8 @@ export interface CatchingUpOptions {
 export interface CatchingUp {
   /** Every catch-up so far, with the gap it covered. */
   reports(): Array<CatchUpReport & { gap: Gap }>;
+  /** The receiver answered a delivery with an error: catch up once Temporal answers again. */
+  deliveryFailed(): void;
   stop(): Promise<void>;
 }
 
@@ -167,6 +169,7 @@ export function startCatchingUp(options: CatchingUpOptions): CatchingUp {
   });
   return {
     reports: () => [...reports],
+    deliveryFailed: () => liveness.deliveryFailed(),
     async stop() {
       abort.abort();
       await liveness.stop();

@@ -49,13 +49,19 @@ export async function startReceiverFromConfig(
       dataConverter: dataConverterFor(config.codecKeys),
       interceptors: clientTracingInterceptors(observability.tracing),
     });
+    // The catch-up starts once the receiver listens; a failed delivery before that needs no catch-up.
+    const failures = { onDelivery: (): void => undefined };
     const receiver = await startWebhookReceiver({
       client,
       host: webhookHost,
       port: webhookPort,
       username: webhookUsername,
       password: webhookPassword,
-      ...(observability.metrics ? { onDelivery: observability.metrics.onDelivery } : {}),
+      onDelivery: (outcome) => {
+        observability.metrics?.onDelivery(outcome);
+        // A delivery it could not forward (Temporal unreachable): the sender may give up on it.
+        if (outcome === 'error') failures.onDelivery();
+      },
       ...(observability.runDirectory ? { runDirectory: observability.runDirectory } : {}),
     });
     const { logger } = observability;
@@ -71,6 +77,7 @@ export async function startReceiverFromConfig(
         else console.log(`${message} ${JSON.stringify(fields)}`);
       },
     });
+    failures.onDelivery = () => catchingUp.deliveryFailed();
     return {
       ...receiver,
       catchUps: catchingUp.reports,

@@ -65,6 +65,12 @@ export interface Liveness {
   receiverId: string;
   /** The last time this receiver could receive. */
   lastAble(): Date;
+  /**
+   * A delivery could not be forwarded (its signal failed: Temporal unreachable, most likely). A
+   * heartbeat can miss an outage shorter than its interval; this cannot. The next heartbeat that
+   * succeeds closes the gap.
+   */
+  deliveryFailed(): void;
   /** Sends the last heartbeat ("stopped") and stops. */
   stop(): Promise<void>;
 }
@@ -147,6 +153,9 @@ export function startLiveness(options: LivenessOptions): Liveness {
   return {
     receiverId,
     lastAble: () => lastAble,
+    deliveryFailed() {
+      failingSince ??= new Date();
+    },
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
