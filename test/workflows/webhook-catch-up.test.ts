@@ -3,8 +3,8 @@
  * wait in visibility (LakeloopNotificationWaitSince) and only while it waits; the catch-up
  * (src/webhooks/catch-up.ts) finds it by that attribute and asks it to look now; a look at a run still
  * going changes nothing, a look at a run that ended (its notification lost) ends the wait at once —
- * with a safety net of an hour — and the run says "caught up after receiver restart" in its status,
- * result and the CLI's status text.
+ * with a safety net of an hour — and the run says "caught up after receiver restart" in its result,
+ * its current details (the Web UI) and the CLI's status text.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -84,6 +84,9 @@ describe('catch-up after a receiver outage', () => {
       caughtUp: { reason: 'receiver restart' },
     });
     expect(result.caughtUp?.receiverUpAt).toEqual(expect.any(String));
+    // The Web UI's current details (what its Details pane renders) say it too.
+    const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toContain('**Caught up** after receiver restart');
     const closed = await handle.describe();
     // The wait's attribute is removed once it is over.
     expect(closed.typedSearchAttributes.get(LakeloopNotificationWaitSince)).toBeUndefined();
