@@ -9,11 +9,12 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Client } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
 import {
   receiverHeartbeatSignal,
-  receiversQuery,
   webhookReceivers,
   webhookReceiversWorkflowId,
+  type ReceiverHeartbeat,
   type ReceiverRecords,
 } from '../workflows/index.js';
 
@@ -56,7 +57,7 @@ export interface LivenessOptions {
   intervalMs: number;
   /** A gap opened and closed: catch up on it. */
   onGap(gap: Gap): void;
-  /** How long to wait for the other receivers' records at start (a query needs a worker). */
+  /** How long to wait for the other receivers' records at start. */
   readTimeoutMs?: number;
   warn?(message: string, fields: Record<string, unknown>): void;
 }
@@ -164,7 +165,13 @@ export function startLiveness(options: LivenessOptions): Liveness {
   };
 }
 
-/** The registry's records, or undefined when they cannot be read in time (no worker, no registry). */
+/**
+ * The registry's records, read from its history rather than by a query: a query needs a worker (and
+ * waits out a dead worker's sticky queue, 10 s measured), while the history holds every heartbeat
+ * even before a worker has seen it — the run's input (records carried over by continue-as-new), then
+ * each heartbeat signal, newest wins. Undefined when there is no registry yet, or it cannot be read in
+ * time. Payloads are decoded with the client's own converter and codecs (encrypted when keys are set).
+ */
 async function readRecords(
   client: Client,
   workflowId: string,
@@ -176,14 +183,32 @@ async function readRecords(
     timer = setTimeout(() => resolve(undefined), timeoutMs).unref();
   });
   try {
-    return await Promise.race([
-      client.workflow
-        .getHandle(workflowId)
-        .query(receiversQuery)
-        .catch(() => undefined),
-      timeout,
-    ]);
+    return await Promise.race([recordsFromHistory(client, workflowId).catch(() => undefined), timeout]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+async function recordsFromHistory(client: Client, workflowId: string): Promise<ReceiverRecords> {
+  const { payloadConverter, payloadCodecs } = client.options.loadedDataConverter;
+  const decode = async <T>(payload: Payload | null | undefined): Promise<T | undefined> => {
+    if (!payload) return undefined;
+    let payloads = [payload];
+    for (const codec of [...payloadCodecs].reverse()) payloads = await codec.decode(payloads);
+    return payloadConverter.fromPayload<T>(payloads[0]!);
+  };
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const records: ReceiverRecords = {};
+  for (const event of history.events ?? []) {
+    const started = event.workflowExecutionStartedEventAttributes;
+    if (started) Object.assign(records, await decode<ReceiverRecords>(started.input?.payloads?.[0]));
+    const signalled = event.workflowExecutionSignaledEventAttributes;
+    if (signalled?.signalName !== receiverHeartbeatSignal.name) continue;
+    const heartbeat = await decode<ReceiverHeartbeat>(signalled.input?.payloads?.[0]);
+    if (!heartbeat) continue;
+    const { receiverId, ...record } = heartbeat;
+    const known = records[receiverId];
+    if (!known || record.at >= known.at) records[receiverId] = record;
+  }
+  return records;
 }
