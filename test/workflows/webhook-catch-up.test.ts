@@ -103,6 +103,31 @@ describe('catch-up after a receiver outage', () => {
     await emulator.control('DELETE', '/faults');
   }, 90_000);
 
+  test('the catch-up is paced: at 4 a second, 6 waiting runs take at least 1.25 s to ask', async () => {
+    await emulator.control('POST', '/scenarios', { match: { runName: 'paced' }, durationMs: 60_000 });
+    const handles = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        env.client.workflow.start(databricksRun, {
+          taskQueue,
+          workflowId: `catch-up-paced-${Math.random().toString(36).slice(2)}`,
+          args: [spec('paced', { mode: 'webhook', safetyNetInterval: '1h' })],
+        }),
+      ),
+    );
+    const paced = () =>
+      catchUpWaitingRuns({ client: env.client, taskQueue, receiverUpAt: new Date(), ratePerSecond: 4 });
+    // Once visibility lists all six (earlier attempts ask fewer; asking twice is harmless).
+    const report = await waitFor(paced, (r) => r.signalled === 6, {
+      timeoutMs: 30_000,
+      intervalMs: 250,
+      what: 'the catch-up to ask all six runs',
+    });
+    // A lower bound only: the spacing between signals (250 ms) makes it; a slow machine adds to it.
+    expect(report.took).toBeGreaterThanOrEqual(1_250);
+    for (const handle of handles) await handle.cancel();
+    await Promise.all(handles.map((h) => h.result().catch(() => undefined)));
+  }, 90_000);
+
   test('runs in poll mode are never listed, and a catch-up with nothing waiting signals nothing', async () => {
     await emulator.control('POST', '/scenarios', { match: { runName: 'polled' }, durationMs: 2_000 });
     const handle = await env.client.workflow.start(databricksRun, {
