@@ -15,6 +15,8 @@ import { createLakeloopWorker } from '../src/create-worker.js';
 import { createWorkspaceClient } from '../src/databricks/workspace-client.js';
 import type { PipelineDefinition } from '../src/shared/pipeline-definition.js';
 import type { RunInput } from '../src/shared/run-input.js';
+import { LAKELOOP_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js';
+import { catchUpWaitingRuns } from '../src/webhooks/catch-up.js';
 import { startWebhookReceiver } from '../src/webhooks/receiver.js';
 import {
   databricksRun,
@@ -22,7 +24,10 @@ import {
   mlPipeline,
   orphanReaper,
   pipelineStatusQuery,
+  receiverHeartbeatSignal,
+  receiversQuery,
   statusQuery,
+  webhookReceivers,
 } from '../src/workflows/index.js';
 import { Cleanup, startEphemeralTemporal } from './lib/local-stack.js';
 import { projectRoot, resolveTemporalBinary } from './lib/temporal-cli.js';
@@ -222,6 +227,56 @@ const scenarios: Record<string, Scenario> = {
       wait: { mode: 'webhook', safetyNetInterval: '1h' },
       retry: { maxAttempts: 2, strategy: 'repair' },
     });
+  },
+  // NOTIFICATION_CATCH_UP_PATCH: the wait shows in visibility, its notification is lost (as while no
+  // receiver listened), and a receiver's catch-up finds the ended run an hour before the safety net.
+  'databricks-run-webhook-caught-up': async (client, emulator, workflowId) => {
+    await control(emulator, 'POST', '/faults', { webhook: 'drop' });
+    await control(emulator, 'POST', '/scenarios', { match: { runName: 'caught-up' }, durationMs: 1_000 });
+    const handle = await client.workflow.start(databricksRun, {
+      taskQueue,
+      workflowId,
+      args: [{ submit: submitSpec('caught-up'), wait: { mode: 'webhook', safetyNetInterval: '1h' } }],
+    });
+    await until(async () => {
+      const view = await handle.query(statusQuery);
+      if (view.phase !== 'waiting' || view.runId === undefined) return false;
+      const run = (await control(emulator, 'GET', `/runs/${view.runId}`)) as { terminal?: boolean };
+      return run.terminal === true;
+    }, 'the run to end unnoticed');
+    await until(async () => {
+      const report = await catchUpWaitingRuns({
+        client,
+        taskQueue,
+        receiverUpAt: new Date(),
+        ratePerSecond: 10,
+      });
+      return report.signalled > 0;
+    }, 'the catch-up to find it');
+    await handle.result();
+    await control(emulator, 'DELETE', '/faults');
+  },
+  // The receivers' heartbeats: two receivers, one of which stops.
+  'webhook-receivers': async (client, _emulator, workflowId) => {
+    // Recent: the registry forgets receivers unseen for a day.
+    const start = Date.now() - 10_000;
+    const at = (s: number) => new Date(start + s * 1000).toISOString();
+    const beats = [
+      { receiverId: 'a', since: at(0), at: at(0) },
+      { receiverId: 'b', since: at(1), at: at(1) },
+      { receiverId: 'a', since: at(0), at: at(5), stopped: true },
+    ];
+    for (const beat of beats)
+      await client.workflow.signalWithStart(webhookReceivers, {
+        workflowId,
+        taskQueue,
+        args: [{}],
+        signal: receiverHeartbeatSignal,
+        signalArgs: [beat],
+      });
+    const handle = client.workflow.getHandle(workflowId);
+    await until(async () => (await handle.query(receiversQuery)).a?.stopped === true, 'the heartbeats');
+    await handle.terminate('recorded');
   },
   // SUBMISSION_OUTLIVES_CANCELLATION_PATCH: the deadline, or a cancel request, lands while runs/submit
   // is answering slowly; the workflow waits for the run id and cancels the run it created. Their

@@ -65,10 +65,15 @@ describe('npm run stack', () => {
           'LakeloopDecision',
           'LakeloopModelVersion',
         ];
-        // Keyword is 2 and Bool 5 in Temporal's IndexedValueType.
+        // Keyword is 2, Bool 5 and Datetime 6 in Temporal's IndexedValueType.
+        const others = ['LakeloopDetached', 'LakeloopNotificationWaitSince'];
         expect(
-          Object.fromEntries([...names, 'LakeloopDetached'].map((name) => [name, customAttributes?.[name]])),
-        ).toEqual({ ...Object.fromEntries(names.map((name) => [name, 2])), LakeloopDetached: 5 });
+          Object.fromEntries([...names, ...others].map((name) => [name, customAttributes?.[name]])),
+        ).toEqual({
+          ...Object.fromEntries(names.map((name) => [name, 2])),
+          LakeloopDetached: 5,
+          LakeloopNotificationWaitSince: 6,
+        });
       } finally {
         await connection.close();
       }

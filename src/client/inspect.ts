@@ -6,7 +6,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { PipelineResult, StepStatus } from '../shared/pipeline-types.js';
-import type { RunResult } from '../shared/run-types.js';
+import type { CaughtUp, RunResult } from '../shared/run-types.js';
 import type { HealthCheckResult, PipelineStatusView, RunStatusView } from '../workflows/index.js';
 import { CommandFailed } from './cli-support.js';
 import type { LakeloopClient } from './connect.js';
@@ -22,6 +22,8 @@ export interface WorkflowStatus extends WorkflowSummary {
   runPageUrl?: string;
   attempts?: number;
   failedTasks?: string[];
+  /** Set when the run's end was found by a webhook receiver's catch-up (its notification was lost). */
+  caughtUp?: CaughtUp;
   /** A pipeline's steps, live or as it ended. */
   steps?: StepStatus[];
   awaitingApproval?: boolean;
@@ -85,6 +87,7 @@ function fromRunView(view: RunStatusView): Partial<WorkflowStatus> {
     waitMode: view.waitMode,
     attempts: view.attempts.length,
     failedTasks: view.failedTasks,
+    caughtUp: view.caughtUp,
   };
 }
 
@@ -97,6 +100,7 @@ function fromRunResult(result: RunResult): Partial<WorkflowStatus> {
     waitMode: result.waitMode,
     attempts: result.attempts.length,
     failedTasks: result.failedTasks,
+    caughtUp: result.caughtUp,
   };
 }
 

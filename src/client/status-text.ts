@@ -1,6 +1,7 @@
 /** `lakeloop status` for people: the state in words first, then what the kind of workflow has to say. */
 import type { StepStatus } from '../shared/pipeline-types.js';
 import type { RunStatusView } from '../workflows/index.js';
+import { describeCaughtUp } from '../shared/caught-up.js';
 import type { WorkflowStatus } from './inspect.js';
 import { stateWords } from './workflow-status.js';
 import { ACTIVE_LIFE_CYCLE_STATES } from '../shared/run-classification.js';
@@ -79,6 +80,8 @@ export function formatStatus(s: WorkflowStatus): string {
           `${s.waitMode}${s.attempts ? ` · ${s.attempts} attempt${s.attempts === 1 ? '' : 's'}` : ''}`,
         ),
       );
+    // The run's end was found by a receiver's catch-up, not by its notification.
+    if (s.caughtUp) lines.push(row('caught up', describeCaughtUp(s.caughtUp)));
   }
   if (s.kind === 'pipeline') {
     if (s.pipeline) lines.push(row('pipeline', s.pipeline));

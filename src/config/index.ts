@@ -36,6 +36,7 @@ export const WORKER_ENV = {
   webhookUsername: 'LAKELOOP_WEBHOOK_USERNAME',
   webhookPassword: 'LAKELOOP_WEBHOOK_PASSWORD',
   webhookDestinationId: 'LAKELOOP_WEBHOOK_DESTINATION_ID',
+  webhookCatchUpRate: 'LAKELOOP_WEBHOOK_CATCH_UP_RATE',
   logFormat: 'LAKELOOP_LOG_FORMAT',
   metricsAddr: 'LAKELOOP_METRICS_ADDR',
   temporalMetricsAddr: 'LAKELOOP_TEMPORAL_METRICS_ADDR',
@@ -167,6 +168,15 @@ const workerSchema = z
       .optional(),
     /** The Databricks notification destination whose URL is this receiver (submit runs reference it). */
     webhookDestinationId: z.string().min(1).optional(),
+    /**
+     * Catch-up signals per second when a receiver starts or reconnects (src/webhooks/catch-up.ts): each
+     * costs a waiting run one runs/get, so half the default request budget (20/s) by default.
+     */
+    webhookCatchUpRate: z.coerce
+      .number({ message: 'expected signals per second' })
+      .positive('expected more than 0')
+      .max(1000, 'expected at most 1000')
+      .default(10),
     /** Unset: human-readable lines when stdout is a TTY, JSON lines otherwise. */
     logFormat: z
       .string()

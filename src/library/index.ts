@@ -19,6 +19,7 @@ export {
 } from '../shared/run-input.js';
 export type {
   AttemptRecord,
+  CaughtUp,
   RunOutcome,
   RunResult,
   RunSnapshot,

@@ -115,6 +115,19 @@ export interface AttemptRecord {
   message?: string;
 }
 
+/**
+ * How a databricksRun learnt that its run had ended when a webhook receiver's catch-up, not a
+ * notification, found it: the notification was lost while no receiver listened. Times are ISO 8601.
+ */
+export interface CaughtUp {
+  /** Always "receiver restart" for now: a receiver starting or reconnecting is what sends a catch-up. */
+  reason: 'receiver restart';
+  /** When receivers were last known to listen; absent when none had said so. */
+  receiverDownSince?: string;
+  /** When a receiver listened again. */
+  receiverUpAt: string;
+}
+
 /** The typed result of a databricksRun workflow (also attached to its failure when the run failed). */
 export interface RunResult {
   outcome: RunOutcome;
@@ -141,4 +154,6 @@ export interface RunResult {
   detached?: boolean;
   /** Features this workspace did not offer and what was done instead (e.g. repair → resubmit). */
   fallbacks?: string[];
+  /** Set when the run's end was found by a receiver's catch-up: its notification had been lost. */
+  caughtUp?: CaughtUp;
 }

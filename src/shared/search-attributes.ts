@@ -35,9 +35,23 @@ export const LakeloopModelVersion = defineSearchAttributeKey(
 );
 
 /**
- * Keywords all: Temporal's SQL visibility stores custom attributes in pre-allocated columns, 10 for
- * Keyword and 3 for each other type (counted in the dev server's SQLite schema, `executions_visibility`,
- * Temporal CLI 1.9.1 / server 1.32.0), so Keyword is where room is.
+ * When a databricksRun began waiting for its run's end notification (webhook mode); absent while it is
+ * not waiting for one. The webhook receiver's catch-up (src/webhooks/catch-up.ts) lists the workflows
+ * that hold it — `LakeloopNotificationWaitSince < '<when the receiver came back>'` — to ask each to
+ * look at its run once: a notification sent while no receiver listened is lost when the sender stops
+ * retrying (Databricks documents no delivery retry policy). A Datetime, so a catch-up covers exactly
+ * the waits that began before the receiver listened again; SQL visibility has three Datetime columns
+ * and Lakeloop uses no other.
+ */
+export const LakeloopNotificationWaitSince = defineSearchAttributeKey(
+  'LakeloopNotificationWaitSince',
+  SearchAttributeType.DATETIME,
+);
+
+/**
+ * Keywords but for one Bool and one Datetime: Temporal's SQL visibility stores custom attributes in
+ * pre-allocated columns, 10 for Keyword and 3 for each other type (counted in the dev server's SQLite
+ * schema, `executions_visibility`, Temporal CLI 1.9.1 / server 1.32.0), so Keyword is where room is.
  */
 export const LAKELOOP_SEARCH_ATTRIBUTES = [
   DatabricksJobId,
@@ -47,6 +61,7 @@ export const LAKELOOP_SEARCH_ATTRIBUTES = [
   LakeloopDetached,
   LakeloopDecision,
   LakeloopModelVersion,
+  LakeloopNotificationWaitSince,
 ];
 
 /**

@@ -5,6 +5,12 @@
  * it logs through the structured logger (LAKELOOP_LOG_LEVEL / LAKELOOP_LOG_FORMAT) and serves its
  * delivery counters on LAKELOOP_METRICS_ADDR when set — an edge process nobody can see is one nobody
  * notices failing.
+ *
+ * Run several behind one URL to keep listening through restarts. Each heartbeats into the
+ * webhookReceivers workflow of LAKELOOP_TASK_QUEUE, and one that starts after nobody listened (or
+ * whose Temporal connection comes back) catches up on that task queue's waiting runs
+ * (src/webhooks/catch-up.ts, LAKELOOP_WEBHOOK_CATCH_UP_RATE): a notification sent while no receiver
+ * listened is lost.
  */
 import { ConfigError, loadConfig } from '../config/index.js';
 import { createLogger } from '../observability/logger.js';

@@ -20,8 +20,8 @@ import { retryRun } from './run/retry.js';
 import { submit } from './run/submission.js';
 import { waitForTerminal } from './run/wait.js';
 
-export { notificationSignal, statusQuery } from './run/status.js';
-export type { RunNotification, RunStatusView } from './run/status.js';
+export { catchUpSignal, notificationSignal, statusQuery } from './run/status.js';
+export type { CatchUpRequest, RunNotification, RunStatusView } from './run/status.js';
 
 /**
  * One logical Databricks run (a job by id or name, or a one-time submit) from submission to a

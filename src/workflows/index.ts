@@ -11,9 +11,11 @@
  */
 export { healthCheck, type HealthCheckInput, type HealthCheckResult } from './health-check.js';
 export {
+  catchUpSignal,
   databricksRun,
   notificationSignal,
   statusQuery,
+  type CatchUpRequest,
   type RunNotification,
   type RunStatusView,
 } from './databricks-run.js';
@@ -28,6 +30,14 @@ export {
   type PipelineStatusView,
 } from './ml-pipeline.js';
 export { orphanReaper } from './orphan-reaper.js';
+export {
+  receiverHeartbeatSignal,
+  receiversQuery,
+  webhookReceivers,
+  webhookReceiversWorkflowId,
+  type ReceiverHeartbeat,
+  type ReceiverRecords,
+} from './webhook-receivers.js';
 // Types only (erased from the bundle): the inputs and results of the workflows above.
 export type { RunInput } from '../shared/run-input.js';
 export type { RunResult } from '../shared/run-types.js';

@@ -6,7 +6,8 @@
  *   - the Databricks emulator as a child process (`emulator/main.ts`) with a service principal, tokens
  *     that expire after a few seconds, a fast clock and a seed for fault probabilities;
  *   - the webhook receiver in this process, on its own Temporal connection, registered as the
- *     emulator's notification destination;
+ *     emulator's notification destination, with its catch-up (src/webhooks/catch-up.ts): a dev-server
+ *     restart is an outage of the receiver too (it cannot forward what arrives meanwhile);
  *   - the worker as a child process (`src/worker.ts`, OAuth M2M) that can be SIGKILLed and restarted.
  *
  * The worker's and the emulator's output go to log files in the temporary folder, which a failed run
@@ -23,6 +24,7 @@ import type { ManagedProcess } from '../../scripts/lib/processes.js';
 import { startStack, type RunningStack, type StackService } from '../../scripts/lib/stack.js';
 import { projectRoot } from '../../scripts/lib/temporal-cli.js';
 import { createDestination } from '../../scripts/lib/workspace-service.js';
+import { startCatchingUp, type CatchingUp } from '../../src/webhooks/catch-up.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../src/webhooks/receiver.js';
 import { openTestOutput, recordTestSecret } from './secrets-ledger.js';
 
@@ -58,6 +60,8 @@ export interface ChaosStack {
   client: Client;
   emulator: EmulatorControl;
   receiver: WebhookReceiver;
+  /** The receiver's catch-ups so far (after each dev-server restart it could not forward through). */
+  catchUps: CatchingUp['reports'];
   /** Every lookup the receiver made, to tell which notifications it could not route, and when. */
   receiverLookups: ReceiverLookup[];
   /** The running worker process, if any. */
@@ -126,6 +130,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
   });
 
   let receiver: WebhookReceiver | undefined;
+  let catchingUp: CatchingUp | undefined;
   let receiverConnection: Connection | undefined;
   const receiverLookups: ReceiverLookup[] = [];
   let emulatorUrl = '';
@@ -165,10 +170,20 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
         port: 0,
         username: WEBHOOK_USER,
         password: webhookPassword,
+        onDelivery: (outcome) => {
+          if (outcome === 'error') catchingUp?.deliveryFailed();
+        },
+      });
+      catchingUp = startCatchingUp({
+        client,
+        taskQueue: options.taskQueue,
+        ratePerSecond: 20,
+        heartbeatMs: 2_000,
       });
       return {
         stop: async () => {
           await receiver?.close();
+          await catchingUp?.stop();
           await receiverConnection?.close();
         },
       };
@@ -273,6 +288,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
     client,
     emulator: { url: emulatorUrl, control, api },
     receiver: receiver!,
+    catchUps: () => catchingUp?.reports() ?? [],
     receiverLookups,
     logFiles,
     worker: () => worker,

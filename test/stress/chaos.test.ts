@@ -374,6 +374,13 @@ describe(`chaos (${profile.name}: ${profile.workflows} workflows, seed ${seed})`
               `${routing.afterClose} / ${routing.superseded} / ${routing.whileWaiting.length}`,
             ],
             [
+              'receiver catch-ups (after it could not forward): runs signalled',
+              stack
+                .catchUps()
+                .map((c) => `${c.signalled}${c.gap.downSince ? '' : ' (gap of unknown start)'}`)
+                .join(', ') || 'none',
+            ],
+            [
               'webhook waits ended by: notification / immediate look / safety net',
               `${endings.notification} / ${endings.immediateLook} / ${endings.safetyNet}`,
             ],

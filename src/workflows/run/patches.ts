@@ -27,3 +27,11 @@ export const SAFETY_NET_AWAITED_PATCH = 'safety-net-cancelled';
 
 /** A cancelled run's final state is written to the search attributes before the workflow ends. */
 export const FINAL_STATE_AFTER_CANCEL_PATCH = 'final-state-after-cancel';
+
+/**
+ * A webhook wait shows itself in visibility (LakeloopNotificationWaitSince) and can be asked to look
+ * at its run now (the catch-up signal a webhook receiver sends when it starts or reconnects: a
+ * notification sent while no receiver listened is lost). Consulted when a run first waits by webhook,
+ * and when a catch-up arrives; poll and heartbeat histories carry no marker.
+ */
+export const NOTIFICATION_CATCH_UP_PATCH = 'notification-catch-up';

@@ -32,6 +32,7 @@ export function buildResult(ctx: RunContext, c: Classification, detached = false
     waitMode: status.view.waitMode ?? 'poll',
     ...(detached ? { detached: true } : {}),
     ...(fallbacks.length > 0 ? { fallbacks } : {}),
+    ...(status.view.caughtUp ? { caughtUp: status.view.caughtUp } : {}),
   };
 }
 

@@ -23,12 +23,14 @@ export function waitForTerminal(ctx: RunContext, runId: DatabricksId): Promise<R
 
 /**
  * The first of: a terminal notification (confirmed by one runs/get, which also fills in the result;
- * a stale duplicate loops) or the safety net's poll finding the run ended.
+ * a stale duplicate loops), a receiver's catch-up (counted as a notification: it may have been lost
+ * while no receiver listened; run/context.ts), or the safety net's poll finding the run ended.
  */
 async function waitByWebhook(ctx: RunContext, runId: DatabricksId): Promise<RunSnapshot> {
   const { api } = ctx.acts;
   const notifications = () => ctx.notificationsOf(runId);
   const { notifiedBefore, lookNow } = ctx.pendingWait;
+  ctx.noteWaitStart(runId);
   // Notifications count from the request on, not from now: a repaired run can end, and say so,
   // before runs/repair's answer is back. (These patched() calls sit where behaviour differs, so
   // they add no marker to the usual webhook history.)
@@ -55,7 +57,10 @@ async function waitByWebhook(ctx: RunContext, runId: DatabricksId): Promise<RunS
     const answered = notifications();
     // Confirm while the net's cancellation completes; both are done before the wait ends.
     const [confirmed] = await Promise.all([api.getRunState(runId), netClosed]);
-    if (isTerminal(confirmed)) return confirmed;
+    if (isTerminal(confirmed)) {
+      ctx.noteEndFound(runId); // a receiver's catch-up, rather than a notification, may have found it
+      return confirmed;
+    }
     log.info('notification did not match a terminal run state; waiting again', {
       runId,
       state: confirmed.lifeCycleState,
