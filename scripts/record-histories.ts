@@ -15,7 +15,6 @@ import { createLakeloopWorker } from '../src/create-worker.js';
 import { createWorkspaceClient } from '../src/databricks/workspace-client.js';
 import type { PipelineDefinition } from '../src/shared/pipeline-definition.js';
 import type { RunInput } from '../src/shared/run-input.js';
-import { LAKELOOP_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.js';
 import { catchUpWaitingRuns } from '../src/webhooks/catch-up.js';
 import { startWebhookReceiver } from '../src/webhooks/receiver.js';
 import {
