@@ -215,6 +215,8 @@ async function main(): Promise<void> {
         databricks,
         webhookDestinationId,
         modelRegistry: config.worker.modelRegistry,
+        pollPrediction:
+          config.worker.pollPrediction === 'off' ? 'off' : { maxDelayMs: config.worker.pollPrediction },
         metrics,
         runDirectory,
         temporal,

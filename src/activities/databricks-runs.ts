@@ -7,7 +7,7 @@ import { activityInfo, ApplicationFailure, heartbeat, log, sleep } from '@tempor
 import { ApplicationFailureCategory } from '@temporalio/common';
 import { DatabricksApiError } from '../databricks/errors.js';
 import type { JobsClient } from '../databricks/jobs.js';
-import type { Job, RunTask } from '../databricks/jobs-schemas.js';
+import type { Job, Run, RunTask } from '../databricks/jobs-schemas.js';
 import type { LakeloopMetrics } from '../observability/metrics.js';
 import { requireDatabricksId, type DatabricksId } from '../shared/databricks-id.js';
 import { unknownStateOf } from '../shared/run-classification.js';
@@ -17,6 +17,8 @@ import { isFeatureUnavailable, isNotificationRefusal } from './capabilities.js';
 import { withActivityFailures } from './failures.js';
 import { fingerprint, idempotencyToken } from './fingerprint.js';
 import { jobRunPageUrl } from '../shared/run-page-url.js';
+import { planNextPoll, type PollPlan } from './poll-schedule.js';
+import type { RunDurations } from './run-durations.js';
 import { toSnapshot } from './run-snapshot.js';
 import type { RunDirectory } from '../webhooks/run-directory.js';
 
@@ -35,6 +37,11 @@ export interface RunActivityDeps {
   metrics?: LakeloopMetrics;
   /** Shared with the receiver in this process: it finds the workflow of a run without a visibility query. */
   runDirectory?: RunDirectory;
+  /**
+   * Poll mode's predictive looks (poll-schedule.ts): earlier runs' durations and the bounds on the
+   * delay. Absent: the retry policy's back-off alone (LAKELOOP_POLL_PREDICTION=off).
+   */
+  pollPrediction?: { durations: RunDurations; minDelayMs: number; maxDelayMs: number };
 }
 
 /** The task runs whose outputs to collect: from the terminal snapshot the workflow holds. */
@@ -271,19 +278,21 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
         });
       }
       const deps = workspace();
-      const snapshot = await withActivityFailures(() => readRun(deps.jobs, runId));
+      const { snapshot, run } = await withActivityFailures(() => readRunAndAnswer(deps.jobs, runId));
       // The safety net always passes its options (its first look is immediate after a slow submission).
-      if (snapshot.terminal)
-        return observeTerminal(
-          deps,
-          snapshot,
-          options.skipFirstAttempt !== undefined ? 'safety-net' : 'poll',
-        );
+      const safetyNet = options.skipFirstAttempt !== undefined;
+      if (snapshot.terminal) return observeTerminal(deps, snapshot, safetyNet ? 'safety-net' : 'poll');
       observeTerminal(deps, snapshot, 'poll'); // warns about a state it does not know
+      // Poll mode looks again when this job's earlier runs say the end is likely (the safety net keeps
+      // its own slow interval); without enough history the retry policy's back-off decides.
+      const plan = safetyNet ? undefined : await predictNextLook(deps, run);
       throw ApplicationFailure.create({
         type: 'RunNotTerminal',
-        message: `run ${snapshot.runId} is ${snapshot.statusState ?? snapshot.lifeCycleState ?? 'not terminal'}`,
+        message:
+          `run ${snapshot.runId} is ${snapshot.statusState ?? snapshot.lifeCycleState ?? 'not terminal'}` +
+          (plan ? `; ${describePlan(plan)}` : ''),
         category: ApplicationFailureCategory.BENIGN,
+        ...(plan ? { nextRetryDelay: plan.delayMs } : {}),
       });
     },
 
@@ -444,14 +453,54 @@ export type RunActivities = ReturnType<typeof createRunActivities>;
  * runs/get however many iterations it has.
  */
 async function readRun(jobs: JobsClient, rawRunId: DatabricksId | number): Promise<RunSnapshot> {
+  return (await readRunAndAnswer(jobs, rawRunId)).snapshot;
+}
+
+/** The snapshot, and runs/get's answer it was made from (the poll's prediction reads its job). */
+async function readRunAndAnswer(
+  jobs: JobsClient,
+  rawRunId: DatabricksId | number,
+): Promise<{ snapshot: RunSnapshot; run: Run }> {
   const runId = requireDatabricksId(rawRunId, 'runId');
   const run = await jobs.getRun(runId);
   const first = toSnapshot({ ...run, run_id: run.run_id ?? runId });
   const forEachTasks = (run.tasks ?? []).filter((task) => task.for_each_task && task.run_id !== undefined);
-  if (!first.terminal || forEachTasks.length === 0) return first;
+  if (!first.terminal || forEachTasks.length === 0) return { snapshot: first, run };
   const iterations = new Map<string, RunTask[]>();
   for (const task of forEachTasks) {
     iterations.set(task.run_id!, (await jobs.getRun(task.run_id!)).iterations ?? []);
   }
-  return toSnapshot({ ...run, run_id: run.run_id ?? runId }, iterations);
+  return { snapshot: toSnapshot({ ...run, run_id: run.run_id ?? runId }, iterations), run };
+}
+
+/**
+ * The predicted next look for a running run, or undefined (no prediction configured, no start time
+ * yet, too few earlier runs). A runs/list that fails only costs the prediction: polling goes on.
+ */
+async function predictNextLook(deps: RunActivityDeps, run: Run): Promise<PollPlan | undefined> {
+  const prediction = deps.pollPrediction;
+  if (!prediction || run.start_time === undefined || run.start_time <= 0) return undefined;
+  try {
+    const pastDurationsMs = await prediction.durations.of(run);
+    return planNextPoll({
+      elapsedMs: Date.now() - run.start_time,
+      pastDurationsMs,
+      minDelayMs: prediction.minDelayMs,
+      maxDelayMs: prediction.maxDelayMs,
+    });
+  } catch (err) {
+    log.warn('could not read earlier runs of the job to predict its end; polling with the back-off', {
+      databricksRunId: run.run_id,
+      error: (err as Error).message,
+    });
+    return undefined;
+  }
+}
+
+function describePlan(plan: PollPlan): string {
+  const s = (ms: number) => `${Math.round(ms / 1000)} s`;
+  return (
+    `${plan.samples} earlier runs of this job took ${s(plan.lowMs)}–${s(plan.highMs)} ` +
+    `(median ${s(plan.expectedMs)}): next look in ${s(plan.delayMs)} (${plan.phase})`
+  );
 }

@@ -16,6 +16,7 @@ import { createRunActivities, type RunActivityDeps } from './databricks-runs.js'
 import { describeIdentity, type IdentityDescription } from './describe-identity.js';
 import { createMlflowActivities, type MlflowActivityDeps } from './mlflow.js';
 import { createReaperActivities } from './reaper.js';
+import { RunDurations } from './run-durations.js';
 import type { RunDirectory } from '../webhooks/run-directory.js';
 
 export type { IdentityDescription } from './describe-identity.js';
@@ -44,6 +45,11 @@ export interface ActivityDeps {
    * visibility store with it. Absent: the reaper's activities fail non-retryably, saying so.
    */
   temporal?: Client;
+  /**
+   * Poll mode's predictive looks: the longest wait between looks (LAKELOOP_POLL_PREDICTION), or "off".
+   * Absent: on, with the default 10-minute bound.
+   */
+  pollPrediction?: { maxDelayMs: number } | 'off';
 }
 
 /** What the `describeWorker` activity (the health check's) reports about the worker that ran it. */
@@ -76,6 +82,10 @@ export function activityCancellationSignal(): AbortSignal | undefined {
  * are the ones the workflows schedule, so do not rename them; your own activities must not reuse
  * these names.
  */
+/** Predicted looks are never closer than this (the retry policy's own floor is the poll interval). */
+const MIN_PREDICTED_DELAY_MS = 1_000;
+const DEFAULT_PREDICTED_MAX_DELAY_MS = 10 * 60_000;
+
 export function createActivities(deps: ActivityDeps) {
   deps.databricks?.setCancellationSource(activityCancellationSignal);
   const requireDatabricks = (): DatabricksHttpClient => {
@@ -90,13 +100,24 @@ export function createActivities(deps: ActivityDeps) {
   let workspace: RunActivityDeps | undefined;
   const requireWorkspace = (): RunActivityDeps => {
     const http = requireDatabricks();
-    workspace ??= {
-      jobs: new JobsClient(http),
+    if (workspace) return workspace;
+    const jobs = new JobsClient(http);
+    workspace = {
+      jobs,
       host: http.host,
       webhookDestinationId: deps.webhookDestinationId,
       outputLimits: deps.outputLimits,
       metrics: deps.metrics,
       runDirectory: deps.runDirectory,
+      ...(deps.pollPrediction === 'off'
+        ? {}
+        : {
+            pollPrediction: {
+              durations: new RunDurations(jobs),
+              minDelayMs: MIN_PREDICTED_DELAY_MS,
+              maxDelayMs: deps.pollPrediction?.maxDelayMs ?? DEFAULT_PREDICTED_MAX_DELAY_MS,
+            },
+          }),
     };
     return workspace;
   };

@@ -43,6 +43,7 @@ export const WORKER_ENV = {
   maxCachedWorkflows: 'LAKELOOP_MAX_CACHED_WORKFLOWS',
   modelRegistry: 'LAKELOOP_MODEL_REGISTRY',
   reaperInterval: 'LAKELOOP_REAPER_INTERVAL',
+  pollPrediction: 'LAKELOOP_POLL_PREDICTION',
 } as const;
 
 /** Variables read through @temporalio/envconfig (not by our schema, but part of our configuration). */
@@ -201,6 +202,11 @@ const workerSchema = z
       .default('unity-catalog'),
     /** The orphan reaper's period in milliseconds, or "off". */
     reaperInterval: reaperIntervalSchema.default(5 * 60_000),
+    /**
+     * Poll mode's predictive looks (src/activities/poll-schedule.ts): the longest wait between two
+     * looks at a run (it bounds how late an early failure is seen), or "off" for the back-off alone.
+     */
+    pollPrediction: reaperIntervalSchema.default(10 * 60_000),
   })
   .superRefine((settings, ctx) => {
     if (settings.webhookPort !== undefined && settings.webhookPassword === undefined) {

@@ -185,6 +185,13 @@ export const listJobsSchema = z.looseObject({
   next_page_token: text,
 });
 
+/** runs/list: BaseRun entries (databricks-sdk-go service/jobs ListRunsResponse: runs, has_more, next_page_token). */
+export const listRunsSchema = z.looseObject({
+  runs: list(runSchema),
+  has_more: flag,
+  next_page_token: text,
+});
+
 /** runs/submit and run-now: without a run id nothing can follow the run, so it is required. */
 export const submitResponseSchema = z.looseObject({ run_id: id, number_in_job: optionalId });
 export const repairResponseSchema = z.looseObject({ repair_id: id });

@@ -12,6 +12,7 @@ import {
   exportRunSchema,
   jobSchema,
   listJobsSchema,
+  listRunsSchema,
   repairResponseSchema,
   runOutputSchema,
   runSchema,
@@ -170,6 +171,29 @@ export class JobsClient {
     delete job.next_page_token;
     delete job.has_more;
     return { ...job, settings: settings as Job['settings'] };
+  }
+
+  /**
+   * One page of runs/list, newest first (GET /api/2.2/jobs/runs/list; databricks-sdk-go service/jobs
+   * ListRunsRequest: job_id, run_type JOB_RUN|WORKFLOW_RUN|SUBMIT_RUN, completed_only, limit 1–25,
+   * page_token). Callers page on `next_page_token` as far as they need.
+   */
+  listRuns(query: {
+    jobId?: DatabricksId;
+    runType?: 'JOB_RUN' | 'WORKFLOW_RUN' | 'SUBMIT_RUN';
+    completedOnly?: boolean;
+    limit?: number;
+    pageToken?: string;
+  }): Promise<z.infer<typeof listRunsSchema>> {
+    return this.call('GET', 'runs/list', listRunsSchema, {
+      query: {
+        job_id: query.jobId,
+        run_type: query.runType,
+        completed_only: query.completedOnly,
+        limit: query.limit,
+        page_token: query.pageToken,
+      },
+    });
   }
 
   /** Jobs whose name matches exactly (Databricks filters by name server-side), following pages. */

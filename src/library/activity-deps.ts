@@ -43,6 +43,8 @@ export function activityDepsFromConfig(
     workerStartedAt: new Date().toISOString(),
     lakeloopVersion: lakeloopVersion(),
     modelRegistry: config.worker.modelRegistry,
+    pollPrediction:
+      config.worker.pollPrediction === 'off' ? 'off' : { maxDelayMs: config.worker.pollPrediction },
     ...deps,
     databricks: createWorkspaceClient(config.databricks, {
       ...(warn ? { warn } : {}),

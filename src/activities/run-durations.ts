@@ -1,0 +1,94 @@
+/**
+ * How long earlier runs of the same job took, for predictive polling (poll-schedule.ts), from the
+ * workspace itself: runs/list of the job (a saved job's runs carry its job_id; run_type JOB_RUN), or —
+ * for a one-time run (run_type SUBMIT_RUN, whose job_id is an ephemeral one of its own) — the completed
+ * one-time runs with the same run_name. Only successful runs count: an end by failure says little about
+ * when a healthy run ends. Duration = end_time − start_time, as the poll measures elapsed time.
+ *
+ * Cached per job (or run name) in the worker for a while, so a hundred concurrent runs of one job cost
+ * one runs/list, not one per look; a lookup that fails is not cached (the poll then backs off as usual).
+ */
+import type { JobsClient } from '../databricks/jobs.js';
+import type { Run } from '../databricks/jobs-schemas.js';
+
+export interface RunDurationOptions {
+  /** How long an answer is reused. */
+  ttlMs: number;
+  /** Jobs (or run names) remembered at most; the oldest is forgotten first. */
+  maxEntries: number;
+  /** runs/list pages read at most per lookup (25 runs a page). */
+  maxPages: number;
+  /** Earlier durations kept, newest first. */
+  maxSamples: number;
+}
+
+export const DEFAULT_RUN_DURATION_OPTIONS: RunDurationOptions = {
+  ttlMs: 10 * 60_000,
+  maxEntries: 1_000,
+  maxPages: 4,
+  maxSamples: 25,
+};
+
+/** What identifies "the same job" for a run, or undefined when nothing does. */
+export function durationKey(run: Pick<Run, 'job_id' | 'run_type' | 'run_name'>): string | undefined {
+  if (run.run_type === 'SUBMIT_RUN') return run.run_name ? `submit:${run.run_name}` : undefined;
+  return run.job_id !== undefined ? `job:${run.job_id}` : undefined;
+}
+
+function succeeded(run: Run): boolean {
+  return (
+    run.state?.result_state === 'SUCCESS' ||
+    (run.state?.result_state === undefined && run.status?.termination_details?.code === 'SUCCESS')
+  );
+}
+
+export class RunDurations {
+  private readonly cache = new Map<string, { at: number; durations: Promise<number[]> }>();
+
+  constructor(
+    private readonly jobs: JobsClient,
+    private readonly options: RunDurationOptions = DEFAULT_RUN_DURATION_OPTIONS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Durations (ms) of earlier successful runs of the job `run` belongs to, newest first. */
+  async of(run: Pick<Run, 'job_id' | 'run_type' | 'run_name'>): Promise<number[]> {
+    const key = durationKey(run);
+    if (!key) return [];
+    const cached = this.cache.get(key);
+    if (cached && this.now() - cached.at < this.options.ttlMs) return cached.durations;
+    const durations = this.read(run);
+    this.cache.delete(key);
+    this.cache.set(key, { at: this.now(), durations });
+    while (this.cache.size > this.options.maxEntries) this.cache.delete(this.cache.keys().next().value!);
+    durations.catch(() => {
+      if (this.cache.get(key)?.durations === durations) this.cache.delete(key);
+    });
+    return durations;
+  }
+
+  private async read(run: Pick<Run, 'job_id' | 'run_type' | 'run_name'>): Promise<number[]> {
+    const oneTime = run.run_type === 'SUBMIT_RUN';
+    const durations: number[] = [];
+    let pageToken: string | undefined;
+    for (let page = 0; page < this.options.maxPages; page++) {
+      const answer = await this.jobs.listRuns({
+        ...(oneTime ? { runType: 'SUBMIT_RUN' as const } : { jobId: run.job_id! }),
+        completedOnly: true,
+        limit: 25,
+        ...(pageToken ? { pageToken } : {}),
+      });
+      for (const earlier of answer.runs ?? []) {
+        if (oneTime && earlier.run_name !== run.run_name) continue;
+        if (!succeeded(earlier) || earlier.start_time === undefined || earlier.end_time === undefined)
+          continue;
+        const duration = earlier.end_time - earlier.start_time;
+        if (duration > 0) durations.push(duration);
+      }
+      pageToken = answer.has_more !== false ? answer.next_page_token : undefined;
+      // A saved job's page is all its own runs: one page is enough unless it held too few successes.
+      if (!pageToken || durations.length >= this.options.maxSamples) break;
+    }
+    return durations.slice(0, this.options.maxSamples);
+  }
+}
