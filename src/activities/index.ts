@@ -76,16 +76,16 @@ export function activityCancellationSignal(): AbortSignal | undefined {
   }
 }
 
+/** Predicted looks are never closer than this (the retry policy's own floor is the poll interval). */
+const MIN_PREDICTED_DELAY_MS = 1_000;
+const DEFAULT_PREDICTED_MAX_DELAY_MS = 10 * 60_000;
+
 /**
  * Lakeloop's activities, bound to `deps`: register them on any worker that serves Lakeloop's
  * workflows (`Worker.create({ activities: { ...createActivities(deps), ...yours } })`). Their names
  * are the ones the workflows schedule, so do not rename them; your own activities must not reuse
  * these names.
  */
-/** Predicted looks are never closer than this (the retry policy's own floor is the poll interval). */
-const MIN_PREDICTED_DELAY_MS = 1_000;
-const DEFAULT_PREDICTED_MAX_DELAY_MS = 10 * 60_000;
-
 export function createActivities(deps: ActivityDeps) {
   deps.databricks?.setCancellationSource(activityCancellationSignal);
   const requireDatabricks = (): DatabricksHttpClient => {
