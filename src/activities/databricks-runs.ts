@@ -266,7 +266,11 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
      */
     async pollUntilTerminal(
       runId: DatabricksId | number,
-      options: { skipFirstAttempt?: boolean } = {},
+      options: {
+        skipFirstAttempt?: boolean;
+        /** Poll mode: the input's maxPollInterval, which also bounds predicted looks past the likely end. */
+        maxPollIntervalMs?: number;
+      } = {},
     ): Promise<RunSnapshot> {
       if (options.skipFirstAttempt && activityInfo().attempt === 1) {
         // Webhook mode's safety net: scheduled at once (so history is the same for any run length),
@@ -285,7 +289,7 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
       observeTerminal(deps, snapshot, 'poll'); // warns about a state it does not know
       // Poll mode looks again when this job's earlier runs say the end is likely (the safety net keeps
       // its own slow interval); without enough history the retry policy's back-off decides.
-      const plan = safetyNet ? undefined : await predictNextLook(deps, run);
+      const plan = safetyNet ? undefined : await predictNextLook(deps, run, options.maxPollIntervalMs);
       throw ApplicationFailure.create({
         type: 'RunNotTerminal',
         message:
@@ -477,7 +481,11 @@ async function readRunAndAnswer(
  * The predicted next look for a running run, or undefined (no prediction configured, no start time
  * yet, too few earlier runs). A runs/list that fails only costs the prediction: polling goes on.
  */
-async function predictNextLook(deps: RunActivityDeps, run: Run): Promise<PollPlan | undefined> {
+async function predictNextLook(
+  deps: RunActivityDeps,
+  run: Run,
+  maxPollIntervalMs: number | undefined,
+): Promise<PollPlan | undefined> {
   const prediction = deps.pollPrediction;
   if (!prediction || run.start_time === undefined || run.start_time <= 0) return undefined;
   try {
@@ -487,6 +495,7 @@ async function predictNextLook(deps: RunActivityDeps, run: Run): Promise<PollPla
       pastDurationsMs,
       minDelayMs: prediction.minDelayMs,
       maxDelayMs: prediction.maxDelayMs,
+      ...(maxPollIntervalMs !== undefined ? { lateMaxDelayMs: maxPollIntervalMs } : {}),
     });
   } catch (err) {
     log.warn('could not read earlier runs of the job to predict its end; polling with the back-off', {

@@ -33,6 +33,11 @@ export interface PollPlanInput {
   minDelayMs: number;
   /** Never wait longer than this between looks (bounds how late an early failure is seen). */
   maxDelayMs: number;
+  /**
+   * From the likely window on, never wait longer than this either: the input's maxPollInterval, so a
+   * run later than its history is looked at no less often than the back-off alone would.
+   */
+  lateMaxDelayMs?: number;
 }
 
 export interface PollPlan {
@@ -95,8 +100,10 @@ export function planNextPoll(input: PollPlanInput): PollPlan | undefined {
     const lastStep = high - quantileOf(model, HIGH_QUANTILE - step);
     delay = lastStep + (e - high) / 2;
   }
+  const ceiling =
+    phase === 'before' ? input.maxDelayMs : Math.min(input.maxDelayMs, input.lateMaxDelayMs ?? Infinity);
   return {
-    delayMs: Math.round(Math.min(input.maxDelayMs, Math.max(input.minDelayMs, delay))),
+    delayMs: Math.round(Math.min(ceiling, Math.max(input.minDelayMs, delay))),
     phase,
     expectedMs: Math.round(quantileOf(model, 0.5)),
     lowMs: Math.round(low),

@@ -2,8 +2,8 @@
  * The predictive poll schedule on simulated runs: durations drawn (seeded) from a log-normal spread
  * around 10 minutes, each run polled from its start until a look finds it ended, by the prediction
  * (from 25 earlier runs of the same distribution) and by the back-off poll mode uses without history
- * (5 s doubling to 60 s: RunInput's pollInterval and maxPollInterval defaults, Temporal's retry
- * coefficient 2), and by a fixed 10-second poll like a peer's wait-for-completion loop. Counts and
+ * (5 s growing by 1.5 up to 60 s: RunInput's pollInterval and maxPollInterval defaults and the
+ * poller's retry coefficient), and by a fixed 10-second poll like a peer's wait-for-completion loop. Counts and
  * simulated delays only; nothing here reads a clock.
  */
 import { describe, expect, test } from '@jest/globals';
@@ -38,7 +38,7 @@ function pollOneRun(durationMs: number, nextDelay: (elapsed: number, attempt: nu
   }
 }
 
-const backOff = (_elapsed: number, attempt: number) => Math.min(60_000, 5_000 * 2 ** (attempt - 1));
+const backOff = (_elapsed: number, attempt: number) => Math.min(60_000, 5_000 * 1.5 ** (attempt - 1));
 
 const everyTenSeconds = () => 10_000;
 
@@ -147,6 +147,21 @@ describe('planNextPoll', () => {
     expect(overdue.phase).toBe('overdue');
     expect(moreOverdue.delayMs).toBeGreaterThan(overdue.delayMs);
     expect(at(at(0).highMs + 100 * 3_600_000).delayMs).toBe(MAX);
+  });
+
+  test('from the likely window on, the input’s maxPollInterval bounds the wait; before it, only the bound', () => {
+    const plan = (elapsedMs: number) =>
+      planNextPoll({
+        elapsedMs,
+        pastDurationsMs: history,
+        minDelayMs: MIN,
+        maxDelayMs: MAX,
+        lateMaxDelayMs: 30_000,
+      })!;
+    expect(plan(5_000)).toMatchObject({ phase: 'before' });
+    expect(plan(5_000).delayMs).toBeGreaterThan(30_000);
+    const overdue = plan(plan(0).highMs + 3_600_000);
+    expect(overdue).toMatchObject({ phase: 'overdue', delayMs: 30_000 });
   });
 
   test.each([0.05, 0.1, 0.2, 0.4])(

@@ -17,7 +17,9 @@ export function waitForTerminal(ctx: RunContext, runId: DatabricksId): Promise<R
     case 'heartbeat':
       return ctx.acts.heartbeating.waitForTermination(runId, ctx.input.wait.heartbeatPollInterval);
     default:
-      return ctx.acts.poller.pollUntilTerminal(runId);
+      // The input's longest interval also bounds predicted looks once the run is later than expected.
+      // (Activity arguments are not part of replay's check: histories recorded without it replay.)
+      return ctx.acts.poller.pollUntilTerminal(runId, { maxPollIntervalMs: ctx.input.wait.maxPollInterval });
   }
 }
 
