@@ -82,14 +82,8 @@ export type ReapAction =
   /** Not touched: detached on purpose, or closed before Databricks returned a run id. */
   | 'skipped';
 
-/** One Databricks run the reaper looked at, and what it did. */
-export interface ReapedRun {
-  workflowId: string;
-  workflowRunId: string;
-  workflowStatus: string;
-  closeTime: string;
-  recordedState: string;
-  databricksRunId?: DatabricksId;
+/** One Databricks run the reaper looked at (the candidate it was), and what it did. */
+export interface ReapedRun extends Omit<OrphanCandidate, 'detached'> {
   action: ReapAction;
   /** The run's state as runs/get reported it last (the outcome once terminal). */
   runState?: string;

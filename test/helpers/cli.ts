@@ -61,3 +61,16 @@ export function pointCliAtTestServer(taskQueue?: string): () => void {
     process.env = saved;
   };
 }
+
+/** A one-task `--submit` file named after its run, in `dir`: what `lakeloop run --submit` reads. */
+export function writeSubmitFile(dir: string, runName: string): string {
+  const file = path.join(dir, `${runName}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      run_name: runName,
+      tasks: [{ task_key: 'only', notebook_task: { notebook_path: '/x' } }],
+    }),
+  );
+  return file;
+}

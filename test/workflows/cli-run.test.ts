@@ -8,7 +8,7 @@ import type { Worker } from '@temporalio/worker';
 import { main } from '../../src/client/main.js';
 import { PAT, startTestEmulator, type TestEmulator } from '../emulator/helpers.js';
 import { readFileSync } from 'node:fs';
-import { captureConsole, pointCliAtTestServer } from '../helpers/cli.js';
+import { captureConsole, pointCliAtTestServer, writeSubmitFile } from '../helpers/cli.js';
 import { connectToTestServer, uniqueTaskQueue } from '../helpers/temporal.js';
 import { createWorkspaceWorker, runsCreated } from '../helpers/workspace.js';
 
@@ -37,17 +37,7 @@ describe('lakeloop run', () => {
     await env?.teardown();
   });
 
-  function submitFile(runName: string): string {
-    const file = path.join(dir, `${runName}.json`);
-    writeFileSync(
-      file,
-      JSON.stringify({
-        run_name: runName,
-        tasks: [{ task_key: 'only', notebook_task: { notebook_path: '/x' } }],
-      }),
-    );
-    return file;
-  }
+  const submitFile = (runName: string) => writeSubmitFile(dir, runName);
 
   test('run --wait --json prints one JSON document with the result and exits 0', async () => {
     await emulator.control('POST', '/scenarios', {

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals
 import { main } from '../../src/client/main.js';
 import type { PipelineDefinition } from '../../src/shared/pipeline-definition.js';
 import { waitFor } from '../emulator/helpers.js';
-import { captureConsole, cliRunner, pointCliAtTestServer } from '../helpers/cli.js';
+import { captureConsole, cliRunner, pointCliAtTestServer, writeSubmitFile } from '../helpers/cli.js';
 import { churnPipeline } from '../helpers/churn-pipeline.js';
 import { startWorkspaceHarness, type WorkspaceHarness } from '../helpers/workspace.js';
 
@@ -52,17 +52,7 @@ describe('lakeloop status, result, list and cancel', () => {
     return { code, doc: JSON.parse(out) as T };
   }
 
-  function submitFile(runName: string): string {
-    const file = path.join(dir, `${runName}.json`);
-    writeFileSync(
-      file,
-      JSON.stringify({
-        run_name: runName,
-        tasks: [{ task_key: 'only', notebook_task: { notebook_path: '/x' } }],
-      }),
-    );
-    return file;
-  }
+  const submitFile = (runName: string) => writeSubmitFile(dir, runName);
 
   function pipelineFile(name: string, weak: boolean): string {
     const definition = churnPipeline({
