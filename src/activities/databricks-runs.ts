@@ -479,7 +479,7 @@ async function readRunAndAnswer(
 
 /**
  * The predicted next look for a running run, or undefined (no prediction configured, no start time
- * yet, too few earlier runs). A runs/list that fails only costs the prediction: polling goes on.
+ * yet, too few earlier runs). Earlier runs that cannot be read count as none (see RunDurations).
  */
 async function predictNextLook(
   deps: RunActivityDeps,
@@ -488,22 +488,13 @@ async function predictNextLook(
 ): Promise<PollPlan | undefined> {
   const prediction = deps.pollPrediction;
   if (!prediction || run.start_time === undefined || run.start_time <= 0) return undefined;
-  try {
-    const pastDurationsMs = await prediction.durations.of(run);
-    return planNextPoll({
-      elapsedMs: Date.now() - run.start_time,
-      pastDurationsMs,
-      minDelayMs: prediction.minDelayMs,
-      maxDelayMs: prediction.maxDelayMs,
-      ...(maxPollIntervalMs !== undefined ? { lateMaxDelayMs: maxPollIntervalMs } : {}),
-    });
-  } catch (err) {
-    log.warn('could not read earlier runs of the job to predict its end; polling with the back-off', {
-      databricksRunId: run.run_id,
-      error: (err as Error).message,
-    });
-    return undefined;
-  }
+  return planNextPoll({
+    elapsedMs: Date.now() - run.start_time,
+    pastDurationsMs: await prediction.durations.of(run),
+    minDelayMs: prediction.minDelayMs,
+    maxDelayMs: prediction.maxDelayMs,
+    ...(maxPollIntervalMs !== undefined ? { lateMaxDelayMs: maxPollIntervalMs } : {}),
+  });
 }
 
 function describePlan(plan: PollPlan): string {

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { activityInfo, ApplicationFailure, Context } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { DatabricksHttpClient } from '../databricks/http.js';
 import { JobsClient } from '../databricks/jobs.js';
@@ -113,7 +113,12 @@ export function createActivities(deps: ActivityDeps) {
         ? {}
         : {
             pollPrediction: {
-              durations: new RunDurations(jobs),
+              durations: new RunDurations(jobs, (error, key) =>
+                log.warn('could not read earlier runs to predict when runs end; polling with the back-off', {
+                  jobs: key,
+                  error: (error as Error).message,
+                }),
+              ),
               minDelayMs: MIN_PREDICTED_DELAY_MS,
               maxDelayMs: deps.pollPrediction?.maxDelayMs ?? DEFAULT_PREDICTED_MAX_DELAY_MS,
             },

@@ -5,8 +5,16 @@
  * one-time runs with the same run_name. Only successful runs count: an end by failure says little about
  * when a healthy run ends. Duration = end_time − start_time, as the poll measures elapsed time.
  *
+ * runs/list as databricks-sdk-go service/jobs ListRunsRequest documents it: `job_id` ("if omitted, the
+ * Jobs service lists runs from all jobs"), `run_type` (RunType: JOB_RUN "a run created with
+ * jobs/runNow", SUBMIT_RUN "a run created with jobs/submit"), `completed_only`, `page_token`, newest
+ * first ("offset … relative to the most recent run"). `limit` is left at its default (20): the SDK says
+ * it "must be greater than 0 and less than 25".
+ *
  * Cached per job (or run name) in the worker for a while, so a hundred concurrent runs of one job cost
- * one runs/list, not one per look; a lookup that fails is not cached (the poll then backs off as usual).
+ * one runs/list, not one per look. A lookup that fails is remembered as "no history" for the same
+ * while (and reported once through `onError`): a workspace that refuses runs/list costs one call per
+ * job per TTL, and the poll backs off as usual, rather than a second request on every look.
  */
 import type { JobsClient } from '../databricks/jobs.js';
 import type { Run } from '../databricks/jobs-schemas.js';
@@ -16,7 +24,7 @@ export interface RunDurationOptions {
   ttlMs: number;
   /** Jobs (or run names) remembered at most; the oldest is forgotten first. */
   maxEntries: number;
-  /** runs/list pages read at most per lookup (25 runs a page). */
+  /** runs/list pages read at most per lookup (20 runs a page, Databricks' default). */
   maxPages: number;
   /** Earlier durations kept, newest first. */
   maxSamples: number;
@@ -26,7 +34,7 @@ export const DEFAULT_RUN_DURATION_OPTIONS: RunDurationOptions = {
   ttlMs: 10 * 60_000,
   maxEntries: 1_000,
   maxPages: 4,
-  maxSamples: 25,
+  maxSamples: 20,
 };
 
 /** What identifies "the same job" for a run, or undefined when nothing does. */
@@ -47,6 +55,7 @@ export class RunDurations {
 
   constructor(
     private readonly jobs: JobsClient,
+    private readonly onError: (error: unknown, key: string) => void = () => undefined,
     private readonly options: RunDurationOptions = DEFAULT_RUN_DURATION_OPTIONS,
     private readonly now: () => number = Date.now,
   ) {}
@@ -57,13 +66,13 @@ export class RunDurations {
     if (!key) return [];
     const cached = this.cache.get(key);
     if (cached && this.now() - cached.at < this.options.ttlMs) return cached.durations;
-    const durations = this.read(run);
+    const durations = this.read(run).catch((error: unknown) => {
+      this.onError(error, key);
+      return [];
+    });
     this.cache.delete(key);
     this.cache.set(key, { at: this.now(), durations });
     while (this.cache.size > this.options.maxEntries) this.cache.delete(this.cache.keys().next().value!);
-    durations.catch(() => {
-      if (this.cache.get(key)?.durations === durations) this.cache.delete(key);
-    });
     return durations;
   }
 
@@ -75,7 +84,6 @@ export class RunDurations {
       const answer = await this.jobs.listRuns({
         ...(oneTime ? { runType: 'SUBMIT_RUN' as const } : { jobId: run.job_id! }),
         completedOnly: true,
-        limit: 25,
         ...(pageToken ? { pageToken } : {}),
       });
       for (const earlier of answer.runs ?? []) {

@@ -292,8 +292,8 @@ async function traceTrain(
       ...(databricksRun.state?.result_state ? { resultState: databricksRun.state.result_state } : {}),
     };
     link.runPageUrl ??= databricksRun.run_page_url;
-    // A one-time run (runs/submit) carries the id of an ephemeral job that jobs/get does not know
-    // (run_type SUBMIT_RUN; databricks-sdk-go jobs RunType): its definition is the fingerprint alone.
+    // A one-time run (run_type SUBMIT_RUN, "a run created with jobs/submit": databricks-sdk-go
+    // service/jobs RunType) has no saved job definition to read: its definition is the fingerprint.
     if (databricksRun.run_type === 'SUBMIT_RUN') link.oneTime = true;
     else if (link.jobId) link.jobName = (await deps.jobs.getJob(link.jobId)).settings?.name;
   } catch (err) {
