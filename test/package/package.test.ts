@@ -9,6 +9,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { projectRoot } from '../../scripts/lib/temporal-cli.js';
 import { createJob, PAT, startTestEmulator, type TestEmulator } from '../emulator/helpers.js';
@@ -231,6 +232,13 @@ describe('the packed package', () => {
         const child = await env.client.workflow.getHandle(`${report}/databricks-run`).describe();
         expect(child).toMatchObject({ type: 'databricksRun', status: { name: 'COMPLETED' }, taskQueue });
         expect(child.parentExecution?.workflowId).toBe(report);
+        // …started so that a terminated parent asks it to cancel (and so cancel its Databricks run).
+        const initiated = (await env.client.workflow.getHandle(report).fetchHistory()).events?.find(
+          (e) => e.startChildWorkflowExecutionInitiatedEventAttributes,
+        )?.startChildWorkflowExecutionInitiatedEventAttributes;
+        expect(initiated?.parentClosePolicy).toBe(
+          temporal.api.enums.v1.ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
+        );
 
         // And a bare databricksRun started through lakeloop/client's typed helper.
         const bare = await sh(

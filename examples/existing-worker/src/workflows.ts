@@ -3,7 +3,7 @@
  * (a child workflow runs on the parent's task queue unless told otherwise); the project's own
  * workflow runs databricksRun as a child with typed input and result, then does its own step.
  */
-import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { executeChild, ParentClosePolicy, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { databricksRun, type RunInput, type RunResult } from 'lakeloop/workflows';
 import type * as activities from './activities.js';
 
@@ -26,6 +26,10 @@ export async function nightlyReport(input: NightlyReportInput): Promise<NightlyR
   const run = await executeChild(databricksRun, {
     args: [input.run],
     workflowId: `${workflowInfo().workflowId}/databricks-run`,
+    // If this workflow is terminated or times out, the child is asked to cancel, and so cancels its
+    // Databricks run. The SDK's default (TERMINATE) would end the child where it stands and leave the
+    // run going until an orphan reaper finds it.
+    parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
   });
   const recordedIn = await recordReport({
     report: input.report,
