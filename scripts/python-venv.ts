@@ -1,7 +1,8 @@
 /**
  * The project's Python virtual environment (.venv/ in the project root) with the packages of
  * test/conformance/requirements.txt (the Databricks SDK) and test/mlflow/requirements.txt (an MLflow
- * tracking server for the MLflow client tests). One venv for both, so the two test suites never
+ * tracking server for the MLflow client tests) and test/lineage/requirements.txt (the OpenLineage
+ * client, whose generated spec model validates emitted lineage events). One venv for all, so the test suites never
  * reinstall each other's packages. Idempotent: a marker in the venv records the SHA-256 of the
  * requirements it was built from (all files, in order), so a second call costs a few file reads and
  * prints that nothing changed; a changed file installs again (pip only adds what is missing). A lock
@@ -99,6 +100,7 @@ export function defaultRequirements(root: string = projectRoot): string[] {
   return [
     path.join(root, 'test', 'conformance', 'requirements.txt'),
     path.join(root, 'test', 'mlflow', 'requirements.txt'),
+    path.join(root, 'test', 'lineage', 'requirements.txt'),
   ];
 }
 

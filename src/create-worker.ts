@@ -2,6 +2,8 @@ import type { PayloadCodec } from '@temporalio/common';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities/index.js';
+import type { LineageEmitter } from './lineage/openlineage/emitter.js';
+import { lineageSinks } from './lineage/openlineage/sinks.js';
 import { workerTracingInterceptors, workflowSpanSinks, type Tracing } from './observability/tracing.js';
 import { workflowInterceptorModules, workflowsPath } from './workflows-path.js';
 
@@ -18,6 +20,11 @@ export interface LakeloopWorkerOptions {
   tracing?: Tracing;
   /** Encrypts and decrypts every payload the worker exchanges with Temporal (src/codec); undefined: none. */
   payloadCodec?: PayloadCodec;
+  /**
+   * Where the workflows' OpenLineage run events go (`lineageEmitterFor(config.openLineage, …)`);
+   * undefined: lineage is off. Close it after the worker stops, so queued events go out.
+   */
+  lineage?: LineageEmitter;
   /** Workflows cached between tasks (LAKELOOP_MAX_CACHED_WORKFLOWS); undefined: the SDK's default. */
   maxCachedWorkflows?: number;
   /** Test and benchmark knobs passed straight to Worker.create. */
@@ -43,7 +50,7 @@ export async function createLakeloopWorker(options: LakeloopWorkerOptions): Prom
         ? {}
         : { workflowModules: workflowInterceptorModules() }),
     },
-    sinks: workflowSpanSinks(options.tracing),
+    sinks: { ...workflowSpanSinks(options.tracing), ...lineageSinks(options.lineage) },
     ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
     shutdownGraceTime: `${options.shutdownGraceSeconds ?? 30}s`,
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),

@@ -8,7 +8,8 @@
  *    for the Temporal runtime's), the webhook receiver (when LAKELOOP_WEBHOOK_PORT is set) and the
  *    Temporal worker, and install the orphan reaper's Schedule (LAKELOOP_REAPER_INTERVAL). Logs are structured (JSON lines, or pretty on a TTY) through one logger that is
  *    also the Temporal runtime's, so workflow and activity `log` calls carry their context.
- * 4. When the OTEL_* variables turn tracing on, install the tracer provider first, so workflows,
+ * 4. When LAKELOOP_OPENLINEAGE_* turn it on, workflows emit OpenLineage run events (src/lineage/openlineage).
+ * 5. When the OTEL_* variables turn tracing on, install the tracer provider first, so workflows,
  *    activities and Databricks requests are traced; buffered spans are exported at shutdown.
  * SIGINT/SIGTERM start a graceful shutdown: no new tasks, in-flight activities get
  * LAKELOOP_SHUTDOWN_GRACE_SECONDS to finish, then the receiver closes.
@@ -26,6 +27,7 @@ import { createWorkspaceClient } from './databricks/workspace-client.js';
 import { createLogger, type LakeloopLogger } from './observability/logger.js';
 import { LakeloopMetrics, startMetricsServer, type MetricsServer } from './observability/metrics.js';
 import { startTracing } from './observability/tracing.js';
+import { lineageEmitterFor } from './lineage/openlineage/index.js';
 import { installReaperSchedule } from './reaper/schedule.js';
 import { reaperScheduleId } from './shared/reaper.js';
 import { lakeloopVersion } from './shared/version.js';
@@ -189,6 +191,17 @@ async function main(): Promise<void> {
 
   // Submissions of this worker, for the receiver beside it (src/webhooks/run-directory.ts).
   const runDirectory = new RunDirectory();
+  // OpenLineage run events (LAKELOOP_OPENLINEAGE_*): undefined when off.
+  const lineage = lineageEmitterFor(config.openLineage, {
+    version: lakeloopVersion(),
+    warn: (message, meta) => logger.warn(message, meta),
+  });
+  if (lineage) {
+    logger.notice('OpenLineage events on', {
+      target: lineage.target,
+      namespace: config.openLineage.transport === 'off' ? undefined : config.openLineage.namespace,
+    });
+  }
   const connection = await NativeConnection.connect(config.temporal.connection);
   // For the reaper: its activities read visibility, and the worker installs its Schedule.
   const temporal = new Client({
@@ -207,6 +220,7 @@ async function main(): Promise<void> {
       maxCachedWorkflows: config.worker.maxCachedWorkflows,
       workflowBundlePath: workflowBundleFor(config.worker.workflowBundlePath, tracing !== undefined, logger),
       tracing,
+      lineage,
       payloadCodec: payloadCodecFor(config.codecKeys),
       deps: {
         workerIdentity: `${process.pid}@${os.hostname()}`,
@@ -238,6 +252,8 @@ async function main(): Promise<void> {
     logger.notice('lakeloop worker stopped');
   } finally {
     await receiver?.close();
+    // Events the workflows emitted before the worker stopped still go out (bounded by the emitter).
+    await lineage?.close();
     await connection.close();
     await metricsServer?.close();
     await tracing?.shutdown();

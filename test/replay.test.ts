@@ -14,7 +14,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from '@jest/globals';
 import { DefaultLogger, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import type { InjectedSinks } from '@temporalio/worker';
+import { lineageSinks } from '../src/lineage/openlineage/sinks.js';
+import type { LineageEmitter } from '../src/lineage/openlineage/emitter.js';
 import { workflowSpanSinks } from '../src/observability/tracing.js';
+import type { LineageFact, LineageSinks } from '../src/shared/lineage-facts.js';
 import { workflowInterceptorModules, workflowsPath } from '../src/workflows-path.js';
 import { testWorkflowBundlePath } from './helpers/temporal.js';
 
@@ -35,7 +39,10 @@ describe('replay of recorded histories', () => {
   // npm run histories records each workflow with the file's name as its id (child ids derive from it).
   test.each(files)('%s replays without non-determinism', async (file) => {
     await Worker.runReplayHistory(
-      { workflowBundle: { codePath: testWorkflowBundlePath() }, sinks: workflowSpanSinks(undefined) },
+      {
+        workflowBundle: { codePath: testWorkflowBundlePath() },
+        sinks: { ...workflowSpanSinks(undefined), ...lineageSinks(undefined) },
+      },
       loadHistory(file),
       path.basename(file, '.json'),
     );
@@ -51,11 +58,40 @@ describe('replay of recorded histories', () => {
     });
     for (const file of files) {
       await Worker.runReplayHistory(
-        { workflowBundle: { code }, sinks: workflowSpanSinks(undefined) },
+        { workflowBundle: { code }, sinks: { ...workflowSpanSinks(undefined), ...lineageSinks(undefined) } },
         loadHistory(file),
         path.basename(file, '.json'),
       );
     }
+  }, 120_000);
+
+  // OpenLineage events go through a sink, not commands, so they change no history (the replays above
+  // pass); and a replay must not emit them again. Replayed with the worker's own sink registration,
+  // nothing is emitted; the same replay with callDuringReplay on does call the sink, so the
+  // registration's callDuringReplay: false is what keeps a replayed workflow from emitting twice.
+  test('a replay emits no OpenLineage event; the workflows do call the sink', async () => {
+    const emitted: LineageFact[] = [];
+    const recording = { emit: (fact: LineageFact) => emitted.push(fact) } as unknown as LineageEmitter;
+    const replayCalls: LineageFact[] = [];
+    const duringReplay: InjectedSinks<LineageSinks> = {
+      lakeloopLineage: { emit: { fn: (_info, fact) => replayCalls.push(fact), callDuringReplay: true } },
+    };
+    const lineageFiles = files.filter((f) => /databricks-run|pipeline/.test(f));
+    expect(lineageFiles.length).toBeGreaterThan(0);
+    for (const file of lineageFiles) {
+      for (const sinks of [lineageSinks(recording), duringReplay]) {
+        await Worker.runReplayHistory(
+          {
+            workflowBundle: { codePath: testWorkflowBundlePath() },
+            sinks: { ...workflowSpanSinks(undefined), ...sinks },
+          },
+          loadHistory(file),
+          path.basename(file, '.json'),
+        );
+      }
+    }
+    expect(emitted).toEqual([]);
+    expect(replayCalls.filter((f) => f.state === 'START').length).toBeGreaterThanOrEqual(lineageFiles.length);
   }, 120_000);
 
   test('the check fails on a history the code could not have produced', async () => {
@@ -65,7 +101,10 @@ describe('replay of recorded histories', () => {
     scheduled!.activityTaskScheduledEventAttributes.activityType.name = 'someOtherActivity';
     await expect(
       Worker.runReplayHistory(
-        { workflowBundle: { codePath: testWorkflowBundlePath() }, sinks: workflowSpanSinks(undefined) },
+        {
+          workflowBundle: { codePath: testWorkflowBundlePath() },
+          sinks: { ...workflowSpanSinks(undefined), ...lineageSinks(undefined) },
+        },
         history,
         'tampered',
       ),

@@ -14,11 +14,13 @@ import { parseDuration } from '../shared/duration.js';
 import { CODEC_ENV_NAMES, loadCodecKeys } from './codec.js';
 import { DATABRICKS_ENV, loadDatabricksSettings, type DatabricksAuthSettings } from './databricks.js';
 import { ConfigError, describeIssues, environmentWithStack, readSetting, type Env } from './env.js';
+import { loadOpenLineageSettings, OPENLINEAGE_ENV_NAMES, type OpenLineageSettings } from './openlineage.js';
 import { loadTracingSettings, OTEL_SDK_ENV, TRACING_ENV, type TracingSettings } from './tracing.js';
 
 export { ConfigError, environmentWithStack, stackTemporalAddress, type Env } from './env.js';
 export type { DatabricksAuthSettings } from './databricks.js';
 export type { TracingSettings } from './tracing.js';
+export type { OpenLineageSettings } from './openlineage.js';
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 
@@ -68,6 +70,7 @@ export const KNOWN_ENV_NAMES: readonly string[] = [
   ...Object.values(TRACING_ENV),
   ...OTEL_SDK_ENV,
   ...CODEC_ENV_NAMES,
+  ...OPENLINEAGE_ENV_NAMES,
   'LAKELOOP_STACK_ENV',
 ];
 
@@ -250,6 +253,8 @@ export interface LakeloopConfig {
   tracing: TracingSettings;
   /** Payload encryption keys (LAKELOOP_CODEC_KEYS); undefined: payloads are not encrypted. */
   codecKeys: KeyRing | undefined;
+  /** OpenLineage run events (LAKELOOP_OPENLINEAGE_*); off unless asked for. */
+  openLineage: OpenLineageSettings;
 }
 
 function loadTemporal(env: Env, problems: string[]): TemporalSettings | undefined {
@@ -297,6 +302,7 @@ export function loadConfig(env: Env = environmentWithStack()): LakeloopConfig {
   const databricks = loadDatabricksSettings(env, problems);
   const tracing = loadTracingSettings(env, problems);
   const codecKeys = loadCodecKeys(env, problems);
+  const openLineage = loadOpenLineageSettings(env, problems);
   if (problems.length > 0 || !temporal || !worker) throw new ConfigError(problems);
-  return { temporal, worker, databricks, tracing, codecKeys };
+  return { temporal, worker, databricks, tracing, codecKeys, openLineage };
 }

@@ -6,7 +6,9 @@
  *
  * Your own worker with your own workflows: bundle a workflows file of yours that does
  * `export * from 'lakeloop/workflows'` next to your own workflows, and register
- * `createActivities(activityDepsFromConfig(loadConfig()))` next to your own activities.
+ * `createActivities(activityDepsFromConfig(loadConfig()))` next to your own activities. OpenLineage
+ * events: pass `lineage: lineageEmitterFor(config.openLineage, { version: lakeloopVersion(), warn })`
+ * to createLakeloopWorker; a worker of your own registers `lineageSinks(emitter)` among its sinks.
  *
  * @packageDocumentation
  */
@@ -26,3 +28,10 @@ export {
 export { AesGcmPayloadCodec, dataConverterFor, payloadCodecFor, type KeyRing } from '../codec/index.js';
 export { LAKELOOP_SEARCH_ATTRIBUTES, searchAttributeCliFlags } from '../shared/search-attributes.js';
 export { lakeloopVersion } from '../shared/version.js';
+export {
+  lineageEmitterFor,
+  lineageSinks,
+  LineageEmitter,
+  type LineageTransport,
+} from '../lineage/openlineage/index.js';
+export type { OpenLineageSettings } from '../config/index.js';

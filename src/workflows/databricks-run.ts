@@ -13,6 +13,9 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import { classify, shouldRetry, type Classification } from '../shared/run-classification.js';
 import { parseRunInput, type RunInput, type ValidRunInput } from '../shared/run-input.js';
 import type { AttemptRecord, RunResult } from '../shared/run-types.js';
+import { toDatabricksId } from '../shared/databricks-id.js';
+import type { LineageDatabricksRun } from '../shared/lineage-facts.js';
+import { LineageRun } from './lineage.js';
 import { RunContext } from './run/context.js';
 import { Deadline, endInterrupted } from './run/endings.js';
 import { collectResult, runFailed } from './run/result.js';
@@ -30,7 +33,23 @@ export type { CatchUpRequest, RunNotification, RunStatusView } from './run/statu
  * ApplicationFailure of type `DatabricksRunFailed` whose details carry the RunResult.
  */
 export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
-  const ctx = new RunContext(validInput(rawInput));
+  // OpenLineage START now, one end below (src/workflows/lineage.ts: sink calls, no commands).
+  const lineage = LineageRun.ofWorkflow();
+  let ctx: RunContext | undefined;
+  try {
+    ctx = new RunContext(validInput(rawInput));
+    const result = await runToResult(ctx);
+    // Detached: the workflow was cancelled and left its Databricks run going; its own run was aborted.
+    lineage.end(result.detached ? 'ABORT' : 'COMPLETE', { databricks: lineageFacts(ctx, result) });
+    return result;
+  } catch (err) {
+    lineage.endWith(err, ctx ? lineageFacts(ctx, resultOf(err)) : undefined);
+    throw err;
+  }
+}
+
+/** Submit and wait (within the deadline), end an interruption, and build the result or its failure. */
+async function runToResult(ctx: RunContext): Promise<RunResult> {
   const deadline = new Deadline(ctx.input.timeout);
   let verdict: Classification;
   try {
@@ -45,6 +64,29 @@ export async function databricksRun(rawInput: RunInput): Promise<RunResult> {
   const result = await collectResult(ctx, verdict);
   if (result.succeeded) return result;
   throw runFailed(result);
+}
+
+/** The RunResult a DatabricksRunFailed or DatabricksRunInterrupted failure carries. */
+function resultOf(err: unknown): RunResult | undefined {
+  const detail = err instanceof ApplicationFailure ? err.details?.[0] : undefined;
+  return typeof detail === 'object' && detail !== null && 'outcome' in detail
+    ? (detail as RunResult)
+    : undefined;
+}
+
+/** The Databricks run as lineage names it: from the result when there is one, else what ctx knows. */
+function lineageFacts(ctx: RunContext, result: RunResult | undefined): LineageDatabricksRun {
+  const runId = result?.runId || toDatabricksId(ctx.submission?.runId);
+  const jobId = result?.jobId ?? toDatabricksId(ctx.submission?.jobId) ?? ctx.status.view.jobId;
+  const runPageUrl = result?.runPageUrl ?? ctx.last?.runPageUrl ?? ctx.status.view.runPageUrl;
+  const outcome = result?.outcome ?? ctx.status.view.outcome;
+  return {
+    ...(runId ? { runId } : {}),
+    ...(jobId ? { jobId } : {}),
+    ...(runPageUrl ? { runPageUrl } : {}),
+    ...(ctx.submission ? { attempt: ctx.status.attempt } : {}),
+    ...(outcome ? { outcome } : {}),
+  };
 }
 
 /** Submit, wait, classify; again while the retry policy asks for another attempt. */

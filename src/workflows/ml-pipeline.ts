@@ -37,6 +37,7 @@ import { LakeloopDecision, LakeloopModelVersion, LakeloopPipeline } from '../sha
 import { pipelineStepDetails } from '../shared/ui-details.js';
 import { pipelineStepSummary } from '../shared/ui-summary.js';
 import { databricksRun } from './databricks-run.js';
+import { LineageRun, LineageSteps } from './lineage.js';
 
 /** What the mlPipeline `status` query answers while it runs. */
 export interface PipelineStatusView {
@@ -139,6 +140,24 @@ function parseTrainOutput(run: RunResult, taskKey: string | undefined): TrainOut
  * Train → evaluate → (approve) → register and promote → score, each Databricks step a databricksRun child.
  */
 export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<PipelineResult> {
+  // OpenLineage: the pipeline's run (START now), its in-workflow steps, one end each (src/workflows/lineage.ts).
+  const lineage = LineageRun.ofWorkflow();
+  const lineageSteps = new LineageSteps();
+  try {
+    const result = await runPipeline(rawDefinition, lineageSteps);
+    lineage.end('COMPLETE');
+    return result;
+  } catch (err) {
+    lineageSteps.endAllWith(err);
+    lineage.endWith(err);
+    throw err;
+  }
+}
+
+async function runPipeline(
+  rawDefinition: PipelineDefinition,
+  lineageSteps: LineageSteps,
+): Promise<PipelineResult> {
   const parsed = parsePipeline(rawDefinition);
   if (!parsed.ok) {
     throw ApplicationFailure.create({
@@ -292,6 +311,7 @@ export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<Pip
 
   // 2. Evaluate: the candidate's metrics, and the champion's when it must be beaten.
   step('evaluate', { state: 'running' });
+  lineageSteps.started('evaluate');
   const output = parseTrainOutput(trained, pipeline.evaluate.taskKey);
   const { model, alias, artifactPath } = pipeline.register;
   const candidateMetrics =
@@ -318,6 +338,7 @@ export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<Pip
   if (partial !== undefined && patched(PARTIAL_SUCCESS_GATE_PATCH))
     verdict = { passed: false, reason: partial };
   step('evaluate', { state: verdict.passed ? 'succeeded' : 'failed', detail: verdict.reason });
+  lineageSteps.completed('evaluate');
 
   // 3. Approval (only for a candidate that passed the gate).
   let approved = verdict.passed;
@@ -334,6 +355,7 @@ export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<Pip
       };
       gate = 'waiting';
       awaitingApproval = true;
+      lineageSteps.started('approval');
       step('approval', {
         state: 'waiting',
         detail: `candidate ${describeCandidate(gateCandidate)}: send the decide update (or the approve or reject signal)`,
@@ -347,6 +369,7 @@ export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<Pip
         state: approved ? 'succeeded' : 'failed',
         detail: `${PAST[approval!.decision]} by ${approval!.by}${approval!.timedOut ? ' (no decision before the timeout)' : ''}`,
       });
+      lineageSteps.completed('approval');
     }
   }
 
@@ -355,6 +378,7 @@ export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<Pip
   let promoted = false;
   if (approved && output.mlflow_run_id) {
     step('register', { state: 'running' });
+    lineageSteps.started('register');
     // The provenance becomes tags on the version (lineage from the model back to this workflow). An
     // activity's input is not part of replay's determinism check, so older histories replay unchanged.
     const version = await registerModelVersion({
@@ -383,6 +407,7 @@ export async function mlPipeline(rawDefinition: PipelineDefinition): Promise<Pip
       state: 'succeeded',
       detail: `${model} version ${version.version} is now ${promotedAs ?? `"${alias}"`}`,
     });
+    lineageSteps.completed('register');
   } else {
     const why = !output.mlflow_run_id
       ? 'the train run reported no MLflow run id'
