@@ -71,10 +71,12 @@ describe('replay of recorded histories', () => {
   // registration's callDuringReplay: false is what keeps a replayed workflow from emitting twice.
   test('a replay emits no OpenLineage event; the workflows do call the sink', async () => {
     const emitted: LineageFact[] = [];
-    const recording = { emit: (fact: LineageFact) => emitted.push(fact) } as unknown as LineageEmitter;
+    const recording = {
+      emit: (fact: LineageFact) => void emitted.push(fact),
+    } as unknown as LineageEmitter;
     const replayCalls: LineageFact[] = [];
     const duringReplay: InjectedSinks<LineageSinks> = {
-      lakeloopLineage: { emit: { fn: (_info, fact) => replayCalls.push(fact), callDuringReplay: true } },
+      lakeloopLineage: { emit: { fn: (_info, fact) => void replayCalls.push(fact), callDuringReplay: true } },
     };
     const lineageFiles = files.filter((f) => /databricks-run|pipeline/.test(f));
     expect(lineageFiles.length).toBeGreaterThan(0);

@@ -8,6 +8,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type RuntimeOptions, type Worker } from '@temporalio/worker';
 import type { ActivityDeps } from '../../src/activities/index.js';
 import { createLakeloopWorker } from '../../src/create-worker.js';
+import type { LineageEmitter } from '../../src/lineage/openlineage/emitter.js';
 import { openTestOutput } from './secrets-ledger.js';
 import { toJsonLine } from './secrets-sweep.js';
 
@@ -72,7 +73,7 @@ export function createTestWorker(
   env: TestWorkflowEnvironment,
   taskQueue: string,
   deps = testActivityDeps(),
-  options: { payloadCodec?: PayloadCodec } = {},
+  options: { payloadCodec?: PayloadCodec; lineage?: LineageEmitter } = {},
 ): Promise<Worker> {
   return createLakeloopWorker({
     connection: env.nativeConnection,
@@ -82,5 +83,6 @@ export function createTestWorker(
     workflowBundlePath: testWorkflowBundlePath(),
     shutdownGraceSeconds: 1,
     payloadCodec: options.payloadCodec,
+    lineage: options.lineage,
   });
 }

@@ -10,6 +10,7 @@ import type { DatabricksHttpClient } from '../../src/databricks/http.js';
 import { createWorkspaceClient } from '../../src/databricks/workspace-client.js';
 import type { DatabricksAuthSettings } from '../../src/config/databricks.js';
 import type { EmulatorOptions } from '../../emulator/options.js';
+import type { LineageEmitter } from '../../src/lineage/openlineage/emitter.js';
 import {
   startWebhookReceiver,
   type WebhookReceiver,
@@ -37,6 +38,7 @@ export function createWorkspaceWorker(
     payloadCodec?: PayloadCodec;
     runDirectory?: RunDirectory;
     modelRegistry?: ActivityDeps['modelRegistry'];
+    lineage?: LineageEmitter;
   } = {},
 ): Promise<Worker> {
   return createTestWorker(
@@ -50,7 +52,7 @@ export function createWorkspaceWorker(
       // As in src/worker.ts: the orphan reaper's activities read visibility with it.
       temporal: env.client,
     }),
-    { payloadCodec: extra.payloadCodec },
+    { payloadCodec: extra.payloadCodec, lineage: extra.lineage },
   );
 }
 
@@ -91,6 +93,8 @@ export interface WorkspaceHarnessOptions {
    * have, to see the worker fall back to polling.
    */
   webhookDestinationId?: string;
+  /** Where the worker's OpenLineage events go (src/lineage/openlineage); undefined: lineage off. */
+  lineage?: LineageEmitter;
 }
 
 /** A running test set-up: dev-server client, emulator, optional receiver, and a worker serving `taskQueue`. */
@@ -140,6 +144,7 @@ export async function startWorkspaceHarness(options: WorkspaceHarnessOptions): P
     // The worker fills the directory the receiver reads, as in src/worker.ts.
     runDirectory,
     modelRegistry: options.modelRegistry,
+    lineage: options.lineage,
   });
   const running = worker.run();
   return {
