@@ -31,6 +31,7 @@ export const OPENLINEAGE_ENV_NAMES: readonly string[] = [
 
 export const DEFAULT_OPENLINEAGE_NAMESPACE = 'lakeloop';
 
+/** Where OpenLineage events go, validated (LAKELOOP_OPENLINEAGE_*): nowhere, an HTTP endpoint or a file. */
 export type OpenLineageSettings =
   | { transport: 'off' }
   | { transport: 'http'; namespace: string; url: string; endpoint?: string; apiKey?: string }

@@ -32,6 +32,17 @@ export {
   lineageEmitterFor,
   lineageSinks,
   LineageEmitter,
+  type EmitterOptions,
+  type EventSettings,
   type LineageTransport,
+  type OpenLineageFacet,
+  type RunEvent,
 } from '../lineage/openlineage/index.js';
+export type {
+  LineageDatabricksRun,
+  LineageExecution,
+  LineageFact,
+  LineageSinks,
+  LineageState,
+} from '../shared/lineage-facts.js';
 export type { OpenLineageSettings } from '../config/index.js';

@@ -52,5 +52,8 @@ export interface LineageFact {
 
 /** The sink Lakeloop's workflows call; every Lakeloop worker registers it (a no-op when lineage is off). */
 export interface LineageSinks extends Sinks {
-  lakeloopLineage: { emit(fact: LineageFact): void };
+  lakeloopLineage: {
+    /** One transition of a run; the worker builds and delivers its event. */
+    emit(fact: LineageFact): void;
+  };
 }

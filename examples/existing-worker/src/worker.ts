@@ -8,7 +8,13 @@ import { fileURLToPath } from 'node:url';
 import type { ActivityInboundCallsInterceptor, ActivityExecuteInput, Next } from '@temporalio/worker';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from 'lakeloop/activities';
-import { activityDepsFromConfig, loadConfig } from 'lakeloop/worker';
+import {
+  activityDepsFromConfig,
+  lakeloopVersion,
+  lineageEmitterFor,
+  lineageSinks,
+  loadConfig,
+} from 'lakeloop/worker';
 import * as ownActivities from './activities.js';
 
 /** Counts the activities this worker ran, by type; printed when it stops. */
@@ -22,6 +28,12 @@ class CountingInterceptor implements ActivityInboundCallsInterceptor {
 }
 
 const config = loadConfig();
+// Lakeloop's workflows emit OpenLineage run events through a sink every worker bundling them must
+// register (an unregistered sink is logged as an error); off unless LAKELOOP_OPENLINEAGE_* ask.
+const lineage = lineageEmitterFor(config.openLineage, {
+  version: lakeloopVersion(),
+  warn: (message, meta) => console.warn(message, meta),
+});
 const connection = await NativeConnection.connect(config.temporal.connection);
 const worker = await Worker.create({
   connection,
@@ -32,8 +44,10 @@ const worker = await Worker.create({
   interceptors: {
     activity: [(ctx) => ({ inbound: new CountingInterceptor(ctx.info.activityType) })],
   },
+  sinks: lineageSinks(lineage),
 });
 console.log(`example worker polling task queue "${config.worker.taskQueue}"`);
 await worker.run();
 console.log(`example worker stopped; activities run: ${JSON.stringify(Object.fromEntries(ran))}`);
+await lineage?.close();
 await connection.close();

@@ -10,6 +10,7 @@ import type { LineageFact } from '../../shared/lineage-facts.js';
 import { buildRunEvent, type EventSettings, type RunEvent } from './event.js';
 import { DeliveryError, type LineageTransport } from './transport.js';
 
+/** How a {@link LineageEmitter} builds and delivers events. */
 export interface EmitterOptions extends EventSettings {
   transport: LineageTransport;
   /** Told about dropped events. */
@@ -22,11 +23,13 @@ export interface EmitterOptions extends EventSettings {
   backoffMs?: number;
 }
 
+/** Turns workflow facts into OpenLineage events and delivers them in the background (see the file's comment). */
 export class LineageEmitter {
   private readonly queue: RunEvent[] = [];
   private sending: Promise<void> | undefined;
   private overflowed = 0;
   private closed = false;
+  /** Where events go (the transport's URL or path; never a key). */
   readonly target: string;
 
   constructor(private readonly options: EmitterOptions) {

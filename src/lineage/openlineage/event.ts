@@ -24,6 +24,7 @@ import {
 } from './spec.js';
 import { uuidV5 } from './uuid.js';
 
+/** What every event of a worker shares. */
 export interface EventSettings {
   /** The job namespace (LAKELOOP_OPENLINEAGE_NAMESPACE). */
   namespace: string;
@@ -31,7 +32,8 @@ export interface EventSettings {
   version: string;
 }
 
-type Facet = { _producer: string; _schemaURL: string } & Record<string, unknown>;
+/** A facet: who produced it, the schema it follows, and its own fields. */
+export type OpenLineageFacet = { _producer: string; _schemaURL: string } & Record<string, unknown>;
 
 /** An OpenLineage RunEvent as JSON (no inputs or outputs yet: Lakeloop does not know datasets). */
 export interface RunEvent {
@@ -39,8 +41,8 @@ export interface RunEvent {
   eventTime: string;
   producer: string;
   schemaURL: string;
-  run: { runId: string; facets: Record<string, Facet> };
-  job: { namespace: string; name: string; facets: Record<string, Facet> };
+  run: { runId: string; facets: Record<string, OpenLineageFacet> };
+  job: { namespace: string; name: string; facets: Record<string, OpenLineageFacet> };
   inputs: [];
   outputs: [];
 }
@@ -61,9 +63,10 @@ function jobTypeOf(fact: LineageFact): string {
   return fact.workflow.workflowType === 'mlPipeline' ? 'PIPELINE' : 'JOB';
 }
 
+/** The OpenLineage RunEvent for one fact a workflow sent. */
 export function buildRunEvent(fact: LineageFact, settings: EventSettings): RunEvent {
   const producer = producerUri(settings.version);
-  const facet = (schemaURL: string, fields: Record<string, unknown>): Facet => ({
+  const facet = (schemaURL: string, fields: Record<string, unknown>): OpenLineageFacet => ({
     _producer: producer,
     _schemaURL: schemaURL,
     ...fields,
@@ -74,7 +77,7 @@ export function buildRunEvent(fact: LineageFact, settings: EventSettings): RunEv
   const jobName = isStep ? stepJobName(workflow.workflowId, subject.step) : workflow.workflowId;
   const parent: LineageExecution | undefined = isStep ? workflow : fact.parent;
 
-  const runFacets: Record<string, Facet> = {
+  const runFacets: Record<string, OpenLineageFacet> = {
     // Key names as the spec's integrations use them ("processing_engine", "parent", "errorMessage",
     // "nominalTime"; the Python client reads run.facets["parent"] in transport/kafka.py).
     processing_engine: facet(FACET_SCHEMA_URLS.processing_engine, {

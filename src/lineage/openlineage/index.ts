@@ -9,7 +9,14 @@ import { fileTransport } from './file-transport.js';
 import { httpTransport } from './http-transport.js';
 
 export { LineageEmitter, type EmitterOptions } from './emitter.js';
-export { buildRunEvent, stepJobName, stepRunId, type EventSettings, type RunEvent } from './event.js';
+export {
+  buildRunEvent,
+  stepJobName,
+  stepRunId,
+  type EventSettings,
+  type OpenLineageFacet,
+  type RunEvent,
+} from './event.js';
 export { fileTransport } from './file-transport.js';
 export { httpTransport, lineageEndpointUrl, type HttpTransportOptions } from './http-transport.js';
 export { lineageSinks } from './sinks.js';

@@ -8,6 +8,7 @@ import type { InjectedSinks } from '@temporalio/worker';
 import type { LineageSinks } from '../../shared/lineage-facts.js';
 import type { LineageEmitter } from './emitter.js';
 
+/** The `lakeloopLineage` sink for a worker's `sinks`: events to `emitter`, or none when it is undefined. */
 export function lineageSinks(emitter: LineageEmitter | undefined): InjectedSinks<LineageSinks> {
   return {
     lakeloopLineage: {

@@ -1,6 +1,7 @@
 /** Where emitted events go: one HTTP endpoint or one file (LAKELOOP_OPENLINEAGE_TRANSPORT). */
 import type { RunEvent } from './event.js';
 
+/** Delivers events somewhere: an HTTP endpoint or a JSON-lines file (`lineageEmitterFor` picks one). */
 export interface LineageTransport {
   /** Where events go, for logs: a URL or a path, never a credential. */
   readonly target: string;
