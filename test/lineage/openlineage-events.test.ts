@@ -1,7 +1,7 @@
 /**
  * OpenLineage events of real runs: a worker with the file transport on runs the churn pipeline (the
- * real jobs/train.py and score.py in the emulator, approved through the update), then a databricksRun
- * that fails and one that is cancelled. Every event the worker wrote is then
+ * real jobs/train.py and score.py in the emulator, approved through the update), one cancelled while
+ * it waits for approval, then a databricksRun that fails and one that is cancelled. Every event the worker wrote is then
  *   - checked for its sequence: per run one START first, then exactly one of COMPLETE, FAIL or ABORT as
  *     the run ended; run ids UUIDs; every parent link resolving to the pipeline's START event; and
  *   - validated by test/lineage/validate_openlineage.py against the official client's generated model
@@ -46,6 +46,7 @@ describe('OpenLineage events of a real pipeline run', () => {
   const pipelineId = `openlineage-pipeline-${tag}`;
   const failedId = `openlineage-failed-${tag}`;
   const cancelledId = `openlineage-cancelled-${tag}`;
+  const abortedPipelineId = `openlineage-aborted-pipeline-${tag}`;
   let result: PipelineResult;
   let events: RunEvent[];
 
@@ -85,7 +86,27 @@ describe('OpenLineage events of a real pipeline run', () => {
     await pipeline.executeUpdate('decide', { args: [{ decision: 'approve', by: 'alice' }] });
     result = await pipeline.result();
 
-    // 2. A run that fails, 3. one that is cancelled while its Databricks run runs.
+    // 2. A pipeline cancelled while it waits for approval (its own model: no champion to beat).
+    const aborted = await client.workflow.start(mlPipeline, {
+      taskQueue,
+      workflowId: abortedPipelineId,
+      args: [
+        churnPipeline({
+          name: `churn-openlineage-aborted-${tag}`,
+          model: `main.${schema}.churn_aborted`,
+          approval: { timeout: '2m', onTimeout: 'reject' },
+        }),
+      ],
+    });
+    await waitFor(
+      () => aborted.query('status') as Promise<{ awaitingApproval: boolean }>,
+      (s) => s.awaitingApproval,
+      { timeoutMs: 90_000, intervalMs: 200, what: 'the second pipeline to wait for approval' },
+    );
+    await aborted.cancel();
+    await expect(aborted.result()).rejects.toThrow();
+
+    // 3. A run that fails, 4. one that is cancelled while its Databricks run runs.
     await harness.emulator.control('POST', '/scenarios', {
       match: { runName: `ol-fail-${tag}` },
       durationMs: 200,
@@ -146,9 +167,14 @@ describe('OpenLineage events of a real pipeline run', () => {
     }
     expect(states(failedId)).toEqual(['START', 'FAIL']);
     expect(states(cancelledId)).toEqual(['START', 'ABORT']);
+    // The cancelled pipeline: what had ended stays COMPLETE, the step it waited in is aborted with it.
+    expect(states(abortedPipelineId)).toEqual(['START', 'ABORT']);
+    expect(states(`${abortedPipelineId}/train`)).toEqual(['START', 'COMPLETE']);
+    expect(states(`${abortedPipelineId}/evaluate`)).toEqual(['START', 'COMPLETE']);
+    expect(states(`${abortedPipelineId}/approval`)).toEqual(['START', 'ABORT']);
     // Nothing else: every event belongs to one of these runs, and each run has one run id.
     const jobs = new Set(events.map((e) => e.job.name));
-    expect(jobs.size).toBe(8);
+    expect(jobs.size).toBe(12);
     for (const job of jobs) expect(new Set(ofJob(job).map((e) => e.run.runId)).size).toBe(1);
     expect(events.every((e) => e.job.namespace === NAMESPACE)).toBe(true);
     // Within a run, event times do not go backwards (workflow time).
@@ -184,8 +210,14 @@ describe('OpenLineage events of a real pipeline run', () => {
       );
       expect(target).toBe(pipelineStart);
     }
+    const abortedStart = ofJob(abortedPipelineId).find((e) => e.eventType === 'START')!;
+    for (const child of events.filter((e) => e.job.name.startsWith(`${abortedPipelineId}/`))) {
+      expect((child.run.facets.parent as unknown as { run: { runId: string } }).run.runId).toBe(
+        abortedStart.run.runId,
+      );
+    }
     // Runs nobody started as children have no parent.
-    for (const id of [pipelineId, failedId, cancelledId]) {
+    for (const id of [pipelineId, abortedPipelineId, failedId, cancelledId]) {
       expect(ofJob(id).every((e) => e.run.facets.parent === undefined)).toBe(true);
     }
   });

@@ -78,8 +78,10 @@ export function buildRunEvent(fact: LineageFact, settings: EventSettings): RunEv
   const parent: LineageExecution | undefined = isStep ? workflow : fact.parent;
 
   const runFacets: Record<string, OpenLineageFacet> = {
-    // Key names as the spec's integrations use them ("processing_engine", "parent", "errorMessage",
-    // "nominalTime"; the Python client reads run.facets["parent"] in transport/kafka.py).
+    // Facet keys as OpenLineage's own integrations name them: its Airflow adapter (openlineage.airflow
+    // .adapter, whose tests expect "nominalTime", "processing_engine", "parent" and the job's "jobType"
+    // with integration "AIRFLOW", jobType "TASK"); the Python client reads run.facets["parent"]
+    // (openlineage-python 1.54.0 transport/kafka.py).
     processing_engine: facet(FACET_SCHEMA_URLS.processing_engine, {
       version: settings.version,
       name: 'lakeloop',
