@@ -29,6 +29,7 @@ import { LakeloopMetrics, startMetricsServer, type MetricsServer } from './obser
 import { startTracing } from './observability/tracing.js';
 import { lineageEmitterFor } from './lineage/openlineage/index.js';
 import { installReaperSchedule } from './reaper/schedule.js';
+import { MissingSearchAttributesError, missingSearchAttributes } from './temporal/search-attributes.js';
 import { reaperScheduleId } from './shared/reaper.js';
 import { lakeloopVersion } from './shared/version.js';
 import { tracingBundlePath } from './workflows-path.js';
@@ -94,6 +95,29 @@ async function usableDestination(
  * without permission to manage Schedules) does not stop the worker — its runs are still cancelled on
  * every path workflow code sees — but is logged as an error: orphans are then left to the operator.
  */
+/**
+ * Refuses to start on a namespace without Lakeloop's search attributes (src/temporal/search-attributes.ts):
+ * its workflows' tasks would fail on every upsert. A connection that may not list them (a narrowly
+ * scoped Cloud API key) is only warned about: the check is a courtesy, not a gate.
+ */
+async function requireSearchAttributes(
+  connection: NativeConnection,
+  namespace: string,
+  logger: LakeloopLogger,
+): Promise<void> {
+  let problems;
+  try {
+    problems = await missingSearchAttributes(connection, namespace);
+  } catch (err) {
+    logger.warn("could not list the namespace's search attributes; not checking them", {
+      namespace,
+      error: (err as Error).message,
+    });
+    return;
+  }
+  if (problems.length > 0) throw new MissingSearchAttributesError(problems, namespace);
+}
+
 async function setUpReaper(
   client: Client,
   taskQueue: string,
@@ -211,6 +235,7 @@ async function main(): Promise<void> {
   });
   let receiver: WebhookReceiver | undefined;
   try {
+    await requireSearchAttributes(connection, config.temporal.namespace, logger);
     receiver = await startReceiverFromConfig(config, { metrics, logger, tracing, runDirectory });
     const worker = await createLakeloopWorker({
       connection,
@@ -264,9 +289,11 @@ main().catch((err: unknown) => {
   const message =
     err instanceof ConfigError
       ? err.message
-      : err instanceof AuthError
-        ? `lakeloop worker: Databricks identity check failed: ${err.message}`
-        : `lakeloop worker failed: ${(err as Error).stack ?? err}`;
+      : err instanceof MissingSearchAttributesError
+        ? `lakeloop worker: ${err.message}`
+        : err instanceof AuthError
+          ? `lakeloop worker: Databricks identity check failed: ${err.message}`
+          : `lakeloop worker failed: ${(err as Error).stack ?? err}`;
   console.error(message);
   process.exit(1);
 });

@@ -7,7 +7,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Connection } from '@temporalio/client';
-import { INDEXED_VALUE_TYPE, LAKELOOP_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes.js';
+import { missingSearchAttributes as findMissingSearchAttributes } from '../../src/temporal/search-attributes.js';
 import { STACK_ENV_RELATIVE_PATH } from '../../src/config/env.js';
 import {
   choosePort,
@@ -70,18 +70,11 @@ export async function missingSearchAttributes(
   connection: Connection,
   namespace = NAMESPACE,
 ): Promise<string[]> {
-  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-  const problems: string[] = [];
-  for (const key of LAKELOOP_SEARCH_ATTRIBUTES) {
-    const registered = customAttributes?.[key.name];
-    if (registered === undefined || registered === null) problems.push(key.name);
-    else if (registered !== INDEXED_VALUE_TYPE[key.type]) {
-      problems.push(
-        `${key.name} (registered with another type; Lakeloop needs ${key.type}: start without --keep-data)`,
-      );
-    }
-  }
-  return problems;
+  return (await findMissingSearchAttributes(connection, namespace)).map((p) =>
+    p.wrongType
+      ? `${p.name} (registered with another type; Lakeloop needs ${p.type}: start without --keep-data)`
+      : p.name,
+  );
 }
 
 export function writeStackEnv(file: string, env: Record<string, string>): void {

@@ -15,7 +15,7 @@ import type { SubmitSpec } from '../shared/run-input.js';
 import type { RunSnapshot, SubmitResult, TaskOutput } from '../shared/run-types.js';
 import { isFeatureUnavailable, isNotificationRefusal } from './capabilities.js';
 import { withActivityFailures } from './failures.js';
-import { fingerprint, idempotencyToken } from './fingerprint.js';
+import { definitionFingerprint, fingerprint, idempotencyToken } from './fingerprint.js';
 import { jobRunPageUrl } from '../shared/run-page-url.js';
 import { planNextPoll, type PollPlan } from './poll-schedule.js';
 import type { RunDurations } from './run-durations.js';
@@ -225,6 +225,7 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
           return {
             runId,
             jobFingerprint: fingerprint(request.submit),
+            definitionFingerprint: definitionFingerprint(request.submit),
             webhooksAvailable: wantWebhook && refused === undefined,
             ...(refused !== undefined ? { webhooksRefused: refused } : {}),
           };
@@ -270,6 +271,8 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
         skipFirstAttempt?: boolean;
         /** Poll mode: the input's maxPollInterval, which also bounds predicted looks past the likely end. */
         maxPollIntervalMs?: number;
+        /** A one-time run's definition fingerprint: earlier runs of it (any name) predict this one. */
+        definition?: string;
       } = {},
     ): Promise<RunSnapshot> {
       if (options.skipFirstAttempt && activityInfo().attempt === 1) {
@@ -289,7 +292,7 @@ export function createRunActivities(workspace: () => RunActivityDeps) {
       observeTerminal(deps, snapshot, 'poll'); // warns about a state it does not know
       // Poll mode looks again when this job's earlier runs say the end is likely (the safety net keeps
       // its own slow interval); without enough history the retry policy's back-off decides.
-      const plan = safetyNet ? undefined : await predictNextLook(deps, run, options.maxPollIntervalMs);
+      const plan = safetyNet ? undefined : await predictNextLook(deps, run, options);
       throw ApplicationFailure.create({
         type: 'RunNotTerminal',
         message:
@@ -484,13 +487,13 @@ async function readRunAndAnswer(
 async function predictNextLook(
   deps: RunActivityDeps,
   run: Run,
-  maxPollIntervalMs: number | undefined,
+  { maxPollIntervalMs, definition }: { maxPollIntervalMs?: number; definition?: string },
 ): Promise<PollPlan | undefined> {
   const prediction = deps.pollPrediction;
   if (!prediction || run.start_time === undefined || run.start_time <= 0) return undefined;
   return planNextPoll({
     elapsedMs: Date.now() - run.start_time,
-    pastDurationsMs: await prediction.durations.of(run),
+    pastDurationsMs: await prediction.durations.of(run, definition),
     minDelayMs: prediction.minDelayMs,
     maxDelayMs: prediction.maxDelayMs,
     ...(maxPollIntervalMs !== undefined ? { lateMaxDelayMs: maxPollIntervalMs } : {}),

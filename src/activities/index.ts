@@ -16,7 +16,8 @@ import { createRunActivities, type RunActivityDeps } from './databricks-runs.js'
 import { describeIdentity, type IdentityDescription } from './describe-identity.js';
 import { createMlflowActivities, type MlflowActivityDeps } from './mlflow.js';
 import { createReaperActivities } from './reaper.js';
-import { RunDurations } from './run-durations.js';
+import { definitionHistoryFrom } from './definition-history.js';
+import { DEFAULT_RUN_DURATION_OPTIONS, RunDurations } from './run-durations.js';
 import type { RunDirectory } from '../webhooks/run-directory.js';
 
 export type { IdentityDescription } from './describe-identity.js';
@@ -113,11 +114,20 @@ export function createActivities(deps: ActivityDeps) {
         ? {}
         : {
             pollPrediction: {
-              durations: new RunDurations(jobs, (error, key) =>
-                log.warn('could not read earlier runs to predict when runs end; polling with the back-off', {
-                  jobs: key,
-                  error: (error as Error).message,
-                }),
+              durations: new RunDurations(
+                jobs,
+                (error, key) =>
+                  log.warn(
+                    'could not read earlier runs to predict when runs end; polling with the back-off',
+                    {
+                      jobs: key,
+                      error: (error as Error).message,
+                    },
+                  ),
+                DEFAULT_RUN_DURATION_OPTIONS,
+                Date.now,
+                // One-time runs also learn from this worker's namespace: earlier runs of their definition.
+                deps.temporal ? definitionHistoryFrom(deps.temporal) : undefined,
               ),
               minDelayMs: MIN_PREDICTED_DELAY_MS,
               maxDelayMs: deps.pollPrediction?.maxDelayMs ?? DEFAULT_PREDICTED_MAX_DELAY_MS,

@@ -11,13 +11,18 @@
  * first ("offset … relative to the most recent run"). `limit` is left at its default (20): the SDK says
  * it "must be greater than 0 and less than 25".
  *
- * Cached per job (or run name) in the worker for a while, so a hundred concurrent runs of one job cost
+ * A one-time run whose workflow passes its definition fingerprint learns first from Lakeloop's own
+ * closed workflows of that definition (definition-history.ts), whatever their run names; only when
+ * those hold no duration does it fall back to one-time runs of the same name.
+ *
+ * Cached per job (or definition, or run name) in the worker for a while, so a hundred concurrent runs of one job cost
  * one runs/list, not one per look. A lookup that fails is remembered as "no history" for the same
  * while (and reported once through `onError`): a workspace that refuses runs/list costs one call per
  * job per TTL, and the poll backs off as usual, rather than a second request on every look.
  */
 import type { JobsClient } from '../databricks/jobs.js';
 import type { Run } from '../databricks/jobs-schemas.js';
+import type { DefinitionHistory } from './definition-history.js';
 
 export interface RunDurationOptions {
   /** How long an answer is reused. */
@@ -38,8 +43,14 @@ export const DEFAULT_RUN_DURATION_OPTIONS: RunDurationOptions = {
 };
 
 /** What identifies "the same job" for a run, or undefined when nothing does. */
-export function durationKey(run: Pick<Run, 'job_id' | 'run_type' | 'run_name'>): string | undefined {
-  if (run.run_type === 'SUBMIT_RUN') return run.run_name ? `submit:${run.run_name}` : undefined;
+export function durationKey(
+  run: Pick<Run, 'job_id' | 'run_type' | 'run_name'>,
+  definition?: string,
+): string | undefined {
+  if (run.run_type === 'SUBMIT_RUN') {
+    if (definition) return `definition:${definition}${run.run_name ? `|submit:${run.run_name}` : ''}`;
+    return run.run_name ? `submit:${run.run_name}` : undefined;
+  }
   return run.job_id !== undefined ? `job:${run.job_id}` : undefined;
 }
 
@@ -58,15 +69,20 @@ export class RunDurations {
     private readonly onError: (error: unknown, key: string) => void = () => undefined,
     private readonly options: RunDurationOptions = DEFAULT_RUN_DURATION_OPTIONS,
     private readonly now: () => number = Date.now,
+    /** Lakeloop's own closed workflows by definition (absent: a worker without a Temporal client). */
+    private readonly history?: DefinitionHistory,
   ) {}
 
-  /** Durations (ms) of earlier successful runs of the job `run` belongs to, newest first. */
-  async of(run: Pick<Run, 'job_id' | 'run_type' | 'run_name'>): Promise<number[]> {
-    const key = durationKey(run);
+  /**
+   * Durations (ms) of earlier successful runs of the job `run` belongs to, newest first; for a
+   * one-time run with a `definition` fingerprint, of that definition first.
+   */
+  async of(run: Pick<Run, 'job_id' | 'run_type' | 'run_name'>, definition?: string): Promise<number[]> {
+    const key = durationKey(run, definition);
     if (!key) return [];
     const cached = this.cache.get(key);
     if (cached && this.now() - cached.at < this.options.ttlMs) return cached.durations;
-    const durations = this.read(run).catch((error: unknown) => {
+    const durations = this.readFirst(run, definition).catch((error: unknown) => {
       this.onError(error, key);
       return [];
     });
@@ -74,6 +90,18 @@ export class RunDurations {
     this.cache.set(key, { at: this.now(), durations });
     while (this.cache.size > this.options.maxEntries) this.cache.delete(this.cache.keys().next().value!);
     return durations;
+  }
+
+  private async readFirst(
+    run: Pick<Run, 'job_id' | 'run_type' | 'run_name'>,
+    definition: string | undefined,
+  ): Promise<number[]> {
+    if (run.run_type === 'SUBMIT_RUN' && definition && this.history) {
+      const own = await this.history(definition, this.options.maxSamples);
+      if (own.length > 0) return own;
+    }
+    if (run.run_type === 'SUBMIT_RUN' && !run.run_name) return [];
+    return this.read(run);
   }
 
   private async read(run: Pick<Run, 'job_id' | 'run_type' | 'run_name'>): Promise<number[]> {

@@ -64,6 +64,11 @@ export interface SubmitResult {
   runPageUrl?: string;
   /** sha256 of the job settings (or the submit spec) that ran: ties every result to a job version. */
   jobFingerprint: string;
+  /**
+   * A one-time run's definition without its per-run fields (name, token, notifications, timeout):
+   * shared by the runs of one definition, whatever their names, so their durations predict the next.
+   */
+  definitionFingerprint?: string;
   /** True when this worker's webhook receiver will be told when the run ends. */
   webhooksAvailable: boolean;
   /** Set when the workspace refused notifications for this run, so it is polled instead (a warning). */

@@ -49,7 +49,22 @@ export const LakeloopNotificationWaitSince = defineSearchAttributeKey(
 );
 
 /**
- * Keywords but for one Bool and one Datetime: Temporal's SQL visibility stores custom attributes in
+ * A one-time run's definition fingerprint (the runs/submit request without its name, token,
+ * notifications and timeout: src/activities/fingerprint.ts). With LakeloopRunMs it is the duration
+ * history of one-time runs, which Databricks cannot give: runs/list has no filter for "the same
+ * submitted definition", and run names often carry a date.
+ */
+export const LakeloopDefinition = defineSearchAttributeKey('LakeloopDefinition', SearchAttributeType.KEYWORD);
+/**
+ * How long a databricksRun's Databricks run took (end_time − start_time, ms) when it succeeded without
+ * a repair or a resubmission: what predictive polling fits (src/activities/run-durations.ts). An Int:
+ * durations are far below 2^53, so the SDK's JSON number is exact; SQL visibility has three Int columns
+ * and Lakeloop uses no other.
+ */
+export const LakeloopRunMs = defineSearchAttributeKey('LakeloopRunMs', SearchAttributeType.INT);
+
+/**
+ * Keywords but for one Bool, one Datetime and one Int: Temporal's SQL visibility stores custom attributes in
  * pre-allocated columns, 10 for Keyword and 3 for each other type (counted in the dev server's SQLite
  * schema, `executions_visibility`, Temporal CLI 1.9.1 / server 1.32.0), so Keyword is where room is.
  */
@@ -62,6 +77,8 @@ export const LAKELOOP_SEARCH_ATTRIBUTES = [
   LakeloopDecision,
   LakeloopModelVersion,
   LakeloopNotificationWaitSince,
+  LakeloopDefinition,
+  LakeloopRunMs,
 ];
 
 /**
@@ -79,7 +96,7 @@ export const INDEXED_VALUE_TYPE: Record<string, number> = {
 };
 
 /** The CLI's spelling of each type, for `temporal server start-dev --search-attribute NAME=Type`. */
-const CLI_TYPE_NAMES: Record<string, string> = {
+export const CLI_TYPE_NAMES: Record<string, string> = {
   [SearchAttributeType.INT]: 'Int',
   [SearchAttributeType.KEYWORD]: 'Keyword',
   [SearchAttributeType.TEXT]: 'Text',

@@ -3,6 +3,7 @@
  * Lakeloop's metrics on LAKELOOP_METRICS_ADDR, the Temporal runtime's on LAKELOOP_TEMPORAL_METRICS_ADDR.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { freePort } from '../../scripts/lib/processes.js';
 import { databricksRun } from '../../src/workflows/index.js';
@@ -82,4 +83,41 @@ describe('worker process metrics and logs', () => {
     );
     expect(worker.output()).not.toContain(PAT);
   });
+
+  test("refuses to start on a namespace without Lakeloop's search attributes, printing the commands that add them", async () => {
+    // A namespace of its own, registered bare: the suite's dev server registered them on "default" only.
+    const namespace = `bare-${Date.now()}`;
+    await env.client.connection.workflowService.registerNamespace({
+      namespace,
+      workflowExecutionRetentionPeriod: msToTs('1 day'),
+    });
+    await waitFor(
+      () =>
+        env.client.connection.workflowService
+          .describeNamespace({ namespace })
+          .then(() => true)
+          .catch(() => false),
+      (known) => known,
+      { timeoutMs: 30_000, what: `namespace ${namespace} to be known` },
+    );
+    const failure = await startWorkerProcess(emulator, uniqueTaskQueue('bare-ns'), {
+      TEMPORAL_NAMESPACE: namespace,
+    }).then(
+      () => undefined,
+      (err: Error) => err.message,
+    );
+    expect(failure).toContain(
+      `lakeloop worker: the Temporal namespace "${namespace}" lacks search attributes`,
+    );
+    for (const [name, type] of [
+      ['DatabricksRunId', 'Keyword'],
+      ['LakeloopRunMs', 'Int'],
+      ['LakeloopNotificationWaitSince', 'Datetime'],
+    ]) {
+      expect(failure).toContain(
+        `temporal operator search-attribute create --namespace ${namespace} --name ${name} --type ${type}`,
+      );
+    }
+    expect(failure).not.toContain('lakeloop worker polling');
+  }, 60_000);
 });

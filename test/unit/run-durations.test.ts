@@ -68,4 +68,35 @@ describe('RunDurations', () => {
     expect(await durations.of({ job_id: undefined, run_type: 'SUBMIT_RUN' })).toEqual([]);
     expect(calls).toHaveLength(1);
   });
+
+  test('one-time runs with a definition learn from its earlier workflows first, then from the name', async () => {
+    const { jobs, calls } = jobsAnswering(() =>
+      Promise.resolve({ runs: [run('nightly-2026-12-01', 0, 30_000)], has_more: false }),
+    );
+    const asked: Array<[string, number]> = [];
+    const own = new Map([['sha256:known', [42_000, 41_000]]]);
+    const durations = new RunDurations(
+      jobs,
+      undefined,
+      { ttlMs: 60_000, maxEntries: 10, maxPages: 4, maxSamples: 5 },
+      () => 0,
+      (definition, limit) => {
+        asked.push([definition, limit]);
+        return Promise.resolve(own.get(definition) ?? []);
+      },
+    );
+    const oneTime = { job_id: undefined, run_name: 'nightly-2026-12-01', run_type: 'SUBMIT_RUN' };
+    expect(await durations.of(oneTime, 'sha256:known')).toEqual([42_000, 41_000]);
+    expect(calls).toEqual([]); // the workspace was not asked
+    // No workflow of that definition holds a duration yet: one-time runs of the same name.
+    expect(await durations.of(oneTime, 'sha256:new')).toEqual([30_000]);
+    expect(calls).toHaveLength(1);
+    expect(asked).toEqual([
+      ['sha256:known', 5],
+      ['sha256:new', 5],
+    ]);
+    // A saved job's runs never ask the workflow history: runs/list by job_id is exact.
+    await durations.of({ job_id: '9', run_type: 'JOB_RUN' }, 'sha256:known');
+    expect(asked).toHaveLength(2);
+  });
 });

@@ -3,7 +3,8 @@
  * successful runs gets its next look from their durations (the poll activity's failure says so and its
  * next attempt is scheduled past the retry policy's maximum interval), and still ends SUCCESS; a job
  * with no history is polled by the input's back-off alone. The prediction reads runs/list, as a real
- * workspace answers it (completed runs, newest first).
+ * workspace answers it (completed runs, newest first), and for one-time runs first Lakeloop's own
+ * closed workflows of the same definition (LakeloopDefinition, LakeloopRunMs in the visibility store).
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -104,6 +105,46 @@ describe('predictive polling', () => {
     );
     for (const run of earlier) await waitForTerminal(harness.emulator, run.body.run_id, 30_000);
     const { handle, pending } = await startAndAwaitPoll(`predict-once-${tag}`, { submit });
+    expect(pending.message).toContain('; 5 earlier runs of this job took');
+    expect(pending.gapMs).toBeGreaterThan(1_000);
+    expect(await handle.result()).toMatchObject({ outcome: 'SUCCESS' });
+  });
+
+  test("one-time runs learn from Lakeloop's earlier runs of the same definition, whatever their names", async () => {
+    const taskKey = `def-${tag}`;
+    await harness.emulator.control('POST', '/scenarios', { match: { taskKey }, durationMs: 6_000 });
+    const submitOn = (day: number) => ({
+      run_name: `nightly-${tag}-day${day}`,
+      tasks: [{ task_key: taskKey, notebook_task: { notebook_path: '/Shared/nightly' } }],
+    });
+    const client = harness.env.client;
+    // Five earlier nights, each under its own (dated) name: only the definition is shared.
+    const earlier = await Promise.all(
+      [1, 2, 3, 4, 5].map((day) =>
+        client.workflow.start(databricksRun, {
+          taskQueue: harness.taskQueue,
+          workflowId: `nightly-${tag}-day${day}`,
+          args: [{ submit: submitOn(day), wait: POLL }],
+        }),
+      ),
+    );
+    for (const handle of earlier) expect(await handle.result()).toMatchObject({ outcome: 'SUCCESS' });
+    const attributes = await Promise.all(earlier.map(async (h) => (await h.describe()).searchAttributes));
+    const definitions = new Set(attributes.map((a) => a.LakeloopDefinition?.[0]));
+    expect(definitions.size).toBe(1);
+    const [definition] = definitions;
+    expect(definition).toMatch(/^sha256:[0-9a-f]{64}$/);
+    for (const a of attributes) {
+      // end − start of a ~6 s run (emulated at scale 1), recorded because it succeeded at once
+      expect(a.LakeloopRunMs?.[0]).toBeGreaterThanOrEqual(5_000);
+    }
+    await waitFor(
+      () => client.workflow.count(`LakeloopDefinition = '${String(definition)}' AND LakeloopRunMs > 0`),
+      (n) => n.count === 5,
+      { timeoutMs: 30_000, intervalMs: 200, what: 'visibility to list the five earlier nights' },
+    );
+
+    const { handle, pending } = await startAndAwaitPoll(`nightly-${tag}-day6`, { submit: submitOn(6) });
     expect(pending.message).toContain('; 5 earlier runs of this job took');
     expect(pending.gapMs).toBeGreaterThan(1_000);
     expect(await handle.result()).toMatchObject({ outcome: 'SUCCESS' });

@@ -38,8 +38,8 @@ export function buildResult(ctx: RunContext, c: Classification, detached = false
 
 /** The result with every task run's output (a for_each task's are its iterations'). */
 export async function collectResult(ctx: RunContext, c: Classification): Promise<RunResult> {
-  ctx.show({ phase: 'collecting-outputs', outcome: c.outcome });
   const { last } = ctx;
+  ctx.show({ phase: 'collecting-outputs', outcome: c.outcome, runMs: healthyDuration(ctx, c) });
   const outputs = last
     ? await ctx.acts.collector
         .getRunOutputs({
@@ -86,4 +86,18 @@ export function runFailed(result: RunResult): ApplicationFailure {
 /** The outcome of the run as last seen, for an ending that did not wait for it to end by itself. */
 export function lastOutcome(ctx: RunContext): Classification['outcome'] {
   return ctx.last ? classify(ctx.last).outcome : 'UNKNOWN';
+}
+
+/**
+ * The run's duration when it says how long this definition takes: a success at the first try, not
+ * repaired (a repair's end_time includes the wait before it and the re-run). end − start, as the poll
+ * measures a run's elapsed time (src/activities/run-durations.ts reads runs/list the same way).
+ */
+function healthyDuration(ctx: RunContext, c: Classification): number | undefined {
+  const { last } = ctx;
+  if (c.outcome !== 'SUCCESS' || !last || ctx.status.view.attempts.length > 1 || last.repairCount > 0)
+    return undefined;
+  if (last.startTime === undefined || last.endTime === undefined || last.endTime <= last.startTime)
+    return undefined;
+  return last.endTime - last.startTime;
 }

@@ -18,8 +18,10 @@ import {
   DatabricksJobId,
   DatabricksRunId,
   DatabricksRunState,
+  LakeloopDefinition,
   LakeloopDetached,
   LakeloopNotificationWaitSince,
+  LakeloopRunMs,
 } from '../../shared/search-attributes.js';
 import { NOTIFICATION_CATCH_UP_PATCH } from './patches.js';
 
@@ -67,6 +69,10 @@ export interface RunStatusView {
   notificationWaitSince?: string;
   /** Set when the run's end was found by a receiver's catch-up: its notification was lost. */
   caughtUp?: CaughtUp;
+  /** A one-time run's definition fingerprint (LakeloopDefinition): its runs' durations predict polls. */
+  definition?: string;
+  /** How long the run took when it succeeded at its first try (LakeloopRunMs), end − start. */
+  runMs?: number;
 }
 
 /** The databricksRun `status` query. */
@@ -108,6 +114,10 @@ export class RunStatus {
       // The orphan reaper never cancels a run that may outlive its workflow on purpose. (A key more in
       // an existing upsert adds no command: recorded histories replay.)
       ...(this.detached ? [{ key: LakeloopDetached, value: true }] : []),
+      // What predictive polling learns from for one-time runs (run-durations.ts): the definition, and
+      // once it succeeded, how long it took.
+      ...(view.definition !== undefined ? [{ key: LakeloopDefinition, value: view.definition }] : []),
+      ...(view.runMs !== undefined ? [{ key: LakeloopRunMs, value: view.runMs }] : []),
       // Set while waiting for a notification, removed (null) once the wait is over.
       ...(this.showsNotificationWait
         ? [

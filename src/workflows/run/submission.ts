@@ -43,6 +43,7 @@ export async function submit(ctx: RunContext, attempt: number): Promise<SubmitRe
     runPageUrl: submission.runPageUrl,
     lifeCycleState: undefined,
     waitMode,
+    definition: submission.definitionFingerprint,
   });
   return (ctx.submission = { ...submission, runId });
 }

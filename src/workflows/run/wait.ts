@@ -19,7 +19,11 @@ export function waitForTerminal(ctx: RunContext, runId: DatabricksId): Promise<R
     default:
       // The input's longest interval also bounds predicted looks once the run is later than expected.
       // (Activity arguments are not part of replay's check: histories recorded without it replay.)
-      return ctx.acts.poller.pollUntilTerminal(runId, { maxPollIntervalMs: ctx.input.wait.maxPollInterval });
+      // A one-time run's definition lets the prediction learn from earlier runs of it (run-durations.ts).
+      return ctx.acts.poller.pollUntilTerminal(runId, {
+        maxPollIntervalMs: ctx.input.wait.maxPollInterval,
+        ...(ctx.status.view.definition !== undefined ? { definition: ctx.status.view.definition } : {}),
+      });
   }
 }
 
