@@ -213,14 +213,20 @@ function send(
   body: string | Buffer | undefined,
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method, path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-      );
-      res.on('error', reject);
-    });
+    // A connection per request (agent: false): Node's global agent keeps sockets alive, and a socket the
+    // emulator closes after its keep-alive timeout just as the agent reuses it answers "socket hang up"
+    // (seen once on a loaded machine) — a race of the client's pool, not an answer to the request.
+    const req = request(
+      { host: url.hostname, port: url.port, method, path, headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
