@@ -52,13 +52,18 @@ describe('orphan reaper', () => {
   /** A databricksRun of a run that lasts LONG_RUN_MS, started on `queue`. */
   async function startLongRun(
     name: string,
-    options: { queue?: string; detach?: boolean; workflowExecutionTimeout?: string } = {},
+    options: {
+      queue?: string;
+      detach?: boolean;
+      workflowExecutionTimeout?: string;
+      wait?: RunInput['wait'];
+    } = {},
   ): Promise<RunHandle> {
     const runName = `${name}-${randomUUID().slice(0, 8)}`;
     await emulator.control('POST', '/scenarios', { match: { runName }, durationMs: LONG_RUN_MS });
     const input: RunInput = {
       submit: { run_name: runName, tasks: [{ task_key: 'only', notebook_task: { notebook_path: '/x' } }] },
-      wait: FAST_POLL,
+      wait: options.wait ?? FAST_POLL,
       ...(options.detach ? { onCancel: 'detach' as const } : {}),
     };
     return env.client.workflow.start(databricksRun, {
@@ -143,7 +148,15 @@ describe('orphan reaper', () => {
   }, 120_000);
 
   test('a databricksRun stopped by the execution timeout its starter set is reaped', async () => {
-    const handle = await startLongRun('timed-out', { workflowExecutionTimeout: '8s' });
+    // Heartbeat mode, not poll: the server caps an activity's schedule-to-close at the run timeout (the
+    // history shows 8 s for pollUntilTerminal), and a poll retry that would land past it fails the
+    // activity at once — up to one back-off before the workflow's own timeout. The workflow then
+    // cancels its run itself, as it should, and there is no orphan left to reap. One heartbeating
+    // activity only times out t(scheduled) + 8 s, after the workflow has.
+    const handle = await startLongRun('timed-out', {
+      workflowExecutionTimeout: '8s',
+      wait: { mode: 'heartbeat', heartbeatPollInterval: '200ms' },
+    });
     const runId = await waiting(handle);
     await closedInVisibility(handle.workflowId, 'TimedOut');
     expect(ACTIVE.has(await lifeCycle(runId))).toBe(true);
