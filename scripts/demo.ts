@@ -11,6 +11,7 @@
  * metrics, the decision, model versions, Databricks run links and the Temporal UI address. Ctrl-C (or
  * SIGTERM) at any point stops the stack once, cleanly, and removes its stack.env.
  */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { formatHealthCheck, runDoctor } from '../src/client/commands/doctor.js';
 import { lineageDeps } from '../src/client/commands/lineage.js';
@@ -96,6 +97,7 @@ async function runDemo(stack: RunningStack): Promise<void> {
     const champion = `${pipeline.register.model}@${pipeline.register.alias}`;
     step(`lineage of ${champion}:`);
     console.log(indent(formatLineage(await traceLineage(lineageDeps(lakeloop, config), champion))));
+    await printLineageEvents();
     console.log(`    health check:     ${uiLink(health.workflowId)}`);
     // The CLI finds the stack through .lakeloop/stack.env in the project; elsewhere it must be told.
     const settingsFile = stack.settings.addresses.find(([label]) => label === 'Settings file')?.[1];
@@ -110,12 +112,50 @@ async function runDemo(stack: RunningStack): Promise<void> {
   }
 }
 
+/**
+ * The demo's OpenLineage run events (the worker appends them to a JSON-lines file; the test suite
+ * validates such a file against the spec, test/lineage/validate_openlineage.py). The worker sends them
+ * from a queue, so the last ones may still be on their way: wait (a few seconds at most) until every
+ * run that started has ended.
+ */
+const openLineageFile = path.resolve(flags.stateDir, 'openlineage.jsonl');
+interface LineageLine {
+  eventType: string;
+  run: { runId: string };
+  job: { name: string };
+}
+function readLineageEvents(): LineageLine[] {
+  return readFileSync(openLineageFile, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as LineageLine);
+}
+async function printLineageEvents(): Promise<void> {
+  if (!existsSync(openLineageFile)) return; // LAKELOOP_OPENLINEAGE_* sent them elsewhere
+  let events = readLineageEvents();
+  const open = (list: LineageLine[]) => {
+    const ended = new Set(list.filter((e) => e.eventType !== 'START').map((e) => e.run.runId));
+    return list.filter((e) => e.eventType === 'START' && !ended.has(e.run.runId)).length;
+  };
+  for (let waited = 0; open(events) > 0 && waited < 10_000; waited += 200) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    events = readLineageEvents();
+  }
+  const byType = new Map<string, number>();
+  for (const e of events) byType.set(e.eventType, (byType.get(e.eventType) ?? 0) + 1);
+  const jobs = new Set(events.map((e) => e.job.name)).size;
+  const counts = [...byType].map(([type, n]) => `${n} ${type}`).join(', ');
+  step(`OpenLineage: ${events.length} run events (${counts}) of ${jobs} jobs in ${openLineageFile}`);
+}
+
 // The usual ports when free (so the UI is where the README says), otherwise any free ones; a port
 // given as a flag is used or refused.
 const port = flags.port ?? ((await isPortFree(7233)) ? 7233 : 0);
 const uiPort = flags.uiPort ?? ((await isPortFree(8233)) ? 8233 : 0);
 
 step('starting the local stack (Temporal dev server, Databricks emulator, Lakeloop worker)…');
+// Each demo's events only (a --keep-data stack keeps its workflows, not this file).
+rmSync(openLineageFile, { force: true });
 let stack: RunningStack;
 try {
   stack = await startStack({
@@ -130,7 +170,7 @@ try {
         statePath: path.join(flags.stateDir, 'emulator-state.json'),
         timeScale: flags.timeScale,
       }),
-      workerService({ echo: false }),
+      workerService({ echo: false, openLineageFile }),
     ],
   });
 } catch (err) {

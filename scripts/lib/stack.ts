@@ -140,13 +140,31 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 }
 
 /** The worker as a child process (so it can be killed and restarted apart from the stack). */
-export function workerService(options: { echo: boolean }): StackService {
+export function workerService(options: {
+  echo: boolean;
+  /**
+   * Append the workflows' OpenLineage events to this JSON-lines file, unless the environment already
+   * says where they go (LAKELOOP_OPENLINEAGE_*).
+   */
+  openLineageFile?: string;
+}): StackService {
+  const lineageConfigured = Object.keys(process.env).some((k) => k.startsWith('LAKELOOP_OPENLINEAGE_'));
+  const lineage =
+    options.openLineageFile && !lineageConfigured
+      ? { LAKELOOP_OPENLINEAGE_FILE_PATH: options.openLineageFile }
+      : {};
   return {
     name: 'worker',
     async start(settings) {
       const worker = await startWorkerProcess(
         // WARN unless asked: at INFO the SDK prints webpack's build report on every start.
-        { LAKELOOP_LOG_LEVEL: 'WARN', ...process.env, ...settings.env, LAKELOOP_STACK_ENV: 'off' },
+        {
+          LAKELOOP_LOG_LEVEL: 'WARN',
+          ...lineage,
+          ...process.env,
+          ...settings.env,
+          LAKELOOP_STACK_ENV: 'off',
+        },
         { echo: options.echo },
       );
       settings.addresses.push(['Worker', `pid ${worker.child.pid}`]);

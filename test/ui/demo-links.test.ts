@@ -5,18 +5,22 @@
  * ended, name its tasks, and link to the Temporal workflows that own it; a screenshot of each is saved
  * in test-artifacts/ui/demo-link-N.png. No workflow the demo closed may show a pending activity
  * (DescribeWorkflowExecution; the abandoned safety-net poll used to linger there, retrying). SIGTERM
- * then stops the demo, which must finish cleanly.
+ * then stops the demo, which must finish cleanly. The OpenLineage events the demo's worker wrote must
+ * validate against the spec.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Client, Connection } from '@temporalio/client';
 import type { Browser } from 'playwright-core';
 import { projectRoot } from '../../scripts/lib/temporal-cli.js';
+import { ensurePythonVenv } from '../../scripts/python-venv.js';
 import { chromiumOrSkip, launchChromium } from '../helpers/browser.js';
 
 const artifacts = path.join(projectRoot, 'test-artifacts', 'ui');
+const VALIDATOR = path.join(projectRoot, 'test', 'lineage', 'validate_openlineage.py');
 const RUN_LINK = /https?:\/\/127\.0\.0\.1:\d+\/jobs\/\d+\/runs\/\d+\?o=\d+/g;
 
 describe('the run links the demo prints', () => {
@@ -140,4 +144,25 @@ describe('the run links the demo prints', () => {
     expect(await exited).toBe(0);
     expect(output).toContain('demo finished.');
   }, 60_000);
+
+  test("the demo's OpenLineage events validate against the spec, every run ending once", async () => {
+    const summary = /OpenLineage: (\d+) run events \(([^)]*)\) of (\d+) jobs in (\S+)$/m.exec(output);
+    expect(summary).not.toBeNull();
+    const [, count, , jobs, file] = summary!;
+    // The demo run, and each night's pipeline with its train, evaluate, (register) and score.
+    expect(Number(jobs)).toBeGreaterThanOrEqual(8);
+    const events = readFileSync(file!, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { eventType: string; run: { runId: string } });
+    expect(events).toHaveLength(Number(count));
+    const starts = events.filter((e) => e.eventType === 'START').map((e) => e.run.runId);
+    const ends = events.filter((e) => e.eventType !== 'START').map((e) => e.run.runId);
+    expect(new Set(starts).size).toBe(starts.length);
+    expect([...ends].sort()).toEqual([...starts].sort());
+    // The official client's generated model of the spec (openlineage-python, the test venv).
+    const { python } = await ensurePythonVenv({ quiet: true });
+    const { stdout } = await promisify(execFile)(python, [VALIDATOR, file!]);
+    expect(stdout).toContain(`${events.length} events valid`);
+  }, 120_000);
 });
