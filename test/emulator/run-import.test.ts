@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { parseCommandLine } from '../../emulator/cli-options.js';
 import type { TestEmulator } from './helpers.js';
 import { createJob, startTestEmulator, submit, task, waitForTerminal } from './helpers.js';
 
@@ -104,5 +105,30 @@ describe('imported past runs and per-run durations', () => {
       lengths.push(only.setup_duration + only.execution_duration + only.cleanup_duration);
     }
     expect(lengths).toEqual([3_000, 60_000, 20_000]);
+  });
+});
+
+// The bench starts several emulators beside one worker and receiver: each needs its own run-id range.
+describe('--first-run-id', () => {
+  test('run ids (imported and submitted) start at the given id', async () => {
+    const parsed = parseCommandLine(['--pat', 'x', '--first-run-id', '700000000001']);
+    expect(parsed).toMatchObject({ firstRunId: 700_000_000_001 });
+    expect(() => parseCommandLine(['--pat', 'x', '--first-run-id', 'soon'])).toThrow(/first-run-id/);
+    const { firstRunId } = parsed as { firstRunId: number };
+    const emu = await startTestEmulator({ timeScale: 100, firstRunId });
+    try {
+      const imported = await emu.control<{ runs: { run_id: number }[] }>('POST', '/runs/import', {
+        runName: 'past',
+        tasks: [task('only')],
+        durationsMs: [1_000],
+      });
+      // The task run takes the first id, the run the next (as the engine numbers them).
+      expect(imported.runs[0]!.run_id).toBe(firstRunId + 1);
+      const submitted = await submit(emu, { run_name: 'now', tasks: [task('only')] });
+      expect(submitted).toBeGreaterThan(firstRunId + 1);
+      expect(submitted).toBeLessThan(firstRunId + 10);
+    } finally {
+      await emu.close();
+    }
   });
 });
