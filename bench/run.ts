@@ -34,7 +34,7 @@ import {
   type BenchReport,
   type ScenarioResult,
 } from './output.js';
-import { historyLengths, runLengths, scenarios, type Scenario } from './scenarios.js';
+import { UNCOMPRESSED, historyLengths, runLengths, scenarios, type Scenario } from './scenarios.js';
 
 const { values } = parseArgs({
   options: {
@@ -84,7 +84,7 @@ const list = scenarios(quick, values['time-scale'] ? Number(values['time-scale']
 );
 
 const UNCOMPRESSED_NOTES = [
-  'single-long-uncompressed: timeScale 1 (real time). Run lengths drawn from a log-normal (seeded; the draws are in the JSON under "draws"); the emulator hands them out in the order the runs start (a scenario rule\'s durationsMs), so every arm gets the same lengths. Before the measured window each emulator but the cold-start one holds 20 earlier successful one-time runs named "bench" (POST /__emulator/runs/import, a day apart, lengths drawn from the same log-normal with the next seed), as a workspace where the job has run before.',
+  `single-long-uncompressed: timeScale ${UNCOMPRESSED.timeScale} (real time unless --time-scale). Run lengths drawn from a log-normal (seeded; the draws are in the JSON under "draws"); the emulator hands them out in the order the runs start (a scenario rule's durationsMs), so every arm gets the same lengths. Before the measured window each emulator but the cold-start one holds ${UNCOMPRESSED.historyRuns} earlier successful one-time runs named "bench" (POST /__emulator/runs/import, a day apart, lengths drawn from the same log-normal with the next seed), as a workspace where the job has run before.`,
   'single-long-uncompressed arms run at once, each on its own emulator process, so API calls are per arm; lakeloop/poll (prediction) is the worker default (LAKELOOP_POLL_PREDICTION unset), (no-prediction) is LAKELOOP_POLL_PREDICTION=off (the ×1.5 back-off alone), (cold-start) is the default on a workspace without the earlier runs. Each arm has its own worker (own runs/list cache, 10 min TTL). peakRssMb, cpuSeconds and workflowCache of the Lakeloop arms are of the one bench process over overlapping windows, so they are shared, not per arm.',
 ];
 
