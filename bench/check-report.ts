@@ -5,13 +5,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { PREDICTION_VARIANTS } from './output.js';
 
 const count = z.number().nonnegative();
 const scenarioSchema = z.object({
   name: z.string().min(1),
   system: z.enum(['lakeloop', 'prefect', 'airflow']),
   mode: z.enum(['webhook', 'poll']),
-  variant: z.enum(['deferrable', 'classic']).optional(),
+  variant: z.enum(['deferrable', 'classic', ...PREDICTION_VARIANTS]).optional(),
   runs: z.number().int().positive(),
   apiCallsPerRun: count,
   apiCallsByEndpoint: z.record(z.string(), count),
@@ -46,15 +47,19 @@ if (!parsed.success) {
   const names = [...new Set(report.scenarios.map((s) => s.name))];
   for (const name of names) {
     for (const mode of ['webhook', 'poll'] as const) {
-      const row = report.scenarios.find((s) => s.name === name && s.system === 'lakeloop' && s.mode === mode);
-      if (!row) problems.push(`${name}: no lakeloop/${mode} result`);
-      else if (row.completed !== row.runs || row.failed !== 0)
-        problems.push(
-          `${name} lakeloop/${mode}: ${row.completed} of ${row.runs} completed, ${row.failed} failed`,
-        );
-      else if (!row.workflowCache) problems.push(`${name} lakeloop/${mode}: no workflowCache figures`);
-      else if (row.apiCallsByEndpoint['POST /api/2.2/jobs/runs/submit'] !== 1)
-        problems.push(`${name} lakeloop/${mode}: expected exactly one runs/submit per run`);
+      const rows = report.scenarios.filter(
+        (s) => s.name === name && s.system === 'lakeloop' && s.mode === mode,
+      );
+      if (rows.length === 0) problems.push(`${name}: no lakeloop/${mode} result`);
+      // Every Lakeloop row: the uncompressed scenario has three poll arms (variants).
+      for (const row of rows) {
+        const label = `${name} lakeloop/${mode}${row.variant ? ` (${row.variant})` : ''}`;
+        if (row.completed !== row.runs || row.failed !== 0)
+          problems.push(`${label}: ${row.completed} of ${row.runs} completed, ${row.failed} failed`);
+        else if (!row.workflowCache) problems.push(`${label}: no workflowCache figures`);
+        else if (row.apiCallsByEndpoint['POST /api/2.2/jobs/runs/submit'] !== 1)
+          problems.push(`${label}: expected exactly one runs/submit per run`);
+      }
     }
   }
   // run.ts writes the table and chart next to the JSON, under its name.

@@ -12,12 +12,23 @@ export interface EmulatorProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * Each emulator this process starts hands out run ids from a range of its own: arms that run at once
+ * share one webhook receiver, whose run directory is keyed by run id, and one Temporal namespace,
+ * whose DatabricksRunId lookups must not find another arm's workflow. (One workspace never repeats a
+ * run id; two emulators started alike would.)
+ */
+const FIRST_RUN_ID = 500_000_000_001;
+const RUN_ID_RANGE = 10_000_000_000;
+let emulatorsStarted = 0;
+
 /** Its stderr passes through to the bench's; its stdout is kept only for error messages. */
 export async function startEmulatorProcess(pat: string, timeScale: number): Promise<EmulatorProcess> {
-  const emulator = await startEmulator(['--port', '0', '--pat', pat, '--time-scale', String(timeScale)], {
-    echo: 'stderr',
-    readyTimeoutMs: 60_000,
-  });
+  const firstRunId = FIRST_RUN_ID + emulatorsStarted++ * RUN_ID_RANGE;
+  const emulator = await startEmulator(
+    ['--port', '0', '--pat', pat, '--time-scale', String(timeScale), '--first-run-id', String(firstRunId)],
+    { echo: 'stderr', readyTimeoutMs: 60_000 },
+  );
   return { url: emulator.url, pat, stop: emulator.stop };
 }
 

@@ -1,7 +1,7 @@
 /**
- * One scenario against Lakeloop in one wait mode: a fresh emulator process, a fresh worker (in this
- * process, so its RSS and CPU are sampled here) on its own task queue, `databricksRun` workflows with
- * the default wait settings of that mode.
+ * One scenario against Lakeloop in one wait mode (and, in the uncompressed scenario, one poll arm): a
+ * fresh emulator process, a fresh worker (in this process, so its RSS and CPU are sampled here) on its
+ * own task queue, `databricksRun` workflows with the default wait settings of that mode.
  */
 import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
@@ -14,8 +14,16 @@ import type { RunDirectory } from '../src/webhooks/run-directory.js';
 import { databricksRun } from '../src/workflows/index.js';
 import { api, control, requestCounts, startEmulatorProcess, detectionLatencies } from './emulator-process.js';
 import { ResourceSampler, TerminalObserver } from './observer.js';
-import { percentile, perRun, round, type ScenarioResult } from './output.js';
-import type { Scenario } from './scenarios.js';
+import {
+  lengthSummary,
+  percentile,
+  perRun,
+  round,
+  type PredictionVariant,
+  type ScenarioResult,
+} from './output.js';
+import { runLengths, type Scenario } from './scenarios.js';
+import { BENCH_RUN_NAME, BENCH_TASKS, prepareWorkspace } from './workspace-setup.js';
 
 export interface LakeloopContext {
   client: Client;
@@ -49,19 +57,31 @@ async function workflowCacheCounters(url: string): Promise<{ forcedEvictions: nu
 
 const PAT = 'dapi-bench';
 
+export interface LakeloopArm {
+  mode: 'webhook' | 'poll';
+  /**
+   * Poll mode in the uncompressed scenario. 'prediction' and 'cold-start': the worker's default
+   * (LAKELOOP_POLL_PREDICTION unset: on, 10-minute bound), the latter on a workspace without the job's
+   * earlier runs; 'no-prediction': LAKELOOP_POLL_PREDICTION=off. Absent: the worker's defaults, as
+   * `npm run worker` has them, on a workspace without history (the compressed scenarios).
+   */
+  variant?: PredictionVariant;
+}
+
+export const armLabel = (arm: LakeloopArm): string =>
+  `lakeloop/${arm.mode}${arm.variant ? ` (${arm.variant})` : ''}`;
+
 export async function benchLakeloop(
   ctx: LakeloopContext,
   scenario: Scenario,
-  mode: 'webhook' | 'poll',
+  arm: LakeloopArm,
 ): Promise<ScenarioResult> {
+  const { mode, variant } = arm;
   const emulator = await startEmulatorProcess(PAT, scenario.timeScale);
   const observer = new TerminalObserver();
   const sampler = new ResourceSampler();
   try {
-    await control(emulator.url, 'POST', '/scenarios', {
-      match: { runName: 'bench' },
-      durationMs: scenario.durationMs,
-    });
+    await prepareWorkspace(emulator.url, scenario, { history: variant !== 'cold-start' });
     let webhookDestinationId: string | undefined;
     if (mode === 'webhook') {
       const destination = await api<{ id: string }>(emulator, '/api/2.0/notification-destinations', {
@@ -76,7 +96,7 @@ export async function benchLakeloop(
       });
       webhookDestinationId = destination.id;
     }
-    const taskQueue = `bench-${scenario.name}-${mode}-${Date.now()}`;
+    const taskQueue = `bench-${scenario.name}-${mode}${variant ? `-${variant}` : ''}-${Date.now()}`;
     const worker = await createLakeloopWorker({
       connection: ctx.connection,
       namespace: ctx.namespace,
@@ -85,7 +105,7 @@ export async function benchLakeloop(
       shutdownGraceSeconds: 1,
       maxCachedWorkflows: ctx.maxCachedWorkflows,
       deps: {
-        workerIdentity: `bench-${mode}`,
+        workerIdentity: `bench-${mode}${variant ? `-${variant}` : ''}`,
         workerStartedAt: new Date().toISOString(),
         lakeloopVersion: 'bench',
         databricks: createWorkspaceClient(
@@ -94,14 +114,12 @@ export async function benchLakeloop(
         ),
         webhookDestinationId,
         runDirectory: ctx.runDirectory,
+        ...(variant === 'no-prediction' ? { pollPrediction: 'off' as const } : {}),
       },
     });
 
     const input: RunInput = {
-      submit: {
-        run_name: 'bench',
-        tasks: [{ task_key: 'only', notebook_task: { notebook_path: '/bench' } }],
-      },
+      submit: { run_name: BENCH_RUN_NAME, tasks: BENCH_TASKS },
       wait: { mode },
     };
     const ids = Array.from({ length: scenario.runs }, (_, i) => `${taskQueue}-${i}`);
@@ -149,8 +167,10 @@ export async function benchLakeloop(
       name: scenario.name,
       system: 'lakeloop',
       mode,
+      ...(variant ? { variant } : {}),
       runs: scenario.runs,
       emulatedRunMs: scenario.durationMs,
+      ...lengthSummary(runLengths(scenario)),
       timeScale: scenario.timeScale,
       apiCallsPerRun: calls.total,
       apiCallsByEndpoint: calls.byEndpoint,

@@ -3,18 +3,29 @@
  * No I/O here, so test/bench/output.test.ts can check them without a server.
  */
 
+/**
+ * Lakeloop's poll mode in the uncompressed scenario: with predictive polling and the job's history,
+ * without prediction (LAKELOOP_POLL_PREDICTION=off, the back-off alone), and with prediction but no
+ * history (a job's first runs).
+ */
+export const PREDICTION_VARIANTS = ['prediction', 'no-prediction', 'cold-start'] as const;
+export type PredictionVariant = (typeof PREDICTION_VARIANTS)[number];
+
 export interface ScenarioResult {
   name: string;
   system: 'lakeloop' | 'prefect' | 'airflow';
   mode: 'webhook' | 'poll';
   /**
    * Airflow: how the operator waits — 'deferrable' (a trigger polls on the triggerer's event loop) or
-   * 'classic' (execute() polls, holding a worker slot). Both poll, so mode is 'poll'.
+   * 'classic' (execute() polls, holding a worker slot). Both poll, so mode is 'poll'. Lakeloop in
+   * the uncompressed scenario: which poll arm (PREDICTION_VARIANTS); absent elsewhere.
    */
-  variant?: 'deferrable' | 'classic';
+  variant?: 'deferrable' | 'classic' | PredictionVariant;
   runs: number;
   /** Emulated duration of each run (ms) and the emulator's timeScale: real duration = emulated / timeScale. */
   emulatedRunMs: number;
+  /** When run lengths were drawn (emulatedRunMs is then their median): shortest, median, longest. */
+  runLengthMs?: { min: number; p50: number; max: number };
   timeScale: number;
   apiCallsPerRun: number;
   apiCallsByEndpoint: Record<string, number>;
@@ -45,6 +56,8 @@ export interface BenchReport {
   machine: Record<string, unknown>;
   quick: boolean;
   notes: string[];
+  /** Per scenario with drawn lengths: the spread, the measured runs' lengths and the history's (ms). */
+  draws?: Record<string, { spread: unknown; runLengthsMs: number[]; historyLengthsMs: number[] }>;
   scenarios: ScenarioResult[];
 }
 
@@ -54,6 +67,18 @@ export function percentile(values: readonly number[], p: number): number | null 
   const sorted = [...values].sort((a, b) => a - b);
   const rank = Math.ceil((p / 100) * sorted.length);
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+/** Shortest, median and longest of drawn run lengths, as a result field; nothing when none were drawn. */
+export function lengthSummary(lengths: readonly number[] | undefined): Pick<ScenarioResult, 'runLengthMs'> {
+  if (!lengths || lengths.length === 0) return {};
+  return {
+    runLengthMs: {
+      min: Math.min(...lengths),
+      p50: percentile(lengths, 50)!,
+      max: Math.max(...lengths),
+    },
+  };
 }
 
 /** Per-run averages of emulator request-count deltas, keyed "METHOD /path". */
@@ -76,6 +101,17 @@ export function perRun(
 export function round(value: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
+}
+
+/** "600 s / 60 s" (emulated / real); drawn lengths as "median (shortest–longest)". */
+function runLength(r: ScenarioResult): string {
+  const real = (ms: number) => round(ms / r.timeScale / 1000, 2);
+  if (r.runLengthMs) {
+    const { min, p50, max } = r.runLengthMs;
+    const drawn = (f: (ms: number) => number) => `${f(p50)} s (${f(min)}–${f(max)})`;
+    return `${drawn((ms) => round(ms / 1000, 2))} / ${drawn(real)}`;
+  }
+  return `${r.emulatedRunMs / 1000} s / ${real(r.emulatedRunMs)} s`;
 }
 
 const show = (value: number | null): string => (value === null ? '–' : String(value));
@@ -107,7 +143,7 @@ export function markdownTable(results: readonly ScenarioResult[]): string {
     r.system,
     r.variant ? `${r.mode} (${r.variant})` : r.mode,
     String(r.runs),
-    `${r.emulatedRunMs / 1000} s / ${round(r.emulatedRunMs / r.timeScale / 1000, 2)} s`,
+    runLength(r),
     String(r.apiCallsPerRun),
     Object.entries(r.apiCallsByEndpoint)
       .map(([k, v]) => `${k.replace(/^(\w+) \/api\/[\d.]+\//, '$1 ')} ${v}`)

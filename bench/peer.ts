@@ -10,9 +10,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { projectRoot } from '../scripts/lib/temporal-cli.js';
-import { control, requestCounts, startEmulatorProcess, detectionLatencies } from './emulator-process.js';
-import { percentile, perRun, round, type ScenarioResult } from './output.js';
-import type { Scenario } from './scenarios.js';
+import { requestCounts, startEmulatorProcess, detectionLatencies } from './emulator-process.js';
+import { lengthSummary, percentile, perRun, round, type ScenarioResult } from './output.js';
+import { longestRealRunMs, runLengths, type Scenario } from './scenarios.js';
+import { prepareWorkspace } from './workspace-setup.js';
 
 const run = promisify(execFile);
 
@@ -47,8 +48,15 @@ interface PeerOutput {
   notes?: string[];
 }
 
-/** A peer run that has not finished after this long is killed and reported as not finished. */
+/**
+ * A peer run that has not finished after this long is killed and reported as not finished; for runs
+ * that are long in real time (the uncompressed scenario), the longest run plus ten minutes.
+ */
 export const PEER_TIMEOUT_MS = 15 * 60_000;
+
+export function peerTimeoutMs(scenario: Scenario): number {
+  return Math.max(PEER_TIMEOUT_MS, longestRealRunMs(scenario) + 10 * 60_000);
+}
 
 export interface PeerSpec {
   system: Exclude<ScenarioResult['system'], 'lakeloop'>;
@@ -63,11 +71,16 @@ export interface PeerSpec {
   timeoutMs?: number;
 }
 
-function runPeer(python: string, spec: PeerSpec, emulatorUrl: string): Promise<PeerOutput> {
+function runPeer(
+  python: string,
+  spec: PeerSpec,
+  emulatorUrl: string,
+  scenario: Scenario,
+): Promise<PeerOutput> {
   const child = spawn(python, [path.join(projectRoot, 'bench', spec.script), ...spec.args(emulatorUrl)], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: spec.timeoutMs ?? PEER_TIMEOUT_MS,
+    timeout: spec.timeoutMs ?? peerTimeoutMs(scenario),
     env: { ...process.env, ...spec.env(emulatorUrl) },
   });
   let stdout = '';
@@ -96,12 +109,10 @@ export async function benchPeer(
 ): Promise<{ result: ScenarioResult; notes: string[] }> {
   const emulator = await startEmulatorProcess(spec.pat, scenario.timeScale);
   try {
-    await control(emulator.url, 'POST', '/scenarios', {
-      match: { runName: 'bench' },
-      durationMs: scenario.durationMs,
-    });
+    // The same workspace as Lakeloop's poll arms: with the job's history when the scenario has one.
+    await prepareWorkspace(emulator.url, scenario, { history: true });
     const before = await requestCounts(emulator.url);
-    const out = await runPeer(python, spec, emulator.url);
+    const out = await runPeer(python, spec, emulator.url, scenario);
     const after = await requestCounts(emulator.url);
     for (const error of out.errors) console.log(`  ${spec.system} failure: ${error}`);
     const latencies = await detectionLatencies(emulator.url, Object.entries(out.observedAt));
@@ -113,6 +124,7 @@ export async function benchPeer(
       ...(spec.variant ? { variant: spec.variant } : {}),
       runs: scenario.runs,
       emulatedRunMs: scenario.durationMs,
+      ...lengthSummary(runLengths(scenario)),
       timeScale: scenario.timeScale,
       apiCallsPerRun: calls.total,
       apiCallsByEndpoint: calls.byEndpoint,

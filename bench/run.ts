@@ -17,7 +17,7 @@ import { RunDirectory } from '../src/webhooks/run-directory.js';
 import { freePort } from '../scripts/lib/processes.js';
 import { Cleanup, startEphemeralTemporal } from '../scripts/lib/local-stack.js';
 import { projectRoot, resolveTemporalBinary } from '../scripts/lib/temporal-cli.js';
-import { benchLakeloop } from './lakeloop.js';
+import { armLabel, benchLakeloop, type LakeloopArm, type LakeloopContext } from './lakeloop.js';
 import { PREFECT_REQUIREMENTS, benchPrefect, ensurePrefectVenv } from './prefect.js';
 import {
   AIRFLOW_REQUIREMENTS,
@@ -26,8 +26,15 @@ import {
   ensureAirflowVenv,
   type AirflowVariant,
 } from './airflow.js';
-import { markdownTable, round, svgChart, type BenchReport, type ScenarioResult } from './output.js';
-import { scenarios, type Scenario } from './scenarios.js';
+import {
+  PREDICTION_VARIANTS,
+  markdownTable,
+  round,
+  svgChart,
+  type BenchReport,
+  type ScenarioResult,
+} from './output.js';
+import { UNCOMPRESSED, historyLengths, runLengths, scenarios, type Scenario } from './scenarios.js';
 
 const { values } = parseArgs({
   options: {
@@ -76,6 +83,11 @@ const list = scenarios(quick, values['time-scale'] ? Number(values['time-scale']
   (s) => !values.only || values.only.split(',').includes(s.name),
 );
 
+const UNCOMPRESSED_NOTES = [
+  `single-long-uncompressed: timeScale ${UNCOMPRESSED.timeScale} (real time unless --time-scale). Run lengths drawn from a log-normal (seeded; the draws are in the JSON under "draws"); the emulator hands them out in the order the runs start (a scenario rule's durationsMs), so every arm gets the same lengths. Before the measured window each emulator but the cold-start one holds ${UNCOMPRESSED.historyRuns} earlier successful one-time runs named "bench" (POST /__emulator/runs/import, a day apart, lengths drawn from the same log-normal with the next seed), as a workspace where the job has run before.`,
+  'single-long-uncompressed arms run at once, each on its own emulator process, so API calls are per arm; lakeloop/poll (prediction) is the worker default (LAKELOOP_POLL_PREDICTION unset), (no-prediction) is LAKELOOP_POLL_PREDICTION=off (the ×1.5 back-off alone), (cold-start) is the default on a workspace without the earlier runs. Each arm has its own worker (own runs/list cache, 10 min TTL). peakRssMb, cpuSeconds and workflowCache of the Lakeloop arms are of the one bench process over overlapping windows, so they are shared, not per arm.',
+];
+
 const WEBHOOK = { username: 'databricks', password: 'bench-webhook-password' };
 const cli = resolveTemporalBinary('cli');
 console.log(cli.summary);
@@ -119,57 +131,60 @@ const peerProblems: string[] = [];
 const airflowNotes = new Set<string>();
 const results: ScenarioResult[] = [];
 
-/** One peer row: skipped above its run limit, and a peer that crashes or times out is a note, not a row. */
+/**
+ * One peer row: skipped above its run limit, and a peer that crashes or times out is a note, not a
+ * row. Returns the row (undefined when there is none); the caller adds it to the results.
+ */
 async function peerRow(
   label: string,
   scenario: Scenario,
   maxRuns: { flag: string; value: number; why: string },
   bench: () => Promise<ScenarioResult>,
-): Promise<void> {
+): Promise<ScenarioResult | undefined> {
   if (scenario.runs > maxRuns.value) {
     const problem = `${label} ${scenario.name}: not run — above ${maxRuns.flag} ${maxRuns.value} (${maxRuns.why})`;
     console.log(`  ${problem}`);
     peerProblems.push(problem);
-    return;
+    return undefined;
   }
   console.log(`▶ ${scenario.name} (${scenario.runs} runs, timeScale ${scenario.timeScale}) ${label}`);
   try {
     const result = await bench();
-    console.log(`  ${JSON.stringify(result)}`);
-    results.push(result);
+    console.log(`  ${label}: ${JSON.stringify(result)}`);
+    return result;
   } catch (error) {
     const problem = `${label} ${scenario.name}: ${(error as Error).message.split('\n')[0]}`;
     console.log(`  ${problem}`);
     peerProblems.push(problem);
+    return undefined;
   }
 }
 
-try {
-  for (const scenario of list) {
-    for (const mode of modes) {
-      console.log(
-        `▶ ${scenario.name} (${scenario.runs} runs, timeScale ${scenario.timeScale}) lakeloop/${mode}`,
-      );
-      const result = await benchLakeloop(
-        {
-          client: env.client,
-          connection: env.nativeConnection,
-          namespace: env.namespace ?? 'default',
-          workflowBundlePath: bundlePath,
-          webhook: { url: receiver.url, ...WEBHOOK },
-          runDirectory,
-          receiver,
-          maxCachedWorkflows,
-          runtimeMetricsUrl: `http://${runtimeMetricsAddr}/metrics`,
-        },
-        scenario,
-        mode,
-      );
-      console.log(`  ${JSON.stringify(result)}`);
-      results.push(result);
-    }
-    if (python) {
-      await peerRow(
+const lakeloopContext: LakeloopContext = {
+  client: env.client,
+  connection: env.nativeConnection,
+  namespace: env.namespace ?? 'default',
+  workflowBundlePath: bundlePath,
+  webhook: { url: receiver.url, ...WEBHOOK },
+  runDirectory,
+  receiver,
+  maxCachedWorkflows,
+  runtimeMetricsUrl: `http://${runtimeMetricsAddr}/metrics`,
+};
+
+async function lakeloopRow(scenario: Scenario, arm: LakeloopArm): Promise<ScenarioResult> {
+  console.log(`▶ ${scenario.name} (${scenario.runs} runs, timeScale ${scenario.timeScale}) ${armLabel(arm)}`);
+  const result = await benchLakeloop(lakeloopContext, scenario, arm);
+  console.log(`  ${armLabel(arm)}: ${JSON.stringify(result)}`);
+  return result;
+}
+
+/** The peers asked for, one row factory each, in report order. */
+function peerRows(scenario: Scenario): Array<() => Promise<ScenarioResult | undefined>> {
+  const rows: Array<() => Promise<ScenarioResult | undefined>> = [];
+  if (python) {
+    rows.push(() =>
+      peerRow(
         'prefect/poll',
         scenario,
         {
@@ -178,11 +193,13 @@ try {
           why: `one Python process with ${scenario.runs} concurrent subflows on Prefect's ephemeral SQLite server; see the fan-out-1000 row for how it fares at 1,000`,
         },
         () => benchPrefect(python, scenario),
-      );
-    }
-    if (airflowPython) {
-      for (const variant of airflowVariants) {
-        await peerRow(
+      ),
+    );
+  }
+  if (airflowPython) {
+    for (const variant of airflowVariants) {
+      rows.push(() =>
+        peerRow(
           `airflow/${variant}`,
           scenario,
           {
@@ -195,14 +212,66 @@ try {
             for (const note of notes) airflowNotes.add(note);
             return result;
           },
-        );
-      }
+        ),
+      );
+    }
+  }
+  return rows;
+}
+
+/**
+ * The uncompressed scenario: every arm at once, each on its own emulator (so each arm's API calls are
+ * its own), in this one invocation. Rows are reported in arm order whatever order they finish in; a
+ * Lakeloop arm that throws fails the bench once the other arms have finished.
+ */
+async function concurrentArms(scenario: Scenario): Promise<void> {
+  const arms: LakeloopArm[] = [
+    ...(modes.includes('webhook') ? [{ mode: 'webhook' as const }] : []),
+    ...(modes.includes('poll')
+      ? PREDICTION_VARIANTS.map((variant) => ({ mode: 'poll' as const, variant }))
+      : []),
+  ];
+  const settled = await Promise.allSettled([
+    ...arms.map((arm) => lakeloopRow(scenario, arm)),
+    ...peerRows(scenario).map((row) => row()),
+  ]);
+  for (const outcome of settled) {
+    if (outcome.status === 'fulfilled' && outcome.value) results.push(outcome.value);
+  }
+  const failure = settled.find((outcome) => outcome.status === 'rejected');
+  if (failure) throw (failure as PromiseRejectedResult).reason;
+}
+
+try {
+  for (const scenario of list) {
+    if (scenario.predictionArms) {
+      await concurrentArms(scenario);
+      continue;
+    }
+    for (const mode of modes) results.push(await lakeloopRow(scenario, { mode }));
+    for (const row of peerRows(scenario)) {
+      const result = await row();
+      if (result) results.push(result);
     }
   }
 } finally {
   await cleanup.stop();
 }
 
+const drawn = list.flatMap((scenario) =>
+  scenario.spread
+    ? [
+        [
+          scenario.name,
+          {
+            spread: scenario.spread,
+            runLengthsMs: runLengths(scenario) ?? [],
+            historyLengthsMs: historyLengths(scenario),
+          },
+        ] as const,
+      ]
+    : [],
+);
 const report: BenchReport = {
   machine: {
     platform: `${os.platform()} ${os.release()}`,
@@ -231,8 +300,10 @@ const report: BenchReport = {
     airflowPython
       ? `Airflow peer: ${AIRFLOW_REQUIREMENTS.join(', ')}, DatabricksSubmitRunOperator with its defaults (30 s polls), ${airflowVariants.join(' and ')}, driven standalone: no scheduler, executor processes or metadata DB (connection from AIRFLOW_CONN_DATABRICKS_DEFAULT, XComs in memory); ${[...airflowNotes].join('; ')}. The provider is unchanged (its async client sends runs/get's parameters as a JSON body on a GET, which the emulator reads as Databricks does). One-time imports and initialisations are made before the clock (each Airflow task has a process of its own; 32 threads making them at once deadlocked). Its RSS/CPU are the one peer process's (getrusage), a lower bound for a deployment (scheduler, triggerer, a process per running task, DB); historyEventsPerRun is null.`
       : 'Airflow peer not run (pass --airflow).',
+    ...(list.some((s) => s.predictionArms) ? UNCOMPRESSED_NOTES : []),
     ...peerProblems,
   ],
+  ...(drawn.length > 0 ? { draws: Object.fromEntries(drawn) } : {}),
   scenarios: results,
 };
 const table = markdownTable(results);

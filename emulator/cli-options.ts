@@ -52,6 +52,8 @@ Options:
                            models in Unity Catalog and the workspace registry (default), or a
                            workspace without Unity Catalog (workspace registry only)
   --seed N                 seed for fault probabilities
+  --first-run-id N         the first run id handed out (default 500000000001): emulators that
+                           share one worker or webhook receiver need ranges of their own
   --verbose                log one line per request (never headers or tokens)
   --help                   show this text`;
 
@@ -79,6 +81,7 @@ export function parseCommandLine(argv: string[]): EmulatorOptions | 'help' {
       'webhook-ids': { type: 'string' },
       'failed-run-state': { type: 'string' },
       seed: { type: 'string' },
+      'first-run-id': { type: 'string' },
       dialect: { type: 'string' },
       'temporal-ui-url': { type: 'string' },
       'temporal-run-id-type': { type: 'string' },
@@ -126,6 +129,7 @@ export function parseCommandLine(argv: string[]): EmulatorOptions | 'help' {
     ...optionalNumber('defaultTaskDurationMs', values['default-task-ms'], 'default-task-ms'),
     ...optionalNumber('maxLogBytes', values['max-log-bytes'], 'max-log-bytes'),
     ...optionalNumber('seed', values.seed),
+    ...optionalNumber('firstRunId', values['first-run-id'], 'first-run-id'),
     ...(values.state !== undefined ? { statePath: values.state } : {}),
     ...(values['artifact-root'] !== undefined ? { artifactRoot: values['artifact-root'] } : {}),
     ...(artifactMode !== undefined ? { mlflowArtifactMode: artifactMode } : {}),

@@ -10,6 +10,7 @@ import type { Router } from '../http/router.js';
 import { int64, parseWith } from '../http/validation.js';
 import type { WebhookDispatcher } from '../notifications/webhook-dispatcher.js';
 import { isTerminal } from '../runs/run-model.js';
+import { importRuns, runImportSchema } from '../runs/run-import.js';
 import type { Services } from '../services.js';
 import { scenarioRuleSchema } from '../tasks/scenario-rules.js';
 import type { FaultRegistry } from './fault-registry.js';
@@ -65,6 +66,14 @@ export function registerControlRoutes(router: Router, deps: ControlDeps): void {
   });
 
   router.route('GET', '/__emulator/webhooks', () => ok({ deliveries: dispatcher.recentDeliveries() }));
+
+  /** Finished past runs of a job or run name, as a workspace with history has them (runs/run-import.ts). */
+  router.route('POST', '/__emulator/runs/import', (ctx) => {
+    const runIds = importRuns(workspace, services.clock.now(), parseWith(runImportSchema, ctx.body));
+    services.changed();
+    // One object per run so the int64-ids dialect translates each `run_id` by its key, as elsewhere.
+    return ok({ runs: runIds.map((runId) => ({ run_id: runId })) });
+  });
 
   /** Wall-clock creation and end times of a run and its tasks, for detection-latency benchmarks. */
   router.route('GET', '/__emulator/runs/{id}', (ctx) => {

@@ -7,6 +7,9 @@
  * catch-all default. The winning rule decides everything about the task; fields it leaves out take
  * their defaults (success, no output), never values from another rule.
  *
+ * `durationsMs: [a, b, …]` gives the rule's first task a, its second b, and so on (then `durationMs`):
+ * runs of one job whose lengths vary as real ones do, e.g. drawn by a benchmark from a distribution.
+ *
  * `failTimes: N` makes a rule fail the first N tasks it is applied to and let later ones succeed, so
  * "fails once, then succeeds after repair or resubmit" needs one rule.
  */
@@ -31,6 +34,17 @@ export const scenarioRuleSchema = z.strictObject({
     .int()
     .min(0)
     .max(365 * 24 * 3600 * 1000)
+    .optional(),
+  /** The Nth task this rule scripts takes durationsMs[N]; after the list, durationMs. */
+  durationsMs: z
+    .array(
+      z
+        .number()
+        .int()
+        .min(0)
+        .max(365 * 24 * 3600 * 1000),
+    )
+    .max(100_000)
     .optional(),
   result: z.enum(RESULT_STATES).optional(),
   terminationCode: z.enum(TERMINATION_CODES).optional(),
@@ -116,7 +130,7 @@ export class ScenarioRules {
     const rule = this.match(task);
     if (!rule) return { ...splitDuration(defaultDurationMs), outcome: outcome('SUCCESS', ''), output: {} };
     const attempt = rule.applied++;
-    const durations = splitDuration(rule.durationMs ?? defaultDurationMs);
+    const durations = splitDuration(rule.durationsMs?.[attempt] ?? rule.durationMs ?? defaultDurationMs);
     const recovered = rule.failTimes !== undefined && attempt >= rule.failTimes;
     return { ...durations, ...scriptedOutcome(rule, recovered), ruleId: rule.id };
   }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { markdownTable, percentile, perRun, svgChart, type ScenarioResult } from '../../bench/output.js';
+import {
+  lengthSummary,
+  markdownTable,
+  percentile,
+  perRun,
+  svgChart,
+  type ScenarioResult,
+} from '../../bench/output.js';
 
 const result: ScenarioResult = {
   name: 'fan-out-100',
@@ -82,5 +89,28 @@ describe('bench output', () => {
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg.trim().endsWith('</svg>')).toBe(true);
     expect(svg).toContain('lakeloop/webhook');
+  });
+});
+
+describe('drawn run lengths in results', () => {
+  it('lengthSummary: shortest, nearest-rank median and longest; nothing without draws', () => {
+    expect(lengthSummary([700, 500, 600, 900])).toEqual({ runLengthMs: { min: 500, p50: 600, max: 900 } });
+    expect(lengthSummary(undefined)).toEqual({});
+    expect(lengthSummary([])).toEqual({});
+  });
+
+  it('the table shows drawn lengths as median (shortest–longest), emulated / real', () => {
+    const drawn: ScenarioResult = {
+      ...result,
+      name: 'single-long-uncompressed',
+      mode: 'poll',
+      variant: 'prediction',
+      emulatedRunMs: 600_000,
+      timeScale: 1,
+      runLengthMs: { min: 429_000, p50: 601_000, max: 847_000 },
+    };
+    const row = markdownTable([drawn]).split('\n')[2]!;
+    expect(row).toContain('| poll (prediction) |');
+    expect(row).toContain('| 601 s (429–847) / 601 s (429–847) |');
   });
 });
