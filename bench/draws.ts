@@ -4,17 +4,14 @@
  * median, with a seeded generator so every invocation — and every system in one invocation — gets the
  * same lengths. Pure: test/bench/draws.test.ts checks it without a server.
  */
+import { createRandom } from '../emulator/random.js';
 
-/** mulberry32: a small 32-bit generator; uniform in [0, 1). Good enough for drawing bench inputs. */
+/**
+ * Uniform draws in [0, 1) from `seed`: the emulator's seeded generator (mulberry32,
+ * emulator/random.ts), so the bench and the emulator's fault probabilities share one implementation.
+ */
 export function seededUniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return createRandom(seed);
 }
 
 /** Standard normal draws (Box–Muller) from a uniform generator. */
