@@ -1,5 +1,6 @@
 /**
- * The local stack: a Temporal dev server with Lakeloop's search attributes, then any further
+ * The local stack: a Temporal dev server (or, with `cluster`, the real Temporal server on PostgreSQL:
+ * scripts/lib/cluster/) with Lakeloop's search attributes, then any further
  * services (emulator, webhook receiver, worker) in order. Each service receives the settings the
  * earlier ones produced and may add its own; together they are written to `.lakeloop/stack.env`,
  * which `npm run worker` and `lakeloop` read, so both work against the stack with no flags.
