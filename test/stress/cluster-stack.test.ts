@@ -95,7 +95,6 @@ interface StackRun {
   output: () => string;
   exited: Promise<number | null>;
   address: string;
-  startMs: number;
 }
 
 async function startClusterStack(stateDir: string, keepData: boolean): Promise<StackRun> {
@@ -128,7 +127,12 @@ async function startClusterStack(stateDir: string, keepData: boolean): Promise<S
     },
     150_000,
   );
-  return { npm, output: () => output, exited, address, startMs: Date.now() - started };
+  const startMs = Date.now() - started;
+  console.log(
+    `cluster stack up in ${(startMs / 1000).toFixed(1)} s${keepData ? ' (--keep-data)' : ''}; ` +
+      (/Temporal cluster ready: .*/.exec(output)?.[0] ?? ''),
+  );
+  return { npm, output: () => output, exited, address };
 }
 
 /** SIGTERM to npm, as a process manager stops it; resolves once every process it started is gone. */
@@ -202,8 +206,7 @@ describe('npm run stack -- --cluster', () => {
       const serverPid = Number(/Temporal server\s+\S+, pid (\d+)/.exec(first.output())?.[1]);
       const pgPid = Number(/PostgreSQL\s+\S+, pid (\d+)/.exec(first.output())?.[1]);
       console.log(
-        `cluster stack up in ${(first.startMs / 1000).toFixed(1)} s (cached build, fresh data); ` +
-          `RSS: temporal-server ${rssMiB(serverPid)} MiB, postgres (postmaster) ${rssMiB(pgPid)} MiB`,
+        `RSS: temporal-server ${rssMiB(serverPid)} MiB, postgres (postmaster) ${rssMiB(pgPid)} MiB`,
       );
 
       const described = spawnSync(
@@ -240,9 +243,6 @@ describe('npm run stack -- --cluster', () => {
 
     const second = await startClusterStack(stateDir, true);
     running.push(second);
-    console.log(
-      `cluster stack up again in ${(second.startMs / 1000).toFixed(1)} s (cached build, --keep-data)`,
-    );
     lakeloop = await connectClient(stackClientConfig(stateDir));
     try {
       const listed = new Map<string, string>();

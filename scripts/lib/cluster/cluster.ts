@@ -200,6 +200,13 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
     );
   }
   const build = await ensureTemporalServer({ log });
+  // Where a start's seconds go, in one line (a slow start is then easy to place).
+  const phases: string[] = [];
+  let mark = Date.now();
+  const phase = (name: string) => {
+    phases.push(`${name} ${((Date.now() - mark) / 1000).toFixed(1)} s`);
+    mark = Date.now();
+  };
   const [pgPort, ...low] = await chooseLowPorts(10, options.port ? [options.port] : []);
   const ports: ClusterPorts = {
     postgres: pgPort!,
@@ -220,6 +227,7 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
     keepData: options.keepData,
     echo: options.verbose,
   });
+  phase(postgres.created ? 'PostgreSQL (new data dir)' : 'PostgreSQL');
   let server: ManagedProcess | undefined;
   try {
     // Written once both databases have their schema: a kept data dir without it was cut off
@@ -233,6 +241,7 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
     if (postgres.created) rmSync(schemaMarker, { force: true });
     await applySchema(build, postgres, postgres.created);
     writeFileSync(schemaMarker, `${build.version}\n`);
+    phase('schema');
     const configFile = path.join(options.stateDir, 'temporal-cluster.yaml');
     writeClusterConfig(configFile);
     const env = {
@@ -252,14 +261,17 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
       );
     const awaitReady = async (proc: ManagedProcess) => {
       const connection = await waitForFrontend(address, proc);
+      phase('server answering');
       try {
         await prepareNamespace(connection);
+        phase('namespace and search attributes');
       } finally {
         await connection.close();
       }
     };
     server = launch();
     await awaitReady(server);
+    log(`Temporal cluster ready: ${phases.join(', ')}`);
     const stopServer = async ({ kill = false } = {}) => {
       if (!server) return;
       if (!kill) return server.stop(15_000);
