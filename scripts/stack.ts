@@ -14,10 +14,14 @@ Starts the local stack (Temporal dev server with Lakeloop's search attributes, t
 a Lakeloop worker) and keeps it up until Ctrl-C.
 
   --no-worker          start everything but the worker (run \`npm run worker\` yourself)
+  --cluster            the real Temporal server on PostgreSQL 15 instead of the dev server: built
+                       from the Go module proxy on first start (~5 min, cached under
+                       ~/.cache/lakeloop), data in --state-dir; no Web UI (--ui-port is unused)
 ${STACK_FLAGS_USAGE}`;
 
 const { flags, values } = scriptArgsOrExit('npm run stack', USAGE, process.argv.slice(2), {
   'no-worker': { type: 'boolean', default: false },
+  cluster: { type: 'boolean', default: false },
 });
 // Before anything starts: a Ctrl-C during start-up stops the stack once it is up.
 const stop = onStopSignals();
@@ -38,6 +42,7 @@ try {
     keepData: flags.keepData,
     verbose: flags.verbose,
     stateDir: flags.stateDir,
+    cluster: values.cluster,
     services,
   });
   // If whoever started us dies without signalling (e.g. SIGKILL of npm), we are re-parented:

@@ -1,5 +1,6 @@
 /**
- * The local stack: a Temporal dev server with Lakeloop's search attributes, then any further
+ * The local stack: a Temporal dev server (or, with `cluster`, the real Temporal server on PostgreSQL:
+ * scripts/lib/cluster/) with Lakeloop's search attributes, then any further
  * services (emulator, webhook receiver, worker) in order. Each service receives the settings the
  * earlier ones produced and may add its own; together they are written to `.lakeloop/stack.env`,
  * which `npm run worker` and `lakeloop` read, so both work against the stack with no flags.
@@ -16,6 +17,7 @@ import {
   startTemporalDevServer,
   startWorkerProcess,
 } from './local-stack.js';
+import { startTemporalCluster } from './cluster/cluster.js';
 import { projectRoot, requireLocalCli } from './temporal-cli.js';
 
 export interface StackSettings {
@@ -23,8 +25,11 @@ export interface StackSettings {
   env: Record<string, string>;
   /** Lines to print for people: "Temporal gRPC  127.0.0.1:7233", … */
   addresses: Array<[label: string, value: string]>;
-  /** The Temporal Web UI of the stack's namespace, e.g. http://127.0.0.1:8233/namespaces/default. */
-  temporalUiUrl: string;
+  /**
+   * The Temporal Web UI of the stack's namespace, e.g. http://127.0.0.1:8233/namespaces/default;
+   * none on the cluster stack (only the CLI's dev server serves one).
+   */
+  temporalUiUrl?: string;
 }
 
 export interface StackService {
@@ -45,12 +50,17 @@ export interface StackOptions {
   verbose?: boolean;
   /** Folder for state; defaults to `.lakeloop/` in the project. */
   stateDir?: string;
+  /**
+   * The real Temporal server on PostgreSQL (scripts/lib/cluster/) instead of the CLI's dev server on
+   * SQLite; `uiPort` is then unused (no Web UI).
+   */
+  cluster?: boolean;
 }
 
 export interface RunningStack {
   settings: StackSettings;
   stop(): Promise<void>;
-  /** Resolves if the current dev server process exits on its own (it should not). */
+  /** Resolves if the current dev server process (or the cluster's server or PostgreSQL) exits on its own. */
   readonly serverExited: Promise<number | string>;
   /**
    * Stops the dev server (SIGTERM, or SIGKILL with `kill`) and starts it again on the same ports and
@@ -85,39 +95,90 @@ export function writeStackEnv(file: string, env: Record<string, string>): void {
   writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
 }
 
-export async function startStack(options: StackOptions): Promise<RunningStack> {
-  const stateDir = options.stateDir ?? path.join(projectRoot, '.lakeloop');
-  mkdirSync(stateDir, { recursive: true });
+/** The stack's Temporal, whichever kind: what startStack needs of it. */
+interface StackTemporal {
+  address: string;
+  addresses: Array<[label: string, value: string]>;
+  uiUrl?: string;
+  readonly exited: Promise<number | string>;
+  restart(options?: { kill?: boolean }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function startDevServerTemporal(options: StackOptions, stateDir: string): Promise<StackTemporal> {
   const dbFile = path.join(stateDir, 'temporal.sqlite');
   if (!options.keepData) {
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${dbFile}${suffix}`, { force: true });
-    rmSync(path.join(stateDir, 'emulator-state.json'), { force: true });
   }
   const cli = requireLocalCli();
   const port = await choosePort(options.port, 'Temporal gRPC', '--port');
   const uiPort = await choosePort(options.uiPort, 'Temporal UI', '--ui-port');
+  const server = await startTemporalDevServer(
+    { cli, port, uiPort, dbFile, logLevel: options.verbose ? 'info' : 'warn', echo: options.verbose },
+    async (connection) => {
+      const missing = await missingSearchAttributes(connection);
+      if (missing.length > 0) throw new Error(`search attributes not registered: ${missing.join(', ')}`);
+    },
+  );
+  return {
+    address: server.address,
+    addresses: [
+      ['Temporal gRPC', server.address],
+      ['Temporal Web UI', `http://127.0.0.1:${uiPort}`],
+      ['SQLite database', dbFile],
+      ['Temporal server', `pid ${server.process().child.pid}`],
+    ],
+    uiUrl: `http://127.0.0.1:${uiPort}/namespaces/${NAMESPACE}`,
+    get exited() {
+      return server.process().exited;
+    },
+    restart: (how) => server.restart(how),
+    stop: () => server.stop(),
+  };
+}
+
+async function startClusterTemporal(options: StackOptions, stateDir: string): Promise<StackTemporal> {
+  // --port as given (the dev server's default 7233 is below 32768); 0: one of the cluster's low ports.
+  const port = options.port === 0 ? 0 : await choosePort(options.port, 'Temporal gRPC', '--port');
+  const cluster = await startTemporalCluster({
+    stateDir,
+    port,
+    keepData: options.keepData,
+    verbose: options.verbose,
+  });
+  return {
+    address: cluster.address,
+    addresses: [
+      ['Temporal gRPC', cluster.address],
+      ['Temporal Web UI', 'none (--cluster: only the dev server serves one)'],
+      ['Temporal server', `${cluster.build.version}, pid ${cluster.process().child.pid}`],
+      ['PostgreSQL', `127.0.0.1:${cluster.postgres.port}, pid ${cluster.postgres.process.child.pid}`],
+      ['PostgreSQL data', cluster.postgres.dataDir],
+      ['Server config', cluster.configFile],
+    ],
+    exited: cluster.exited,
+    restart: (how) => cluster.restart(how),
+    stop: () => cluster.stop(),
+  };
+}
+
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const stateDir = options.stateDir ?? path.join(projectRoot, '.lakeloop');
+  mkdirSync(stateDir, { recursive: true });
+  if (!options.keepData) rmSync(path.join(stateDir, 'emulator-state.json'), { force: true });
   const stackEnvFile = path.join(stateDir, path.basename(STACK_ENV_RELATIVE_PATH));
   const cleanup = new Cleanup();
   try {
-    const server = await startTemporalDevServer(
-      { cli, port, uiPort, dbFile, logLevel: options.verbose ? 'info' : 'warn', echo: options.verbose },
-      async (connection) => {
-        const missing = await missingSearchAttributes(connection);
-        if (missing.length > 0) throw new Error(`search attributes not registered: ${missing.join(', ')}`);
-      },
-    );
-    cleanup.add('temporal', () => server.stop());
+    const temporal = options.cluster
+      ? await startClusterTemporal(options, stateDir)
+      : await startDevServerTemporal(options, stateDir);
+    cleanup.add('temporal', () => temporal.stop());
     // Removed first on stop, so nobody reads the address of a stack that is going away.
     cleanup.add('settings file', () => rmSync(stackEnvFile, { force: true }));
     const settings: StackSettings = {
-      env: { TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: NAMESPACE },
-      addresses: [
-        ['Temporal gRPC', server.address],
-        ['Temporal Web UI', `http://127.0.0.1:${uiPort}`],
-        ['SQLite database', dbFile],
-        ['Temporal server', `pid ${server.process().child.pid}`],
-      ],
-      temporalUiUrl: `http://127.0.0.1:${uiPort}/namespaces/${NAMESPACE}`,
+      env: { TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: NAMESPACE },
+      addresses: [...temporal.addresses],
+      ...(temporal.uiUrl ? { temporalUiUrl: temporal.uiUrl } : {}),
     };
     for (const service of options.services) {
       const started = await service.start(settings);
@@ -129,9 +190,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       settings,
       stop: () => cleanup.stop(),
       get serverExited() {
-        return server.process().exited;
+        return temporal.exited;
       },
-      restartTemporal: (restart) => server.restart(restart),
+      restartTemporal: (restart) => temporal.restart(restart),
     };
   } catch (err) {
     await cleanup.stop();

@@ -31,10 +31,11 @@ export interface WorkspaceServiceOptions {
  * attribute needs (a Keyword takes the quoted decimal id, an Int the bare number).
  */
 export function temporalLinkOptions(
-  temporalUiUrl: string,
+  temporalUiUrl: string | undefined,
 ): Pick<EmulatorOptions, 'temporalUiUrl' | 'temporalRunIdType'> {
   return {
-    temporalUiUrl,
+    // No UI (the cluster stack): run pages carry no workflow link.
+    ...(temporalUiUrl !== undefined ? { temporalUiUrl } : {}),
     temporalRunIdType: (DatabricksRunId.type as string) === SearchAttributeType.INT ? 'Int' : 'Keyword',
   };
 }
