@@ -35,6 +35,9 @@ describe('runs/repair', () => {
     expect(failed.state.result_state).toBe('FAILED');
     expect(taskByKey(failed, 'evaluate').state.result_state).toBe('UPSTREAM_FAILED');
 
+    // The re-run evaluate takes a few seconds, so the run is still going when it is read right after
+    // the repair's answer (with 40 ms tasks a loaded machine once read it already TERMINATED).
+    await emu.control('POST', '/scenarios', { match: { taskKey: 'evaluate' }, durationMs: 3_000 });
     const response = await repair({ run_id: runId, rerun_all_failed_tasks: true });
     expect(response.status).toBe(200);
     const repairId = response.body.repair_id as number;
