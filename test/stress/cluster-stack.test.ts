@@ -16,7 +16,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { startRun } from '../../src/client/commands/runs.js';
 import { connectClient, type LakeloopClient } from '../../src/client/connect.js';
-import { loadConfig } from '../../src/config/index.js';
+import { environmentWithStack, loadConfig } from '../../src/config/index.js';
+import { waitFor } from '../emulator/helpers.js';
 import {
   ensureTemporalServer,
   ModuleProxyRefusedError,
@@ -80,16 +81,6 @@ function rssMiB(pid: number): number {
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 interface StackRun {
   npm: ChildProcess;
   output: () => string;
@@ -119,14 +110,14 @@ async function startClusterStack(stateDir: string, keepData: boolean): Promise<S
   npm.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   npm.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
-  const address = await waitFor(
-    'the cluster stack to print its address',
-    () => {
+  const address = (await waitFor(
+    async () => {
       if (npm.exitCode !== null) throw new Error(`npm run stack -- --cluster exited early:\n${output}`);
       return output.includes('Press Ctrl-C to stop.') ? /Temporal gRPC\s+(\S+)/.exec(output)?.[1] : undefined;
     },
-    150_000,
-  );
+    (found) => found !== undefined,
+    { timeoutMs: 150_000, intervalMs: 200, what: 'the cluster stack to print its address' },
+  ))!;
   const startMs = Date.now() - started;
   console.log(
     `cluster stack up in ${(startMs / 1000).toFixed(1)} s${keepData ? ' (--keep-data)' : ''}; ` +
@@ -144,21 +135,17 @@ async function stopAndCheck(run: StackRun): Promise<void> {
   run.npm.kill('SIGTERM');
   expect(await run.exited).toBe(0);
   await waitFor(
-    'every process of the stack to exit',
-    () => (stillAlive(started).length === 0 ? true : undefined),
-    30_000,
+    async () => stillAlive(started),
+    (alive) => alive.length === 0,
+    { timeoutMs: 30_000, intervalMs: 200, what: 'every process of the stack to exit' },
   );
   expect(run.output()).toContain('local stack stopped');
 }
 
+/** The client configuration the stack's settings file gives (read as `lakeloop` reads it). */
 function stackClientConfig(stateDir: string) {
-  const stackEnv = Object.fromEntries(
-    readFileSync(path.join(stateDir, 'stack.env'), 'utf8')
-      .split('\n')
-      .filter((line) => line && !line.startsWith('#'))
-      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-  );
-  return loadConfig({ ...process.env, ...stackEnv, LAKELOOP_STACK_ENV: 'off' });
+  const { TEMPORAL_ADDRESS: _address, TEMPORAL_NAMESPACE: _namespace, ...rest } = process.env;
+  return loadConfig(environmentWithStack({ ...rest, LAKELOOP_STACK_ENV: path.join(stateDir, 'stack.env') }));
 }
 
 describe('npm run stack -- --cluster', () => {
