@@ -8,6 +8,8 @@ import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
 import { projectRoot } from '../scripts/lib/temporal-cli.js';
+import { TEMPORAL_SERVER_VERSION } from '../scripts/lib/cluster/build-server.js';
+import { CONFIG_TEMPLATE } from '../scripts/lib/cluster/temporal-config.js';
 import { KNOWN_ENV_NAMES } from '../src/config/index.js';
 import { LAKELOOP_SEARCH_ATTRIBUTES, searchAttributeCliFlags } from '../src/shared/search-attributes.js';
 
@@ -52,6 +54,23 @@ describe('docker-compose.yml', () => {
     expect(services[host!]).toBeDefined();
     expect(containerPorts(services[host!]!)).toContain(Number(port));
     expect(services['temporal-ui']!.environment!.TEMPORAL_ADDRESS).toBe(env.TEMPORAL_ADDRESS);
+  });
+
+  test('runs the Temporal server `npm run stack -- --cluster` builds, on the same SQL plugin and schema', () => {
+    const tag = (service: string) => services[service]!.image!.split(':').at(-1)!;
+    const minor = (version: string) => version.replace(/^v/, '').split('.').slice(0, 2).join('.');
+    expect(tag('temporal')).toBe(TEMPORAL_SERVER_VERSION.replace(/^v/, ''));
+    // The schema and setup tools come from the same minor line (see the comment in the file).
+    expect(minor(tag('temporal-schema'))).toBe(minor(TEMPORAL_SERVER_VERSION));
+    expect(minor(tag('temporal-setup'))).toBe(minor(TEMPORAL_SERVER_VERSION));
+    const plugins = new Set([...CONFIG_TEMPLATE.matchAll(/pluginName:\s*"?(\w+)/g)].map((m) => m[1]));
+    expect([...plugins]).toEqual(['postgres12']);
+    expect(services.temporal!.environment!.DB).toBe('postgres12');
+    const schemaScript = services['temporal-schema']!.command!.join('\n');
+    expect(schemaScript).toContain('--plugin postgres12');
+    // The directories the stack applies from the module (build-server.ts: schema/postgresql/v12/{temporal,visibility}/versioned).
+    expect(schemaScript).toContain('/etc/temporal/schema/postgresql/v12/$$schema/versioned');
+    expect(schemaScript).toMatch(/for db in temporal temporal_visibility;/);
   });
 
   test('the UI is published on 8233 like the local stack', () => {
