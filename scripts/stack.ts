@@ -14,9 +14,9 @@ Starts the local stack (Temporal dev server with Lakeloop's search attributes, t
 a Lakeloop worker) and keeps it up until Ctrl-C.
 
   --no-worker          start everything but the worker (run \`npm run worker\` yourself)
-  --cluster            the real Temporal server on PostgreSQL 15 instead of the dev server: built
-                       from the Go module proxy on first start (~5 min, cached under
-                       ~/.cache/lakeloop), data in --state-dir; no Web UI (--ui-port is unused)
+  --cluster            the real Temporal server on PostgreSQL 15 instead of the dev server, and the
+                       Web UI's own server on --ui-port: both built from the Go module proxy on
+                       first start (~5 + 3 min, cached under ~/.cache/lakeloop), data in --state-dir
 ${STACK_FLAGS_USAGE}`;
 
 const { flags, values } = scriptArgsOrExit('npm run stack', USAGE, process.argv.slice(2), {

@@ -17,6 +17,7 @@ import {
   startTemporalDevServer,
   startWorkerProcess,
 } from './local-stack.js';
+import { ensureTemporalUi, startTemporalUi, type TemporalUi } from './cluster/ui-server.js';
 import { startTemporalCluster } from './cluster/cluster.js';
 import { projectRoot, requireLocalCli } from './temporal-cli.js';
 
@@ -52,7 +53,7 @@ export interface StackOptions {
   stateDir?: string;
   /**
    * The real Temporal server on PostgreSQL (scripts/lib/cluster/) instead of the CLI's dev server on
-   * SQLite; `uiPort` is then unused (no Web UI).
+   * SQLite, with the UI's own server (scripts/lib/cluster/ui-server.ts) on `uiPort`.
    */
   cluster?: boolean;
 }
@@ -140,25 +141,49 @@ async function startDevServerTemporal(options: StackOptions, stateDir: string): 
 async function startClusterTemporal(options: StackOptions, stateDir: string): Promise<StackTemporal> {
   // --port as given (the dev server's default 7233 is below 32768); 0: one of the cluster's low ports.
   const port = options.port === 0 ? 0 : await choosePort(options.port, 'Temporal gRPC', '--port');
+  // Before anything starts: a taken UI port is refused as the dev server's is.
+  const uiPort = await choosePort(options.uiPort, 'Temporal UI', '--ui-port');
   const cluster = await startTemporalCluster({
     stateDir,
     port,
     keepData: options.keepData,
     verbose: options.verbose,
   });
+  let ui: TemporalUi | undefined;
+  let noUi = '';
+  try {
+    // The UI is a convenience: a build the module proxy refuses (or any UI fault) leaves the stack
+    // without it, said in the address table, rather than without a cluster.
+    const build = await ensureTemporalUi({ log: (line) => console.error(line) });
+    ui = await startTemporalUi({
+      binary: build.binary,
+      stateDir,
+      temporalAddress: cluster.address,
+      port: uiPort,
+      namespace: NAMESPACE,
+      echo: options.verbose,
+    });
+  } catch (err) {
+    noUi = `none (${(err as Error).message.split('\n')[0]})`;
+    console.error(`the cluster stack runs without a Web UI: ${(err as Error).message}`);
+  }
   return {
     address: cluster.address,
     addresses: [
       ['Temporal gRPC', cluster.address],
-      ['Temporal Web UI', 'none (--cluster: only the dev server serves one)'],
+      ['Temporal Web UI', ui ? `${ui.url}, pid ${ui.process.child.pid}` : noUi],
       ['Temporal server', `${cluster.build.version}, pid ${cluster.process().child.pid}`],
       ['PostgreSQL', `127.0.0.1:${cluster.postgres.port}, pid ${cluster.postgres.process.child.pid}`],
       ['PostgreSQL data', cluster.postgres.dataDir],
       ['Server config', cluster.configFile],
     ],
+    ...(ui ? { uiUrl: `${ui.url}/namespaces/${NAMESPACE}` } : {}),
     exited: cluster.exited,
     restart: (how) => cluster.restart(how),
-    stop: () => cluster.stop(),
+    stop: async () => {
+      await ui?.stop();
+      await cluster.stop();
+    },
   };
 }
 

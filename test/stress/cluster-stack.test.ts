@@ -1,8 +1,8 @@
 /**
  * `npm run stack -- --cluster` as a user runs it: the real Temporal server (built from the Go module
- * proxy, cached) on PostgreSQL 15 with data in the state dir. Five databricksRun workflows run through
- * the stack's own worker against its emulator to SUCCESS; the server names PostgreSQL as its
- * persistence and visibility store; SIGTERM to npm leaves none of the processes the stack started;
+ * proxy, cached) on PostgreSQL 15 with data in the state dir, and the Web UI's own server. Five
+ * databricksRun workflows run through the stack's own worker against its emulator to SUCCESS; the
+ * server names PostgreSQL as its persistence and visibility store; the UI lists the workflows; SIGTERM to npm leaves none of the processes the stack started;
  * a restart with --keep-data still lists the earlier workflows.
  *
  * The first run on a machine builds the server (minutes): done here before the stack starts, so the
@@ -23,6 +23,7 @@ import {
   ModuleProxyRefusedError,
   serverCacheDir,
 } from '../../scripts/lib/cluster/build-server.js';
+import { ensureTemporalUi, uiCacheDir } from '../../scripts/lib/cluster/ui-server.js';
 import { projectRoot, requireLocalCli } from '../../scripts/lib/temporal-cli.js';
 
 const BUILD_TIMEOUT_MS = 20 * 60_000;
@@ -99,6 +100,8 @@ async function startClusterStack(stateDir: string, keepData: boolean): Promise<S
       '--cluster',
       '--port',
       '0',
+      '--ui-port',
+      '0',
       '--state-dir',
       stateDir,
       ...(keepData ? ['--keep-data'] : []),
@@ -130,8 +133,9 @@ async function startClusterStack(stateDir: string, keepData: boolean): Promise<S
 async function stopAndCheck(run: StackRun): Promise<void> {
   const started = descendants(run.npm.pid!);
   const names = new Set(started.map((p) => p.comm));
-  // The server, PostgreSQL (postmaster and backends) and the worker are all below npm.
-  expect([...names]).toEqual(expect.arrayContaining(['temporal-server', 'postgres']));
+  // The server, the UI (comm is cut at 15 characters), PostgreSQL (postmaster and backends) and the
+  // worker are all below npm.
+  expect([...names]).toEqual(expect.arrayContaining(['temporal-server', 'temporal-ui-ser', 'postgres']));
   run.npm.kill('SIGTERM');
   expect(await run.exited).toBe(0);
   await waitFor(
@@ -163,6 +167,13 @@ describe('npm run stack -- --cluster', () => {
         cached
           ? `Temporal server ${build.version}: cached in ${serverCacheDir()}`
           : `Temporal server ${build.version}: first build took ${build.buildSeconds} s`,
+      );
+      const uiCached = existsSync(path.join(uiCacheDir(), 'complete'));
+      const ui = await ensureTemporalUi({ log: (line) => console.log(line) });
+      console.log(
+        uiCached
+          ? `Temporal Web UI ${ui.version}: cached in ${uiCacheDir()}`
+          : `Temporal Web UI ${ui.version}: first build took ${ui.buildSeconds} s`,
       );
     } catch (err) {
       if (!(err instanceof ModuleProxyRefusedError)) throw err;
@@ -221,6 +232,23 @@ describe('npm run stack -- --cluster', () => {
       const results = await Promise.all(handles.map((h) => h.result()));
       expect(results.map((r) => r.outcome)).toEqual(Array(5).fill('SUCCESS'));
       workflowIds.push(...handles.map((h) => h.workflowId));
+
+      // The Web UI serves the cluster's workflows: its own HTTP API, as its pages fetch them.
+      const uiUrl = /Temporal Web UI\s+(http:\/\/\S+?),/.exec(first.output())?.[1];
+      expect(uiUrl).toBeDefined();
+      expect((await fetch(`${uiUrl}/`)).status).toBe(200);
+      const listed = await waitFor(
+        async () => {
+          const res = await fetch(
+            `${uiUrl}/api/v1/namespaces/default/workflows?query=${encodeURIComponent("WorkflowType = 'databricksRun'")}`,
+          );
+          const body = (await res.json()) as { executions?: Array<{ execution: { workflowId: string } }> };
+          return (body.executions ?? []).map((e) => e.execution.workflowId);
+        },
+        (ids) => workflowIds.every((id) => ids.includes(id)),
+        { timeoutMs: 30_000, intervalMs: 500, what: 'the Web UI to list the five workflows' },
+      );
+      expect(listed).toEqual(expect.arrayContaining(workflowIds));
     } finally {
       await lakeloop.close();
       lakeloop = undefined;

@@ -44,12 +44,17 @@ export interface TemporalServerBuild {
 /** The build failed because the module proxy refused a module (not a fault of the build itself). */
 export class ModuleProxyRefusedError extends Error {}
 
+/** ${XDG_CACHE_HOME:-~/.cache}/lakeloop (LAKELOOP_CACHE_DIR overrides it): where slow builds are kept. */
+export function lakeloopCacheDir(): string {
+  return (
+    process.env.LAKELOOP_CACHE_DIR ??
+    path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'lakeloop')
+  );
+}
+
 /** ${XDG_CACHE_HOME:-~/.cache}/lakeloop/temporal-server-<version> (LAKELOOP_CACHE_DIR overrides the lakeloop part). */
 export function serverCacheDir(version = TEMPORAL_SERVER_VERSION): string {
-  const base =
-    process.env.LAKELOOP_CACHE_DIR ??
-    path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'lakeloop');
-  return path.join(base, `temporal-server-${version}`);
+  return path.join(lakeloopCacheDir(), `temporal-server-${version}`);
 }
 
 function cached(dir: string, version: string): TemporalServerBuild | undefined {
@@ -64,8 +69,8 @@ function cached(dir: string, version: string): TemporalServerBuild | undefined {
   };
 }
 
-/** Runs a go command; rejects with its last output lines. */
-function go(
+/** Runs a go command; rejects with its last output lines (ModuleProxyRefusedError when the proxy refused). */
+export function go(
   args: string[],
   cwd: string,
   env: NodeJS.ProcessEnv,
@@ -79,7 +84,7 @@ function go(
     child.once('error', (err) =>
       reject(
         new Error(
-          `cannot run go (${err.message}); the cluster stack needs a Go toolchain to build the Temporal server once`,
+          `cannot run go (${err.message}); the cluster stack needs a Go toolchain to build the Temporal server and UI once`,
         ),
       ),
     );
