@@ -13,7 +13,8 @@
  * Asserted: 50/50 SUCCESS, exactly 50 Databricks runs, each workflow with a run of its own; both
  * receivers got notifications, and every one they answered "signalled" went to the workflow that
  * waits on that run — including those B got for runs A submitted, which B's run directory does not
- * hold (found by the DatabricksRunId search attribute in the cluster's PostgreSQL visibility).
+ * hold: B's metrics (lakeloop_webhook_lookups_total) count exactly those as found by a visibility
+ * query (the DatabricksRunId search attribute, in the cluster's PostgreSQL visibility store).
  *
  * Skipped (with a message) only when the Go module proxy refuses a module the server build needs.
  * In the serial pass (jest.stress.config.js): it starts a cluster and kills a worker.
@@ -296,6 +297,10 @@ describe('a Temporal cluster with two worker processes', () => {
     const crossedToA = signalled.filter((d) => d.receiver === 'A' && submittedBy.get(d.runId) === 'B');
     const forwarded = front!.forwarded();
     const signalledByB = await metric(b, 'lakeloop_webhook_deliveries_total', 'outcome="signalled"');
+    const bLookups = {
+      directory: await metric(b, 'lakeloop_webhook_lookups_total', 'via="directory"'),
+      visibility: await metric(b, 'lakeloop_webhook_lookups_total', 'via="visibility"'),
+    };
     const caughtUp = outcomes.filter((o) => o.caughtUp).length;
     const databricksRuns = await runsCreated(emulator!);
 
@@ -308,7 +313,8 @@ describe('a Temporal cluster with two worker processes', () => {
         `${outcomes.filter((o) => o.outcome === 'SUCCESS').length}/${RUNS} SUCCESS, Databricks runs ` +
         `${databricksRuns}; front forwarded A ${forwarded.A ?? 0} / B ${forwarded.B ?? 0}; end notifications ` +
         `signalled ${signalled.length} (A ${signalledByABeforeKill} by its metric before the kill), ` +
-        `${crossed.length} by B for runs A submitted (${crossed.length - crossedAfterKill.length} before the kill), ` +
+        `${crossed.length} by B for runs A submitted (${crossed.length - crossedAfterKill.length} before the kill; ` +
+        `B's lookups: ${bLookups.visibility} visibility, ${bLookups.directory} directory), ` +
         `${crossedToA.length} by A for runs B submitted, ` +
         `misrouted ${misrouted.length}; caught up ${caughtUp}`,
     );
@@ -326,5 +332,10 @@ describe('a Temporal cluster with two worker processes', () => {
     expect(crossedAfterKill.length).toBeGreaterThan(0);
     // What the front saw B answer is what B's receiver counted (the receiver inside worker B).
     expect(signalledByB).toBe(signalled.filter((d) => d.receiver === 'B').length);
+    // B found the workflows of A's runs by a visibility query, its own in its run directory.
+    expect(bLookups).toEqual({
+      directory: signalled.filter((d) => d.receiver === 'B' && submittedBy.get(d.runId) === 'B').length,
+      visibility: crossed.length,
+    });
   }, 360_000);
 });
