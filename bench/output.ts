@@ -42,6 +42,14 @@ export interface ScenarioResult {
    * evicted a workflow to make room and how often a task found its workflow gone (a full replay).
    */
   workflowCache?: { maxCachedWorkflows: number; forcedEvictions: number; misses: number };
+  /** Runs per second: started (all starts accepted by Temporal) and completed (over the wall time). */
+  runsPerSecond?: { started: number; completed: number };
+  /** Lakeloop: which Temporal server, and the worker in the bench process or N worker processes. */
+  deployment?: { temporal: 'dev-server' | 'cluster'; workers: number | 'in-process' };
+  /** Lakeloop with --workers: each worker process's figures over the measured window. */
+  workers?: WorkerFigures[];
+  /** Lakeloop: the Temporal server's processes over the measured window (null: not on Linux). */
+  server?: Record<string, { peakRssMb: number; cpuSeconds: number } | null>;
   /** Webhook mode: notifications the emulator sent and where the receiver routed them. */
   notifications?: {
     sent: number;
@@ -50,6 +58,27 @@ export interface ScenarioResult {
     signalledViaVisibility: number;
     unknownRun: number;
   };
+}
+
+/** One worker process of a --workers arm (bench/worker-processes.ts). */
+export interface WorkerFigures {
+  name: string;
+  pid: number;
+  /** Peak VmRSS sampled over the measured window (every 250 ms). */
+  peakRssMb: number;
+  /** VmHWM at the window's end: the process's peak since it started (start-up included). */
+  lifetimePeakRssMb: number;
+  /** utime + stime over the measured window. */
+  cpuSeconds: number;
+  /** cpuSeconds per run of the scenario (all runs, not only this worker's), in ms. */
+  cpuMsPerRun: number;
+  /** lakeloop_runs_submitted_total: the runs this worker submitted. */
+  runsSubmitted: number;
+  /** Notifications the front forwarded to this worker's receiver (starts and ends). */
+  deliveriesReceived: number;
+  /** lakeloop_webhook_lookups_total: signalled deliveries found in its run directory / by visibility. */
+  signalledViaDirectory: number;
+  signalledViaVisibility: number;
 }
 
 export interface BenchReport {
@@ -137,6 +166,7 @@ export function markdownTable(results: readonly ScenarioResult[]): string {
     'ok',
     'failed',
     'wall s',
+    'runs/s started / completed',
   ];
   const rows = results.map((r) => [
     r.name,
@@ -157,10 +187,68 @@ export function markdownTable(results: readonly ScenarioResult[]): string {
     String(r.completed),
     String(r.failed),
     String(r.wallSeconds),
+    r.runsPerSecond ? `${r.runsPerSecond.started} / ${r.runsPerSecond.completed}` : '–',
   ]);
+  return table(header, rows) + workersTable(results);
+}
+
+function table(header: string[], rows: string[][]): string {
   return (
     [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n') + '\n'
   );
+}
+
+/**
+ * Rows with worker processes (--workers) or server figures: one line per worker and per server
+ * process, over the same measured window as the row above. Empty when no row has either.
+ */
+export function workersTable(results: readonly ScenarioResult[]): string {
+  const header = [
+    'scenario',
+    'mode',
+    'temporal / workers',
+    'process',
+    'peak RSS MB (window / lifetime)',
+    'CPU s',
+    'CPU ms/run',
+    'runs submitted',
+    'deliveries received',
+    'signalled via directory / visibility',
+  ];
+  const rows: string[][] = [];
+  for (const r of results) {
+    if (!r.deployment || (!r.workers && !r.server)) continue;
+    const lead = [
+      r.name,
+      r.variant ? `${r.mode} (${r.variant})` : r.mode,
+      `${r.deployment.temporal} / ${r.deployment.workers}`,
+    ];
+    for (const w of r.workers ?? []) {
+      rows.push([
+        ...lead,
+        w.name,
+        `${w.peakRssMb} / ${w.lifetimePeakRssMb}`,
+        String(w.cpuSeconds),
+        String(w.cpuMsPerRun),
+        String(w.runsSubmitted),
+        String(w.deliveriesReceived),
+        `${w.signalledViaDirectory} / ${w.signalledViaVisibility}`,
+      ]);
+    }
+    for (const [name, figures] of Object.entries(r.server ?? {})) {
+      rows.push([
+        ...lead,
+        name,
+        figures ? String(figures.peakRssMb) : '–',
+        figures ? String(figures.cpuSeconds) : '–',
+        figures ? String(round((figures.cpuSeconds * 1000) / r.runs, 2)) : '–',
+        '',
+        '',
+        '',
+      ]);
+    }
+  }
+  return rows.length === 0 ? '' : `\n${table(header, rows)}`;
 }
 
 const escapeXml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -1,23 +1,30 @@
 /**
- * `npm run bench -- [--quick] [--out FILE] [--time-scale N]` — issue 8's benchmark harness.
- * Starts a local Temporal dev server, the webhook receiver and (per scenario) an emulator process,
- * runs every scenario against Lakeloop in webhook and poll mode (then, with --prefect / --airflow, against
- * those peers), and writes JSON, a markdown table and an SVG chart to bench/results/. See
+ * `npm run bench -- [--quick] [--out FILE] [--time-scale N] [--cluster] [--workers N]` — issue 8's
+ * benchmark harness. Starts a local Temporal dev server (or with --cluster the real Temporal cluster of
+ * `npm run stack -- --cluster`: temporal-server on PostgreSQL, in a temporary state dir), the webhook
+ * receiver and (per scenario) an emulator process, runs every scenario against Lakeloop in webhook and
+ * poll mode (then, with --prefect / --airflow, against those peers), and writes JSON, a markdown table
+ * and an SVG chart to bench/results/. The Lakeloop worker runs in this process, or with --workers N
+ * as N worker processes, each with its own receiver, behind one round-robin front (issue #19). See
  * bench/README.md for what each figure means.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { maxCachedWorkflowsSchema } from '../src/config/index.js';
 import { startWebhookReceiver } from '../src/webhooks/receiver.js';
 import { RunDirectory } from '../src/webhooks/run-directory.js';
 import { freePort } from '../scripts/lib/processes.js';
 import { Cleanup, startEphemeralTemporal } from '../scripts/lib/local-stack.js';
+import { CLUSTER_NAMESPACE, startTemporalCluster } from '../scripts/lib/cluster/cluster.js';
 import { projectRoot, resolveTemporalBinary } from '../scripts/lib/temporal-cli.js';
 import { armLabel, benchLakeloop, type LakeloopArm, type LakeloopContext } from './lakeloop.js';
+import type { Watched } from './proc-stats.js';
+import { compileWorker } from './worker-processes.js';
 import { PREFECT_REQUIREMENTS, benchPrefect, ensurePrefectVenv } from './prefect.js';
 import {
   AIRFLOW_REQUIREMENTS,
@@ -49,6 +56,8 @@ const { values } = parseArgs({
     'airflow-mode': { type: 'string', default: 'deferrable' },
     modes: { type: 'string' },
     'max-cached-workflows': { type: 'string' },
+    cluster: { type: 'boolean', default: false },
+    workers: { type: 'string' },
   },
 });
 const quick = values.quick;
@@ -79,6 +88,12 @@ if (cacheParsed && !cacheParsed.success) {
   process.exit(2);
 }
 const maxCachedWorkflows = cacheParsed?.data;
+// --workers N: N worker processes (1 is one process, unlike the default worker in this process).
+const workerCount = values.workers === undefined ? undefined : Number(values.workers);
+if (workerCount !== undefined && !(Number.isInteger(workerCount) && workerCount >= 1 && workerCount <= 64)) {
+  console.error(`--workers: expected a number of worker processes from 1 to 64 (got "${values.workers}")`);
+  process.exit(2);
+}
 const list = scenarios(quick, values['time-scale'] ? Number(values['time-scale']) : undefined).filter(
   (s) => !values.only || values.only.split(',').includes(s.name),
 );
@@ -112,12 +127,64 @@ execFileSync(
   },
 );
 const cleanup = new Cleanup();
-// Headless: the bench opens no UI.
-const { env } = await startEphemeralTemporal(cleanup, { cli, uiPort: false });
+/** The Temporal server the arms use: a dev server (default) or the real cluster (--cluster). */
+async function startTemporal(): Promise<{
+  address: string;
+  client: Client;
+  nativeConnection: NativeConnection;
+  namespace: string;
+  processes: Watched[];
+  summary: string;
+}> {
+  if (!values.cluster) {
+    // Headless: the bench opens no UI.
+    const { env, server } = await startEphemeralTemporal(cleanup, { cli, uiPort: false });
+    const pid = server?.process().child.pid;
+    return {
+      address: env.address,
+      client: env.client,
+      nativeConnection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      processes: pid ? [{ name: 'temporal dev server', pid }] : [],
+      summary: cli.summary,
+    };
+  }
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'lakeloop-bench-cluster-'));
+  // As root, PostgreSQL runs as `postgres`, which must reach <stateDir>/postgres (mkdtemp makes 0700).
+  chmodSync(stateDir, 0o711);
+  cleanup.add('cluster state dir', () => rmSync(stateDir, { recursive: true, force: true }));
+  const cluster = await startTemporalCluster({
+    stateDir,
+    port: 0,
+    keepData: false,
+    log: (l) => console.log(l),
+  });
+  cleanup.add('temporal cluster', () => cluster.stop());
+  const connection = await Connection.connect({ address: cluster.address });
+  cleanup.add('temporal client connection', () => connection.close());
+  const nativeConnection = await NativeConnection.connect({ address: cluster.address });
+  cleanup.add('temporal worker connection', () => nativeConnection.close());
+  return {
+    address: cluster.address,
+    client: new Client({ connection, namespace: CLUSTER_NAMESPACE }),
+    nativeConnection,
+    namespace: CLUSTER_NAMESPACE,
+    processes: [
+      { name: 'temporal-server', pid: cluster.process().child.pid! },
+      // The postmaster and its backends (one per connection), by proportional set size.
+      { name: 'postgres', pid: cluster.postgres.process.child.pid!, tree: true },
+    ],
+    summary: `temporal-server ${cluster.build.version} (built from source, cached) on PostgreSQL`,
+  };
+}
+const temporal = await startTemporal();
+const compiledWorker = workerCount !== undefined ? compileWorker() : undefined;
+if (compiledWorker) cleanup.add('compiled worker', () => compiledWorker.remove());
 // As in `npm run worker` with LAKELOOP_WEBHOOK_PORT: the receiver beside the worker reads its submissions.
+// (With --workers each worker process has its own.)
 const runDirectory = new RunDirectory();
 const receiver = await startWebhookReceiver({
-  client: env.client,
+  client: temporal.client,
   host: '127.0.0.1',
   port: 0,
   runDirectory,
@@ -161,9 +228,15 @@ async function peerRow(
 }
 
 const lakeloopContext: LakeloopContext = {
-  client: env.client,
-  connection: env.nativeConnection,
-  namespace: env.namespace ?? 'default',
+  client: temporal.client,
+  connection: temporal.nativeConnection,
+  namespace: temporal.namespace,
+  temporalAddress: temporal.address,
+  temporal: values.cluster ? 'cluster' : 'dev-server',
+  serverProcesses: temporal.processes,
+  ...(compiledWorker && workerCount !== undefined
+    ? { workerProcesses: { count: workerCount, compiled: compiledWorker } }
+    : {}),
   workflowBundlePath: bundlePath,
   webhook: { url: receiver.url, ...WEBHOOK },
   runDirectory,
@@ -280,7 +353,7 @@ const report: BenchReport = {
     cpuModel: os.cpus()[0]?.model,
     memoryGb: Math.round(os.totalmem() / 1024 ** 3),
     node: process.version,
-    temporal: cli.summary,
+    temporal: temporal.summary,
     date: new Date().toISOString(),
     // Figures from a busy machine are not comparable with an idle one's: say how busy it was.
     loadAverageAtStart: loadAtStart,
@@ -292,7 +365,10 @@ const report: BenchReport = {
     'Lakeloop worker: the production worker (createLakeloopWorker) with the SDK default worker options (cache size, task slots), as `npm run worker` runs; only its Databricks request budget is lifted (production default 20 requests/s, burst 40) so the figures show the orchestrator rather than the budget.',
     'Emulated run time is compressed by the emulator timeScale; Lakeloop timers and polls run in real time. Real run length = emulated / timeScale.',
     'detectionLatencyMs: emulator wall-clock ended_at_ms → receive time of the first terminal runs/get response in the worker (webhook: the confirming runs/get after the notification).',
-    'peakRssMb / cpuSeconds: the bench process = worker + Temporal client + webhook receiver (emulator and Temporal server are separate processes, not counted).',
+    workerCount === undefined
+      ? 'peakRssMb / cpuSeconds: the bench process = worker + Temporal client + webhook receiver (emulator and Temporal server are separate processes, not counted).'
+      : `--workers ${workerCount}: the Lakeloop worker runs as ${workerCount} processes (src/worker.ts compiled, as \`node lib/src/worker.js\`), each with the webhook receiver inside it (LAKELOOP_WEBHOOK_PORT) behind one round-robin HTTP front named by the notification destination (scripts/lib/round-robin-front.ts), so a run's notifications reach any receiver; the bench process only starts workflows and observes. Row peakRssMb is the largest worker's peak VmRSS over the measured window and cpuSeconds the workers' utime+stime over it, summed (per worker under "workers", with cpuMsPerRun = a worker's CPU / the scenario's runs). detectionLatencyMs is observed inside each worker (bench/worker-observer.ts, preloaded).`,
+    "server: the Temporal server's processes over the measured window — the dev server (one process), or with --cluster temporal-server (VmRSS peak) and PostgreSQL (the postmaster and its backends: summed Pss peak; CPU including backends that exited). runsPerSecond: started = runs / time until every start was accepted; completed = completed runs / wall time.",
     'apiCallsByEndpoint: GET /__emulator/stats request-count deltas over the measured window, divided by runs.',
     python
       ? `Prefect peer: ${PREFECT_REQUIREMENTS.join(', ')}, jobs_runs_submit_and_wait_for_completion with defaults (10 s polls); only change: its hard-coded https:// base URL rewritten to http:// for the emulator. Its RSS/CPU are the flow process's (getrusage), not the ephemeral Prefect API server's; no Temporal history, so historyEventsPerRun is null.`

@@ -35,6 +35,7 @@ export class LakeloopMetrics {
   readonly runsFinished: Counter<'outcome' | 'termination_type'>;
   readonly terminationDetection: Histogram<'mode'>;
   readonly webhookDeliveries: Counter<'outcome'>;
+  readonly webhookLookups: Counter<'via'>;
   private readonly budgets: Array<() => BudgetStats> = [];
   private readonly seenTerminal = new Set<string>();
 
@@ -108,6 +109,13 @@ export class LakeloopMetrics {
       'Webhook notifications received, by outcome.',
       ['outcome'],
     );
+    // With several workers behind one URL, most deliveries reach a receiver whose worker did not
+    // submit the run: each then costs a visibility query. This says how many.
+    this.webhookLookups = counter(
+      'lakeloop_webhook_lookups_total',
+      "Signalled webhook deliveries by where the receiver found the workflow: its worker's run directory or a visibility query.",
+      ['via'],
+    );
   }
 
   /** For DatabricksHttpOptions.onResponse. */
@@ -122,7 +130,11 @@ export class LakeloopMetrics {
   readonly onRefreshFailure = (authType: AuthType): void =>
     this.tokenRefreshFailures.inc({ auth_type: authType });
 
-  readonly onDelivery = (outcome: string): void => this.webhookDeliveries.inc({ outcome });
+  /** A delivery's outcome and, for a signalled one, how its workflow was found. */
+  readonly onDelivery = (outcome: string, via?: 'directory' | 'visibility'): void => {
+    this.webhookDeliveries.inc({ outcome });
+    if (via) this.webhookLookups.inc({ via });
+  };
 
   /** Reports the budget's Retry-After pauses and waits at scrape time. */
   observeBudget(stats: () => BudgetStats): void {

@@ -57,8 +57,8 @@ export async function startReceiverFromConfig(
       port: webhookPort,
       username: webhookUsername,
       password: webhookPassword,
-      onDelivery: (outcome) => {
-        observability.metrics?.onDelivery(outcome);
+      onDelivery: (outcome, via) => {
+        observability.metrics?.onDelivery(outcome, via);
         // A delivery it could not forward (Temporal unreachable): the sender may give up on it.
         if (outcome === 'error') failures.onDelivery();
       },

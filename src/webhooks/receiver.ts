@@ -35,7 +35,8 @@ export interface WebhookReceiverOptions {
   maxConcurrentLookups?: number;
   /** The worker's own submissions (when the receiver runs inside it): asked before visibility. */
   runDirectory?: RunDirectory;
-  onDelivery?(outcome: DeliveryOutcome): void;
+  /** Each delivery's outcome; a signalled one says how its workflow was found. */
+  onDelivery?(outcome: DeliveryOutcome, via?: 'directory' | 'visibility'): void;
 }
 
 export type DeliveryOutcome =
@@ -78,9 +79,9 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     error: 0,
   };
   const lookups = { directory: 0, visibility: 0 };
-  const count = (outcome: DeliveryOutcome) => {
+  const count = (outcome: DeliveryOutcome, via?: 'directory' | 'visibility') => {
     counters[outcome]++;
-    options.onDelivery?.(outcome);
+    options.onDelivery?.(outcome, via);
   };
 
   type Target = WorkflowRef & { via: 'directory' | 'visibility' };
@@ -168,7 +169,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       }
     }
     lookups[target.via]++;
-    count('signalled');
+    count('signalled', target.via);
     return reply(res, 200, { status: 'signalled', workflowId: target.workflowId });
   }
 

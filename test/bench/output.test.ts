@@ -5,6 +5,7 @@ import {
   percentile,
   perRun,
   svgChart,
+  workersTable,
   type ScenarioResult,
 } from '../../bench/output.js';
 
@@ -112,5 +113,45 @@ describe('drawn run lengths in results', () => {
     const row = markdownTable([drawn]).split('\n')[2]!;
     expect(row).toContain('| poll (prediction) |');
     expect(row).toContain('| 601 s (429–847) / 601 s (429–847) |');
+  });
+});
+
+describe('worker processes and server figures (--workers, --cluster)', () => {
+  const withWorkers: ScenarioResult = {
+    ...result,
+    deployment: { temporal: 'cluster', workers: 2 },
+    workers: [
+      {
+        name: 'worker-1',
+        pid: 11,
+        peakRssMb: 345.7,
+        lifetimePeakRssMb: 350,
+        cpuSeconds: 4.2,
+        cpuMsPerRun: 42,
+        runsSubmitted: 47,
+        deliveriesReceived: 100,
+        signalledViaDirectory: 22,
+        signalledViaVisibility: 28,
+      },
+    ],
+    server: { 'temporal-server': { peakRssMb: 226.2, cpuSeconds: 9.5 }, postgres: null },
+  };
+
+  it('one line per worker and per server process, after the main table', () => {
+    const lines = workersTable([result, withWorkers]).trim().split('\n');
+    expect(lines).toHaveLength(5);
+    expect(lines[2]).toBe(
+      '| fan-out-100 | webhook | cluster / 2 | worker-1 | 345.7 / 350 | 4.2 | 42 | 47 | 100 | 22 / 28 |',
+    );
+    // Server CPU per run: 9.5 s over 100 runs.
+    expect(lines[3]).toBe(
+      '| fan-out-100 | webhook | cluster / 2 | temporal-server | 226.2 | 9.5 | 95 |  |  |  |',
+    );
+    expect(lines[4]).toContain('| postgres | – | – | – |');
+    expect(markdownTable([withWorkers])).toContain(lines[2]);
+  });
+
+  it('nothing for rows without worker processes or server figures', () => {
+    expect(workersTable([result])).toBe('');
   });
 });

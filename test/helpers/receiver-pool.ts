@@ -1,15 +1,18 @@
 /**
  * Several webhook receivers behind one URL, as in production behind a load balancer: each replica is
  * the real receiver (src/webhooks/receiver.ts) with its real catch-up and liveness
- * (src/webhooks/catch-up.ts) on its own Temporal connection, and an HTTP front on one port forwards
- * each delivery to a live replica, round robin. With none live it answers 503, as a load balancer
+ * (src/webhooks/catch-up.ts) on its own Temporal connection, and an HTTP front on one port
+ * (scripts/lib/round-robin-front.ts) forwards each delivery to a live replica, round robin. With none live it answers 503, as a load balancer
  * with an empty pool does, and the sender retries (or gives up: the notification is lost).
  */
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
+import { startRoundRobinFront } from '../../scripts/lib/round-robin-front.js';
 import { startCatchingUp, type CatchingUp } from '../../src/webhooks/catch-up.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../../src/webhooks/receiver.js';
+import {
+  NOTIFICATIONS_PATH,
+  startWebhookReceiver,
+  type WebhookReceiver,
+} from '../../src/webhooks/receiver.js';
 
 interface Replica {
   name: string;
@@ -41,30 +44,8 @@ export async function startReceiverPool(options: {
 }): Promise<ReceiverPool> {
   const replicas: Replica[] = [];
   const finished: Array<ReturnType<CatchingUp['reports']>[number] & { replica: string }> = [];
-  let next = 0;
-
-  const front: Server = createServer((req, res) => {
-    const replica = replicas.length > 0 ? replicas[next++ % replicas.length] : undefined;
-    if (!replica) {
-      res.writeHead(503, { connection: 'close' }).end('no receiver in the pool');
-      return;
-    }
-    const target = new URL(replica.receiver.url);
-    const forward = request(
-      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forward.on('error', () => {
-      if (!res.headersSent) res.writeHead(502, { connection: 'close' });
-      res.end();
-    });
-    req.pipe(forward);
-  });
-  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-  const port = (front.address() as AddressInfo).port;
+  // The load balancer: replicas join its rotation once they listen and leave it before they stop.
+  const front = await startRoundRobinFront();
 
   const stopReplica = async (replica: Replica) => {
     await replica.receiver.close();
@@ -74,7 +55,7 @@ export async function startReceiverPool(options: {
   };
 
   return {
-    url: `http://127.0.0.1:${port}/databricks/notifications`,
+    url: `${front.origin}${NOTIFICATIONS_PATH}`,
     async add(name) {
       const connection = await Connection.connect({ address: options.temporalAddress });
       const client = new Client({ connection });
@@ -92,11 +73,13 @@ export async function startReceiverPool(options: {
         heartbeatMs: options.heartbeatMs,
       });
       replicas.push({ name, receiver, catchingUp, connection });
+      front.add(name, receiver.url);
     },
     async remove(name) {
       const i = replicas.findIndex((r) => r.name === name);
       if (i < 0) throw new Error(`no replica ${name} in the pool`);
       const [replica] = replicas.splice(i, 1);
+      front.remove(name);
       await stopReplica(replica!);
     },
     live: () => replicas.map((r) => r.name),
@@ -105,11 +88,11 @@ export async function startReceiverPool(options: {
       ...replicas.flatMap((r) => r.catchingUp.reports().map((c) => ({ ...c, replica: r.name }))),
     ],
     async close() {
-      for (const replica of replicas.splice(0)) await stopReplica(replica);
-      await new Promise<void>((resolve) => {
-        front.close(() => resolve());
-        front.closeAllConnections();
-      });
+      for (const replica of replicas.splice(0)) {
+        front.remove(replica.name);
+        await stopReplica(replica);
+      }
+      await front.close();
     },
   };
 }

@@ -26,7 +26,7 @@ describe('LakeloopMetrics', () => {
     metrics.onResponse({ method: 'GET', path: '/api/2.2/jobs/runs/get', status: 429, durationMs: 1 });
     metrics.onRefresh('oauth-m2m');
     metrics.onRefreshFailure('oauth-m2m');
-    metrics.onDelivery('signalled');
+    metrics.onDelivery('signalled', 'visibility');
     metrics.observeBudget(() => ({ acquired: 3, waitedMs: 1500, retryAfterPauses: 2 }));
     metrics.runSubmitted('submit');
     metrics.runTerminal(
@@ -94,6 +94,10 @@ describe('LakeloopMetrics', () => {
         '# HELP lakeloop_webhook_deliveries_total Webhook notifications received, by outcome.',
         '# TYPE lakeloop_webhook_deliveries_total counter',
         'lakeloop_webhook_deliveries_total{outcome="signalled"} 1',
+        '',
+        "# HELP lakeloop_webhook_lookups_total Signalled webhook deliveries by where the receiver found the workflow: its worker's run directory or a visibility query.",
+        '# TYPE lakeloop_webhook_lookups_total counter',
+        'lakeloop_webhook_lookups_total{via="visibility"} 1',
         '',
       ].join('\n'),
     );
