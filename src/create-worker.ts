@@ -69,7 +69,11 @@ export async function createLakeloopWorker(options: LakeloopWorkerOptions): Prom
  * The SDK's options for a versioned worker. Lakeloop's workflow types declare no behaviour of their
  * own (setWorkflowOptions), so the worker's default applies to all of them and the operator chooses
  * it at deploy time: whether a build may take over runs that started on an older one is a property
- * of the build (did its workflow changes go behind patched()?), not of a workflow type.
+ * of the build (did its workflow changes go behind patched()?), not of a workflow type. Declaring one
+ * would also break unversioned workers: with SDK 1.24 and server 1.32 the server then refuses every
+ * workflow task completion ("versioning behavior cannot be specified without deployment options
+ * being set with versioned mode" — seen in test/workflows/webhook-receivers.test.ts when
+ * webhookReceivers declared AUTO_UPGRADE; also reported in temporalio/sdk-typescript#1679).
  */
 export function workerDeploymentOptions(settings: WorkerDeploymentSettings): WorkerDeploymentOptions {
   return {

@@ -14,8 +14,16 @@ export const DEPLOYMENT_ENV = {
   defaultVersioningBehavior: 'LAKELOOP_DEFAULT_VERSIONING_BEHAVIOR',
 } as const;
 
-export const VERSIONING_BEHAVIORS = ['auto-upgrade', 'pinned'] as const;
-export type VersioningBehaviorSetting = (typeof VERSIONING_BEHAVIORS)[number];
+/**
+ * LAKELOOP_DEFAULT_VERSIONING_BEHAVIOR: whether a run started by a versioned worker moves to the
+ * Current build at its next workflow task (`auto-upgrade`) or finishes on the build it started on
+ * (`pinned`).
+ */
+export type VersioningBehaviorSetting = 'auto-upgrade' | 'pinned';
+export const VERSIONING_BEHAVIORS: readonly [VersioningBehaviorSetting, ...VersioningBehaviorSetting[]] = [
+  'auto-upgrade',
+  'pinned',
+];
 
 /**
  * The default behaviour of the workflows this worker starts. Auto-upgrade, because Lakeloop's runs
