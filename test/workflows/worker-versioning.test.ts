@@ -4,7 +4,8 @@
  * databricksRun really differs (test/fixtures/versioning/build-b-workflows.ts) — is deployed and made
  * Current, more runs start, the gate opens, everything completes. Which build ran each workflow task
  * is read from history (WorkflowTaskCompleted's deploymentVersion, written by the server from the
- * completing worker's version) and from B's own mark (its patch marker and memo).
+ * completing worker's version) and from B's own mark (its patch marker and memo). The receivers'
+ * never-ending heartbeat workflow, pinned, stays on A until an override moves it (README).
  *
  * Needs nothing beyond the suite's dev server: CLI 1.9.1 embeds server 1.32.0, where
  * system.enableDeploymentVersions and frontend.workerVersioningWorkflowAPIs default to true
@@ -23,7 +24,12 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import type { VersioningBehaviorSetting } from '../../src/config/deployment.js';
 import type { RunResult } from '../../src/shared/run-types.js';
-import { databricksRun } from '../../src/workflows/index.js';
+import {
+  databricksRun,
+  receiverHeartbeatSignal,
+  webhookReceivers,
+  webhookReceiversWorkflowId,
+} from '../../src/workflows/index.js';
 import { startTestEmulator, waitFor, type TestEmulator } from '../emulator/helpers.js';
 import { searchableHistoryText } from '../helpers/secrets-sweep.js';
 import { connectToTestServer, uniqueTaskQueue } from '../helpers/temporal.js';
@@ -34,7 +40,7 @@ import { BUILD_B_PATCH, BUILD_MEMO_KEY } from '../fixtures/versioning/build-b-ma
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'versioning');
 const GATE_SCRIPT = path.join(fixtures, 'wait-for-gate.py');
 const FAST_POLL = { mode: 'poll' as const, pollInterval: '100ms', maxPollInterval: '300ms' };
-const { VersioningBehavior } = temporal.api.enums.v1;
+const { RoutingConfigUpdateState, VersioningBehavior } = temporal.api.enums.v1;
 type Build = 'A' | 'B';
 /** gRPC status codes. */
 const GRPC_NOT_FOUND = 5;
@@ -56,6 +62,7 @@ describe('worker deployment versioning', () => {
   let scratch: string;
   let buildBBundle: string;
   const stops: Array<() => Promise<void>> = [];
+  const heartbeatsStarted = new Set<string>();
 
   beforeAll(async () => {
     env = await connectToTestServer();
@@ -183,6 +190,25 @@ describe('worker deployment versioning', () => {
       (outcome) => outcome === 'current',
       { timeoutMs: DEADLINE_MS, intervalMs: 200, what: `${deploymentName} build-${build} to become current` },
     );
+    // The task queues learn the new routing asynchronously; a run started before they have would start
+    // on the old Current version. The SDK's own test waits the same way (temporalio/sdk-typescript
+    // packages/test/src/test-worker-deployment-versioning.ts, waitForRoutingConfigPropagation).
+    await waitFor(
+      async () => {
+        const { workerDeploymentInfo: info } = await env.client.workflowService.describeWorkerDeployment({
+          namespace: env.namespace ?? 'default',
+          deploymentName,
+        });
+        return {
+          current: info?.routingConfig?.currentDeploymentVersion?.buildId,
+          state: info?.routingConfigUpdateState,
+        };
+      },
+      ({ current, state }) =>
+        current === `build-${build}` &&
+        state !== RoutingConfigUpdateState.ROUTING_CONFIG_UPDATE_STATE_IN_PROGRESS,
+      { timeoutMs: DEADLINE_MS, intervalMs: 100, what: `the routing to ${deploymentName} build-${build}` },
+    );
   }
 
   /** A one-time run whose task runs (for real, in the emulator) until `gate` exists. */
@@ -237,6 +263,24 @@ describe('worker deployment versioning', () => {
     );
   }
 
+  /** A receiver heartbeat, as src/webhooks/liveness.ts sends it (signal-with-start). */
+  async function heartbeat(taskQueue: string): Promise<WorkflowHandle> {
+    const now = new Date().toISOString();
+    const handle = await env.client.workflow.signalWithStart(webhookReceivers, {
+      taskQueue,
+      workflowId: webhookReceiversWorkflowId(taskQueue),
+      args: [{}],
+      signal: receiverHeartbeatSignal,
+      signalArgs: [{ receiverId: 'versioning-test', since: now, at: now }],
+    });
+    if (!heartbeatsStarted.has(handle.workflowId)) {
+      heartbeatsStarted.add(handle.workflowId);
+      // It never ends by itself, and the suite's dev server is shared.
+      stops.push(() => handle.terminate('worker-versioning.test done').then(() => undefined));
+    }
+    return handle;
+  }
+
   async function results(handles: WorkflowHandle<typeof databricksRun>[]): Promise<RunResult[]> {
     return Promise.all(handles.map((h) => h.result()));
   }
@@ -260,7 +304,14 @@ describe('worker deployment versioning', () => {
     });
     await makeCurrent(deployment, 'A');
     const onA = await Promise.all([startRun(taskQueue, gate), startRun(taskQueue, gate)]);
+    // The receivers' heartbeat workflow never ends: pinned like the rest, it would hold build A for good.
+    const heartbeats = await heartbeat(taskQueue);
     await waitUntilWaitingOn(onA, 'build-A');
+    await waitFor(
+      () => taskBuilds(heartbeats),
+      (builds) => builds[0] === 'build-A',
+      { timeoutMs: DEADLINE_MS, intervalMs: 200, what: 'the heartbeat workflow to start on build A' },
+    );
 
     // Build B rolls out while A's runs wait on Databricks.
     const workerB = await startWorkerProcessOf(taskQueue, deployment, 'B', 'pinned');
@@ -268,10 +319,37 @@ describe('worker deployment versioning', () => {
     await makeCurrent(deployment, 'B');
     const onB = await Promise.all([startRun(taskQueue, gate), startRun(taskQueue, gate)]);
     await waitUntilWaitingOn(onB, 'build-B');
+    // A heartbeat after the rollout is still handled by A, the build the workflow is pinned to…
+    const tasksBefore = (await taskBuilds(heartbeats)).length;
+    await heartbeat(taskQueue);
+    expect(
+      await waitFor(
+        () => taskBuilds(heartbeats),
+        (builds) => builds.length > tasksBefore,
+        { timeoutMs: DEADLINE_MS, intervalMs: 200, what: 'the heartbeat to be handled' },
+      ),
+    ).not.toContain('build-B');
+    // …until it is moved, as the README says (`temporal workflow update-options
+    // --versioning-override-behavior auto_upgrade`, the same RPC).
+    await env.client.workflowService.updateWorkflowExecutionOptions({
+      namespace: env.namespace ?? 'default',
+      workflowExecution: { workflowId: heartbeats.workflowId },
+      workflowExecutionOptions: { versioningOverride: { autoUpgrade: true } },
+      updateMask: { paths: ['versioning_override'] },
+      identity: 'worker-versioning.test',
+    });
+    await heartbeat(taskQueue);
+    await waitFor(
+      () => taskBuilds(heartbeats),
+      (builds) => builds.at(-1) === 'build-B',
+      { timeoutMs: DEADLINE_MS, intervalMs: 200, what: 'the heartbeat workflow to move to build B' },
+    );
+    expect((await versioningInfo(heartbeats)).buildId).toBe('build-B');
     writeFileSync(gate, 'open');
 
     const all = await results([...onA, ...onB]);
     expectOneDatabricksRunEach(all);
+    // 4 workflows, 4 Databricks runs: the rollout repeated no submission.
     expect(await runsCreated(emulator)).toBe(4);
     for (const handle of onA) {
       // Every task of A's runs, before and after B became Current, was completed by A's code.
