@@ -265,7 +265,7 @@ async function main(): Promise<void> {
     await setUpReaper(temporal, config.worker.taskQueue, config.worker.reaperInterval, logger);
     const version = config.deployment
       ? `${deploymentVersionName(config.deployment)} (${config.deployment.defaultVersioningBehavior})`
-      : 'unversioned';
+      : 'an unversioned worker';
     logger.notice(`lakeloop worker polling task queue "${config.worker.taskQueue}" as ${version}`, {
       taskQueue: config.worker.taskQueue,
       // A versioned worker gets workflow tasks only once its version is Current or Ramping (README,
