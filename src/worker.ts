@@ -20,7 +20,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { AuthError } from './auth/index.js';
 import { dataConverterFor, payloadCodecFor } from './codec/index.js';
-import { ConfigError, loadConfig, type LakeloopConfig } from './config/index.js';
+import { ConfigError, deploymentVersionName, loadConfig, type LakeloopConfig } from './config/index.js';
 import { createLakeloopWorker } from './create-worker.js';
 import type { DatabricksHttpClient } from './databricks/http.js';
 import { createWorkspaceClient } from './databricks/workspace-client.js';
@@ -243,6 +243,7 @@ async function main(): Promise<void> {
       taskQueue: config.worker.taskQueue,
       shutdownGraceSeconds: config.worker.shutdownGraceSeconds,
       maxCachedWorkflows: config.worker.maxCachedWorkflows,
+      deployment: config.deployment,
       workflowBundlePath: workflowBundleFor(config.worker.workflowBundlePath, tracing !== undefined, logger),
       tracing,
       lineage,
@@ -262,8 +263,15 @@ async function main(): Promise<void> {
       },
     });
     await setUpReaper(temporal, config.worker.taskQueue, config.worker.reaperInterval, logger);
-    logger.notice(`lakeloop worker polling task queue "${config.worker.taskQueue}"`, {
+    const version = config.deployment
+      ? `${deploymentVersionName(config.deployment)} (${config.deployment.defaultVersioningBehavior})`
+      : 'an unversioned worker';
+    logger.notice(`lakeloop worker polling task queue "${config.worker.taskQueue}" as ${version}`, {
       taskQueue: config.worker.taskQueue,
+      // A versioned worker gets workflow tasks only once its version is Current or Ramping (README,
+      // "Rolling out a new worker build").
+      deploymentVersion: config.deployment ? deploymentVersionName(config.deployment) : undefined,
+      versioningBehavior: config.deployment?.defaultVersioningBehavior,
       maxCachedWorkflows: worker.options.maxCachedWorkflows,
       temporalAddress: config.temporal.address,
       namespace: config.temporal.namespace,

@@ -213,3 +213,59 @@ describe('metrics and log settings', () => {
     ]);
   });
 });
+
+describe('worker deployment versioning settings', () => {
+  test('unversioned unless both the deployment name and the build id are set', () => {
+    expect(loadConfig(base).deployment).toBeUndefined();
+    expect(
+      loadConfig({ ...base, LAKELOOP_DEPLOYMENT_NAME: 'lakeloop', LAKELOOP_BUILD_ID: '2026.12.1' })
+        .deployment,
+    ).toEqual({
+      deploymentName: 'lakeloop',
+      buildId: '2026.12.1',
+      defaultVersioningBehavior: 'auto-upgrade',
+    });
+  });
+
+  test('LAKELOOP_DEFAULT_VERSIONING_BEHAVIOR: auto-upgrade by default, or pinned', () => {
+    const versioned = { ...base, LAKELOOP_DEPLOYMENT_NAME: 'lakeloop', LAKELOOP_BUILD_ID: 'b7' };
+    for (const [value, behavior] of [
+      ['pinned', 'pinned'],
+      ['PINNED', 'pinned'],
+      ['auto-upgrade', 'auto-upgrade'],
+      ['AUTO_UPGRADE', 'auto-upgrade'],
+    ] as const) {
+      expect(
+        loadConfig({ ...versioned, LAKELOOP_DEFAULT_VERSIONING_BEHAVIOR: value }).deployment
+          ?.defaultVersioningBehavior,
+      ).toBe(behavior);
+    }
+    expect(problemsOf({ ...versioned, LAKELOOP_DEFAULT_VERSIONING_BEHAVIOR: 'sticky' })).toEqual([
+      'LAKELOOP_DEFAULT_VERSIONING_BEHAVIOR: expected one of auto-upgrade, pinned',
+    ]);
+  });
+
+  test('one without the other is refused, naming the missing variable', () => {
+    expect(problemsOf({ LAKELOOP_DEPLOYMENT_NAME: 'lakeloop' })).toEqual([
+      expect.stringMatching(/^LAKELOOP_BUILD_ID: required when LAKELOOP_DEPLOYMENT_NAME is set/),
+    ]);
+    expect(problemsOf({ LAKELOOP_BUILD_ID: 'b7' })).toEqual([
+      expect.stringMatching(/^LAKELOOP_DEPLOYMENT_NAME: required when LAKELOOP_BUILD_ID is set/),
+    ]);
+    expect(problemsOf({ LAKELOOP_DEFAULT_VERSIONING_BEHAVIOR: 'pinned' })).toEqual([
+      expect.stringMatching(/^LAKELOOP_DEFAULT_VERSIONING_BEHAVIOR: only applies to a versioned worker/),
+    ]);
+  });
+
+  test("names Temporal's own limits on the version's fields", () => {
+    expect(problemsOf({ LAKELOOP_DEPLOYMENT_NAME: 'lake.loop', LAKELOOP_BUILD_ID: 'b7' })).toEqual([
+      'LAKELOOP_DEPLOYMENT_NAME: must not contain "." or ":" (Temporal refuses them)',
+    ]);
+    expect(problemsOf({ LAKELOOP_DEPLOYMENT_NAME: 'lakeloop', LAKELOOP_BUILD_ID: '__b7' })).toEqual([
+      'LAKELOOP_BUILD_ID: must not start with "__" (reserved by Temporal)',
+    ]);
+    expect(problemsOf({ LAKELOOP_DEPLOYMENT_NAME: 'lakeloop', LAKELOOP_BUILD_ID: 'b'.repeat(481) })).toEqual([
+      "LAKELOOP_BUILD_ID: expected at most 480 characters (Temporal's limit)",
+    ]);
+  });
+});

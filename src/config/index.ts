@@ -13,12 +13,19 @@ import { MODEL_REGISTRIES } from '../mlflow/model-registry.js';
 import { parseDuration } from '../shared/duration.js';
 import { CODEC_ENV_NAMES, loadCodecKeys } from './codec.js';
 import { DATABRICKS_ENV, loadDatabricksSettings, type DatabricksAuthSettings } from './databricks.js';
+import { DEPLOYMENT_ENV, loadDeploymentSettings, type WorkerDeploymentSettings } from './deployment.js';
 import { ConfigError, describeIssues, environmentWithStack, readSetting, type Env } from './env.js';
 import { loadOpenLineageSettings, OPENLINEAGE_ENV_NAMES, type OpenLineageSettings } from './openlineage.js';
 import { loadTracingSettings, OTEL_SDK_ENV, TRACING_ENV, type TracingSettings } from './tracing.js';
 
 export { ConfigError, environmentWithStack, stackTemporalAddress, type Env } from './env.js';
 export type { DatabricksAuthSettings } from './databricks.js';
+export {
+  DEFAULT_VERSIONING_BEHAVIOR,
+  deploymentVersionName,
+  type VersioningBehaviorSetting,
+  type WorkerDeploymentSettings,
+} from './deployment.js';
 export type { TracingSettings } from './tracing.js';
 export type { OpenLineageSettings } from './openlineage.js';
 
@@ -65,6 +72,7 @@ export const TEMPORAL_ENV = [
 /** Every variable Lakeloop reads; the docker-compose test checks the worker service against it. */
 export const KNOWN_ENV_NAMES: readonly string[] = [
   ...Object.values(WORKER_ENV),
+  ...Object.values(DEPLOYMENT_ENV),
   ...TEMPORAL_ENV,
   ...DATABRICKS_ENV,
   ...Object.values(TRACING_ENV),
@@ -255,6 +263,8 @@ export interface LakeloopConfig {
   codecKeys: KeyRing | undefined;
   /** OpenLineage run events (LAKELOOP_OPENLINEAGE_*); off unless asked for. */
   openLineage: OpenLineageSettings;
+  /** Worker Deployment Versioning (LAKELOOP_DEPLOYMENT_NAME, LAKELOOP_BUILD_ID); undefined: unversioned. */
+  deployment: WorkerDeploymentSettings | undefined;
 }
 
 function loadTemporal(env: Env, problems: string[]): TemporalSettings | undefined {
@@ -303,6 +313,7 @@ export function loadConfig(env: Env = environmentWithStack()): LakeloopConfig {
   const tracing = loadTracingSettings(env, problems);
   const codecKeys = loadCodecKeys(env, problems);
   const openLineage = loadOpenLineageSettings(env, problems);
+  const deployment = loadDeploymentSettings(env, problems);
   if (problems.length > 0 || !temporal || !worker) throw new ConfigError(problems);
-  return { temporal, worker, databricks, tracing, codecKeys, openLineage };
+  return { temporal, worker, databricks, tracing, codecKeys, openLineage, deployment };
 }

@@ -23,6 +23,8 @@ export {
   type Env,
   type LakeloopConfig,
   type TemporalSettings,
+  type VersioningBehaviorSetting,
+  type WorkerDeploymentSettings,
   type WorkerSettings,
 } from '../config/index.js';
 export { AesGcmPayloadCodec, dataConverterFor, payloadCodecFor, type KeyRing } from '../codec/index.js';

@@ -7,6 +7,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type RuntimeOptions, type Worker } from '@temporalio/worker';
 import type { ActivityDeps } from '../../src/activities/index.js';
+import type { WorkerDeploymentSettings } from '../../src/config/deployment.js';
 import { createLakeloopWorker } from '../../src/create-worker.js';
 import type { LineageEmitter } from '../../src/lineage/openlineage/emitter.js';
 import { openTestOutput } from './secrets-ledger.js';
@@ -73,16 +74,24 @@ export function createTestWorker(
   env: TestWorkflowEnvironment,
   taskQueue: string,
   deps = testActivityDeps(),
-  options: { payloadCodec?: PayloadCodec; lineage?: LineageEmitter } = {},
+  options: {
+    payloadCodec?: PayloadCodec;
+    lineage?: LineageEmitter;
+    /** A versioned worker (test/workflows/worker-versioning.test.ts); default: unversioned. */
+    deployment?: WorkerDeploymentSettings;
+    /** Another build's workflow code; default: the suite's bundle of src/workflows. */
+    workflowBundlePath?: string;
+  } = {},
 ): Promise<Worker> {
   return createLakeloopWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
     deps,
-    workflowBundlePath: testWorkflowBundlePath(),
+    workflowBundlePath: options.workflowBundlePath ?? testWorkflowBundlePath(),
     shutdownGraceSeconds: 1,
     payloadCodec: options.payloadCodec,
     lineage: options.lineage,
+    deployment: options.deployment,
   });
 }

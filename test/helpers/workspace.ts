@@ -9,6 +9,7 @@ import type { ActivityDeps } from '../../src/activities/index.js';
 import type { DatabricksHttpClient } from '../../src/databricks/http.js';
 import { createWorkspaceClient } from '../../src/databricks/workspace-client.js';
 import type { DatabricksAuthSettings } from '../../src/config/databricks.js';
+import type { WorkerDeploymentSettings } from '../../src/config/deployment.js';
 import type { EmulatorOptions } from '../../emulator/options.js';
 import type { LineageEmitter } from '../../src/lineage/openlineage/emitter.js';
 import {
@@ -39,6 +40,8 @@ export function createWorkspaceWorker(
     runDirectory?: RunDirectory;
     modelRegistry?: ActivityDeps['modelRegistry'];
     lineage?: LineageEmitter;
+    deployment?: WorkerDeploymentSettings;
+    workflowBundlePath?: string;
   } = {},
 ): Promise<Worker> {
   return createTestWorker(
@@ -52,7 +55,12 @@ export function createWorkspaceWorker(
       // As in src/worker.ts: the orphan reaper's activities read visibility with it.
       temporal: env.client,
     }),
-    { payloadCodec: extra.payloadCodec, lineage: extra.lineage },
+    {
+      payloadCodec: extra.payloadCodec,
+      lineage: extra.lineage,
+      deployment: extra.deployment,
+      workflowBundlePath: extra.workflowBundlePath,
+    },
   );
 }
 
